@@ -1,0 +1,12 @@
+# exile_add_test(NAME src... LIBS lib...): one GoogleTest binary registered with ctest.
+function(exile_add_test name)
+  cmake_parse_arguments(T "" "TIMEOUT" "SOURCES;LIBS;LABELS" ${ARGN})
+  add_executable(${name} ${T_SOURCES})
+  target_link_libraries(${name} PRIVATE ${T_LIBS} GTest::gtest GTest::gtest_main GTest::gmock exile_warnings)
+  target_compile_definitions(${name} PRIVATE EXILE_VECTORS_DIR="${PROJECT_SOURCE_DIR}/tests/vectors")
+  add_test(NAME ${name} COMMAND ${name})
+  if(NOT T_TIMEOUT)
+    set(T_TIMEOUT 600)
+  endif()
+  set_tests_properties(${name} PROPERTIES TIMEOUT ${T_TIMEOUT} LABELS "${T_LABELS}")
+endfunction()
