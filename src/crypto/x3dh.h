@@ -71,6 +71,7 @@ struct X3dhResponse {
   SessionSeed seed;
   X25519KeyPair ratchet_key;  // a copy of the signed prekey: Bob's first ratchet key pair
   X25519PublicKey initiator_ephemeral;
+  Bytes initial_header;  // the initiator's header bytes: later Initial envelopes must repeat it
   PreKeyId signed_prekey_id = 0;
   std::optional<PreKeyId> one_time_prekey_id;
 };
