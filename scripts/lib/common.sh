@@ -1,0 +1,49 @@
+# Shared by scripts/*: paths, logging, and installing the Debian packages Exile needs.
+# shellcheck shell=bash
+
+EXILE_ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
+EXILE_JOBS="${EXILE_JOBS:-2}"
+
+say() { printf '\033[1m==> %s\033[0m\n' "$*"; }
+die() { printf 'error: %s\n' "$*" >&2; exit 1; }
+
+# Packages for building and testing (ARCHITECTURE.md, "Dependencies").
+EXILE_BUILD_PACKAGES=(
+  g++ cmake ninja-build pkg-config
+  libsodium-dev libprotobuf-dev protobuf-compiler
+  libgtest-dev libgmock-dev
+  clang-format
+)
+# Fuzzing (libFuzzer needs clang; clang 16 for libstdc++'s <expected>).
+EXILE_FUZZ_PACKAGES=(clang-16 libclang-rt-16-dev)
+# Benchmarks and their side-by-side peers.
+EXILE_BENCH_PACKAGES=(libbenchmark-dev libolm-dev python3)
+
+# ensure_packages PKG...: installs whichever of the packages is missing.
+ensure_packages() {
+  local missing=()
+  local pkg
+  for pkg in "$@"; do
+    if ! dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q 'install ok installed'; then
+      missing+=("$pkg")
+    fi
+  done
+  [[ ${#missing[@]} -eq 0 ]] && return 0
+  say "installing: ${missing[*]}"
+  local sudo=()
+  if [[ $(id -u) -ne 0 ]]; then
+    command -v sudo >/dev/null || die "missing packages (${missing[*]}) and not root"
+    sudo=(sudo)
+  fi
+  export DEBIAN_FRONTEND=noninteractive
+  "${sudo[@]}" apt-get update -qq
+  "${sudo[@]}" apt-get install -y --no-install-recommends "${missing[@]}"
+}
+
+# configure DIR ARGS...: (re)configures a build tree with Ninja.
+configure() {
+  local dir="$1"
+  shift
+  cmake -S "$EXILE_ROOT" -B "$dir" -G Ninja "$@" >"$dir.configure.log" 2>&1 ||
+    { cat "$dir.configure.log"; die "cmake configure failed for $dir"; }
+}
