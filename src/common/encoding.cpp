@@ -14,6 +14,8 @@ template <class Out>
 Result<Out> decode_hex(std::string_view text) {
   ensure_sodium();
   if (text.size() % 2 != 0) return fail(ErrorCode::InvalidEncoding, "hex: odd length");
+  // sodium_hex2bin's output pointer is declared nonnull; an empty vector's data() may be null.
+  if (text.empty()) return Out{};
   Out out(text.size() / 2);
   std::size_t written = 0;
   const char* end = nullptr;

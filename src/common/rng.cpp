@@ -28,6 +28,7 @@ std::uint64_t Rng::next_u64() {
 
 void SystemRng::fill(MutableByteView out) {
   ensure_sodium();
+  if (out.empty()) return;  // randombytes_buf's buffer is declared nonnull
   randombytes_buf(out.data(), out.size());
 }
 
@@ -44,7 +45,8 @@ void DeterministicRng::fill(MutableByteView out) {
   // One ChaCha20 block stream per call, nonce = call counter: every call gets fresh bytes.
   std::uint8_t nonce[crypto_stream_chacha20_NONCEBYTES] = {};
   for (int i = 0; i < 8; ++i) nonce[i] = static_cast<std::uint8_t>(counter_ >> (8 * i));
-  ++counter_;
+  ++counter_;  // an empty fill uses up its nonce too: every call advances the stream alike
+  if (out.empty()) return;  // crypto_stream_chacha20's output is declared nonnull
   crypto_stream_chacha20(out.data(), out.size(), nonce, key_.data());
 }
 
