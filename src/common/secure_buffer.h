@@ -1,13 +1,14 @@
 // Secret memory.
 //
-// SecureBuffer<N>: N secret bytes in guarded memory (sodium_malloc: guard pages, mlock,
-// canary), wiped and freed on destruction. Non-copyable; moving transfers ownership and
-// leaves the source empty. For long-lived secrets: identity keys, session keys.
+// SecureBuffer<N>: N secret bytes in guarded, locked memory (secure_pool.h: blocks carved from
+// sodium_malloc'd chunks with guard pages, mlock'ed, excluded from core dumps), zero when made,
+// wiped when freed. Non-copyable; moving transfers ownership and leaves the source empty. For
+// long-lived secrets: identity keys, prekeys, a session's key block.
 //
-// SecureBytes: a growable vector of secret bytes whose memory is mlock'ed when possible and
-// always wiped before it is returned to the heap (SecureAllocator). For secrets of varying
-// size and for many small ones (skipped message keys, decrypted plaintext, serialized state),
-// where a guarded page per secret would cost too much.
+// SecureBytes: a growable vector of secret bytes on the ordinary heap, always wiped before its
+// memory is returned (SecureAllocator). Not locked: locking and unlocking per allocation cost
+// four system calls per message (docs/performance.md), and these are short-lived or numerous
+// (decrypted plaintext, serialized session state, skipped message keys).
 //
 // TempSecret<N>: a stack array wiped when it goes out of scope, for intermediate values
 // (DH outputs, derived keys before they are committed).
@@ -28,6 +29,7 @@
 #include <vector>
 
 #include "common/bytes.h"
+#include "common/secure_pool.h"
 #include "common/sodium.h"
 
 namespace exile {
@@ -37,28 +39,19 @@ class SecureBuffer {
  public:
   static constexpr std::size_t kSize = N;
 
-  // Allocates N zero bytes. Aborts if guarded memory cannot be had: there is no safe way to
-  // continue holding a key without it, and allocation failure here means the process is
-  // already out of address space.
-  SecureBuffer() {
-    ensure_sodium();
-    data_ = static_cast<std::uint8_t*>(sodium_malloc(N));
-    if (data_ == nullptr) std::abort();
-    sodium_memzero(data_, N);
-  }
+  // Allocates N zero bytes; throws std::bad_alloc when no guarded memory can be had.
+  SecureBuffer() : data_(static_cast<std::uint8_t*>(detail::secure_allocate(N))) {}
   explicit SecureBuffer(ByteView init) : SecureBuffer() {
     if (init.size() != N) std::abort();
     std::copy(init.begin(), init.end(), data_);
   }
-  ~SecureBuffer() {
-    if (data_ != nullptr) sodium_free(data_);  // sodium_free wipes before unmapping
-  }
+  ~SecureBuffer() { detail::secure_deallocate(data_, N); }  // wipes
   SecureBuffer(const SecureBuffer&) = delete;
   SecureBuffer& operator=(const SecureBuffer&) = delete;
   SecureBuffer(SecureBuffer&& other) noexcept : data_(other.data_) { other.data_ = nullptr; }
   SecureBuffer& operator=(SecureBuffer&& other) noexcept {
     if (this != &other) {
-      if (data_ != nullptr) sodium_free(data_);
+      detail::secure_deallocate(data_, N);
       data_ = other.data_;
       other.data_ = nullptr;
     }
@@ -98,7 +91,7 @@ std::ostream& operator<<(std::ostream& os, const SecureBuffer<N>&) {
   return os << "SecureBuffer<" << N << ">{redacted}";
 }
 
-// Allocator that mlocks (best effort) and always wipes before freeing.
+// Allocator that always wipes before freeing.
 template <class T>
 struct SecureAllocator {
   using value_type = T;
@@ -110,11 +103,10 @@ struct SecureAllocator {
     if (n > static_cast<std::size_t>(-1) / sizeof(T)) throw std::bad_array_new_length();
     void* p = std::malloc(n * sizeof(T));
     if (p == nullptr) throw std::bad_alloc();
-    (void)sodium_mlock(p, n * sizeof(T));  // best effort: RLIMIT_MEMLOCK may refuse
     return static_cast<T*>(p);
   }
   void deallocate(T* p, std::size_t n) noexcept {
-    sodium_munlock(p, n * sizeof(T));  // wipes, then unlocks
+    sodium_memzero(p, n * sizeof(T));
     std::free(p);
   }
   template <class U>
