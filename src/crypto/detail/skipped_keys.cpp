@@ -1,0 +1,98 @@
+#include "crypto/detail/skipped_keys.h"
+
+#include <sodium.h>
+
+#include <algorithm>
+#include <cstring>
+#include <limits>
+
+#include "crypto/limits.h"
+
+namespace exile::crypto::detail {
+
+std::int64_t expiry_cutoff(std::int64_t now_ms) {
+  constexpr std::int64_t kLifetime = kSkippedKeyLifetime.count();
+  if (now_ms < std::numeric_limits<std::int64_t>::min() + kLifetime) {
+    return std::numeric_limits<std::int64_t>::min();
+  }
+  return now_ms - kLifetime;
+}
+
+std::optional<std::size_t> SkippedKeyStore::find(Key header_key, std::uint32_t counter,
+                                                 std::int64_t expiry_cutoff_ms) const {
+  for (std::size_t i = 0; i < entries_.size(); ++i) {
+    const SkippedKey& e = entries_[i];
+    // The counter is compared first: it is cheap and rarely matches.
+    if (e.counter != counter || e.stored_at_ms < expiry_cutoff_ms) continue;
+    if (sodium_memcmp(e.header_key.data(), header_key.data(), header_key.size()) == 0) return i;
+  }
+  return std::nullopt;
+}
+
+bool SkippedKeyStore::starts_run(std::size_t i) const {
+  if (i == 0) return true;
+  // Our own keys, compared for grouping only: no attacker-controlled value is involved.
+  return std::memcmp(entries_[i].header_key.data(), entries_[i - 1].header_key.data(),
+                     entries_[i].header_key.size()) != 0;
+}
+
+void SkippedKeyStore::reserve_more(std::size_t extra) {
+  if (entries_.capacity() - entries_.size() < extra) {
+    entries_.reserve(std::max(entries_.size() + extra, 2 * entries_.capacity()));
+  }
+}
+
+void SkippedKeyStore::append(Key header_key, std::span<const std::uint8_t, 32> message_key,
+                             std::uint32_t counter, std::int64_t now_ms) {
+  if (entries_.capacity() == 0) entries_.reserve(16);
+  oldest_ms_ = entries_.empty() ? now_ms : std::min(oldest_ms_, now_ms);
+  SkippedKey& e = entries_.emplace_back();
+  std::copy(header_key.begin(), header_key.end(), e.header_key.begin());
+  std::copy(message_key.begin(), message_key.end(), e.message_key.begin());
+  e.stored_at_ms = now_ms;
+  e.counter = counter;
+}
+
+void SkippedKeyStore::restore(const SkippedKey& entry) {
+  oldest_ms_ = entries_.empty() ? entry.stored_at_ms : std::min(oldest_ms_, entry.stored_at_ms);
+  entries_.push_back(entry);
+}
+
+void SkippedKeyStore::commit(std::optional<std::size_t> used, std::int64_t expiry_cutoff_ms) {
+  const std::size_t n = entries_.size();
+  const bool expiry_due = n != 0 && oldest_ms_ < expiry_cutoff_ms;
+  if (!used && !expiry_due && n <= kMaxSkippedKeys) return;
+
+  std::size_t kept = 0;
+  for (std::size_t i = 0; i < n; ++i) {
+    if ((used && i == *used) || entries_[i].stored_at_ms < expiry_cutoff_ms) continue;
+    if (kept != i) entries_[kept] = entries_[i];
+    ++kept;
+  }
+  if (kept > kMaxSkippedKeys) {  // evict the oldest: the front
+    const std::size_t drop = kept - kMaxSkippedKeys;
+    std::memmove(entries_.data(), entries_.data() + drop, kMaxSkippedKeys * sizeof(SkippedKey));
+    kept = kMaxSkippedKeys;
+  }
+  truncate(kept);
+  oldest_ms_ = 0;
+  for (std::size_t i = 0; i < entries_.size(); ++i) {
+    oldest_ms_ = i == 0 ? entries_[i].stored_at_ms : std::min(oldest_ms_, entries_[i].stored_at_ms);
+  }
+}
+
+void SkippedKeyStore::truncate(std::size_t new_size) {
+  if (new_size >= entries_.size()) return;
+  sodium_memzero(entries_.data() + new_size, (entries_.size() - new_size) * sizeof(SkippedKey));
+  entries_.resize(new_size);
+}
+
+SkippedKeyStore SkippedKeyStore::clone() const {
+  SkippedKeyStore copy;
+  copy.entries_.reserve(std::max<std::size_t>(entries_.size(), 16));
+  copy.entries_.assign(entries_.begin(), entries_.end());
+  copy.oldest_ms_ = oldest_ms_;
+  return copy;
+}
+
+}  // namespace exile::crypto::detail
