@@ -99,7 +99,9 @@ void* secure_allocate(std::size_t size) {
 #ifdef EXILE_POOL_BYPASS
   // Under AddressSanitizer each secret gets its own heap block, so that ASan sees every
   // overflow and use after free that the pool would hide.
-  return ::operator new(size == 0 ? 1 : size);
+  void* bypass = ::operator new(size == 0 ? 1 : size);
+  sodium_memzero(bypass, size);
+  return bypass;
 #endif
   if (size > kMaxClass) {
     // sodium_malloc puts the block's end against a guard page; a multiple of 16 bytes keeps
