@@ -1,5 +1,5 @@
 // Safety numbers, key images and QR payloads (PROTOCOL.md §3). The byte-exact construction is
-// written down in docs/drafts/verification.md; a change here is a new safety-number version
+// written down in docs/protocol.md; a change here is a new safety-number version
 // and must change kFingerprintVersion, kQrVersion and the pinned vector in
 // tests/crypto/fingerprint_test.cpp together.
 //

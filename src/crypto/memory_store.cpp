@@ -1,4 +1,4 @@
-// In-memory stores (semantics: docs/drafts/verification.md §"In-memory stores"). They follow
+// In-memory stores (semantics: docs/protocol.md §"In-memory stores"). They follow
 // the contract of store.h exactly, so that a test passing against them says something about
 // the SQLite store too:
 //  - identities: a contact has at most one pinned key; pin_identity replaces it and clears

@@ -1,5 +1,5 @@
 // Session: the public face of the Double Ratchet (detail/ratchet_*.cpp) plus the X3DH initial
-// header that the initiator prefixes until the first reply (docs/drafts/ratchet.md §"Initial
+// header that the initiator prefixes until the first reply (docs/protocol.md §"Initial
 // envelope").
 #include "crypto/session.h"
 

@@ -1,5 +1,5 @@
 // Safety numbers, key image and QR payload (crypto/fingerprint.h; construction in
-// docs/drafts/verification.md). The pinned vector at the end fixes the construction: if it
+// docs/protocol.md). The pinned vector at the end fixes the construction: if it
 // changes, every user's safety numbers change, which needs a new version, not a quiet edit.
 #include "crypto/fingerprint.h"
 
@@ -193,7 +193,7 @@ TEST_F(FingerprintTest, SameKeyOnBothSides) {
 }
 
 // Pinned vector: identities from seeds 00 01 .. 1f (A) and 80 81 .. 9f (B). Also in
-// docs/drafts/verification.md, for a second implementation to check itself against.
+// docs/protocol.md, for a second implementation to check itself against.
 TEST(SafetyNumberVector, Pinned) {
   const auto a = identity_from_seed(0x00);
   const auto b = identity_from_seed(0x80);

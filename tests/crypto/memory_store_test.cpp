@@ -1,4 +1,4 @@
-// In-memory stores (crypto/memory_store.h; semantics in docs/drafts/verification.md):
+// In-memory stores (crypto/memory_store.h; semantics in docs/protocol.md):
 // identity pinning (FirstUse / Matches / Changed, re-pinning clears "verified"), prekeys
 // handed out as independent clones, sessions round-tripped through Session::serialize().
 #include "crypto/memory_store.h"

@@ -1,4 +1,4 @@
-// The ratchet's limits (docs/drafts/ratchet.md §"Limits"): MAX_SKIP per chain step, checked
+// The ratchet's limits (docs/protocol.md §"Limits"): MAX_SKIP per chain step, checked
 // before any key is derived; at most kMaxSkippedKeys stored, oldest evicted; skipped keys
 // expire after kSkippedKeyLifetime. A rejected message changes nothing.
 #include <gtest/gtest.h>

@@ -1,4 +1,4 @@
-// The Double Ratchet session (docs/drafts/ratchet.md): exchange, envelope sizes, the initial
+// The Double Ratchet session (docs/protocol.md): exchange, envelope sizes, the initial
 // envelope, tampering and truncation (all-or-nothing), duplicates. Limits (MAX_SKIP, eviction,
 // expiry) are in session_limits_test.cpp.
 #include "crypto/session.h"

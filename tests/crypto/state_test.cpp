@@ -1,4 +1,4 @@
-// Saved session state (proto/state.proto; docs/drafts/ratchet.md §"Session state"): exact
+// Saved session state (proto/state.proto; docs/protocol.md §"Session state"): exact
 // round trips mid-conversation, and deserialize() of anything else fails cleanly or yields a
 // usable session; it never crashes.
 #include <gtest/gtest.h>

@@ -1,4 +1,4 @@
-// Session::decrypt on untrusted envelopes (docs/drafts/ratchet.md §"Envelope"). Every input
+// Session::decrypt on untrusted envelopes (docs/protocol.md §"Envelope"). Every input
 // runs against a clone of a fixed receiving session and must never crash, leak or trip a
 // sanitizer; a failed decrypt must leave the state unchanged.
 //

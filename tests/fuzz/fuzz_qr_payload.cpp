@@ -1,5 +1,5 @@
 // Fuzz target for compare_qr_payload (crypto/fingerprint.h; payload format in
-// docs/drafts/verification.md §"QR payload"): the bytes come from a camera, so anything goes.
+// docs/protocol.md §"QR payload"): the bytes come from a camera, so anything goes.
 //
 // Checks, for any input: no crash; the verdict is one of the four; Match only for exactly the
 // peer's payload (the one SafetyNumber::compute(peer, us) shows); a payload with the right magic

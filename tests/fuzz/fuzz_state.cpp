@@ -1,4 +1,4 @@
-// Session::deserialize on untrusted bytes (proto/state.proto; docs/drafts/ratchet.md
+// Session::deserialize on untrusted bytes (proto/state.proto; docs/protocol.md
 // §"Session state"). It must fail cleanly or give a session that serializes back to a state
 // that loads again to the same bytes, and that can encrypt and decrypt without crashing.
 //

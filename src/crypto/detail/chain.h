@@ -1,4 +1,4 @@
-// The three key derivations of the ratchet (docs/drafts/ratchet.md §"Key derivation"):
+// The three key derivations of the ratchet (docs/protocol.md §"Key derivation"):
 //   KDF_RK(rk, dh)  = HKDF-SHA256(salt = rk, IKM = dh, info = "Exile_Ratchet_v1", L = 96)
 //                     -> RK' ‖ CK ‖ NHK
 //   KDF_CK(ck)      : MK = HMAC-SHA256(ck, 0x01), CK' = HMAC-SHA256(ck, 0x02)

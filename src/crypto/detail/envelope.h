@@ -1,4 +1,4 @@
-// The Ratchet envelope (docs/drafts/ratchet.md §"Envelope"), parsed here and nowhere else
+// The Ratchet envelope (docs/protocol.md §"Envelope"), parsed here and nowhere else
 // (fuzz target: tests/fuzz/fuzz_envelope.cpp):
 //
 //   offset  size          field

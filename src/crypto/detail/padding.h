@@ -1,4 +1,4 @@
-// Plaintext padding (docs/drafts/ratchet.md §"Padding"): ISO/IEC 7816-4, byte for byte what
+// Plaintext padding (docs/protocol.md §"Padding"): ISO/IEC 7816-4, byte for byte what
 // libsodium's sodium_pad / sodium_unpad produce and accept with block size = the bucket:
 // plaintext ‖ 0x80 ‖ 0x00…, up to the smallest bucket of kPaddingBuckets that holds
 // plaintext + 1 byte, so envelopes come in exactly four sizes.

@@ -1,5 +1,5 @@
 // The in-memory state of one Double Ratchet session with header encryption (Signal's Double
-// Ratchet specification §4; docs/drafts/ratchet.md §"Session state").
+// Ratchet specification §4; docs/protocol.md §"Session state").
 //
 // Layout: every fixed-size secret (root key, our ratchet secret, chain keys, header keys and the
 // header keys of past receiving chains) lives in ONE guarded allocation (SecureBuffer), addressed

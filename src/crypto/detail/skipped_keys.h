@@ -1,5 +1,5 @@
 // Skipped message keys: keys derived ahead of a gap in a receiving chain, kept so that a late
-// message can still be read (Double Ratchet spec §3.5/§4; docs/drafts/ratchet.md §"Limits").
+// message can still be read (Double Ratchet spec §3.5/§4; docs/protocol.md §"Limits").
 //
 // Each entry holds (receiving header key, N, message key, stored_at). Entries are kept in
 // insertion order, which is also their age order; eviction drops from the front.

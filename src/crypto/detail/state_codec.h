@@ -1,4 +1,4 @@
-// SessionState <-> proto/state.proto (docs/drafts/ratchet.md §"Session state"). The only
+// SessionState <-> proto/state.proto (docs/protocol.md §"Session state"). The only
 // place the saved state is parsed (fuzz target: tests/fuzz/fuzz_state.cpp): every length,
 // key and cross-field invariant of session_state.h is checked, so a state that loads can be
 // used without further checks, and arbitrary bytes never crash.
