@@ -10,7 +10,7 @@ die() { printf 'error: %s\n' "$*" >&2; exit 1; }
 # Packages for building and testing (ARCHITECTURE.md, "Dependencies").
 EXILE_BUILD_PACKAGES=(
   g++ cmake ninja-build pkg-config
-  libsodium-dev libprotobuf-dev protobuf-compiler
+  libsodium-dev libprotobuf-dev protobuf-compiler libsqlite3-dev sqlite3
   libgtest-dev libgmock-dev
   clang-format
 )

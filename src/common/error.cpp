@@ -24,6 +24,16 @@ std::string_view to_string(ErrorCode code) {
     case ErrorCode::StateCorrupt: return "session state corrupt";
     case ErrorCode::SessionNotReady: return "session not ready";
     case ErrorCode::NotThisSession: return "message belongs to another session";
+    case ErrorCode::WrongPassphrase: return "wrong passphrase";
+    case ErrorCode::DatabaseCorrupt: return "database damaged or tampered with";
+    case ErrorCode::StorageIo: return "storage input/output error";
+    case ErrorCode::DiskFull: return "disk full";
+    case ErrorCode::DatabaseBusy: return "database busy";
+    case ErrorCode::NotFound: return "not found";
+    case ErrorCode::Constraint: return "constraint violated";
+    case ErrorCode::SchemaTooNew: return "database written by a newer version of Exile";
+    case ErrorCode::KeyFileCorrupt: return "key file damaged";
+    case ErrorCode::UnencryptedFileRefused: return "refused to create an unencrypted file";
   }
   return "unknown error";
 }

@@ -32,6 +32,17 @@ enum class ErrorCode : std::uint16_t {
   StateCorrupt = 211,        // saved session state failed to parse or validate
   SessionNotReady = 212,     // e.g. encrypting before the session can send
   NotThisSession = 213,      // an initial message that belongs to another session
+  // store (3xx)
+  WrongPassphrase = 300,         // the passphrase does not unwrap the database key
+  DatabaseCorrupt = 301,         // a page or journal failed authentication, or SQLite found damage
+  StorageIo = 302,               // the operating system refused a read, write or sync
+  DiskFull = 303,                // no space left: the transaction was rolled back, nothing lost
+  DatabaseBusy = 304,            // another connection holds the lock
+  NotFound = 305,                // no such row / profile / file
+  Constraint = 306,              // a uniqueness or foreign-key rule was violated
+  SchemaTooNew = 307,            // written by a newer Exile: refuse rather than guess
+  KeyFileCorrupt = 308,          // the key file is damaged or not an Exile key file
+  UnencryptedFileRefused = 309,  // SQLite asked for a file the VFS cannot encrypt
 };
 
 std::string_view to_string(ErrorCode code);
