@@ -75,8 +75,10 @@ class Ed25519Signature {
   std::array<std::uint8_t, kSignatureBytes> bytes_{};
 };
 
-// An Ed25519 public key that is canonical, on the curve, in the prime-order subgroup and not
-// of small order (crypto_core_ed25519_is_valid_point), with its X25519 form computed once.
+// An Ed25519 public key that is canonical (y < p, sign bit ignored: checked by hand in
+// from_bytes), on the curve, not of small order and in the prime-order subgroup (checked by
+// crypto_sign_ed25519_pk_to_curve25519, which refuses all three and yields the X25519 form),
+// with its X25519 form computed once. docs/protocol.md §2.3.
 class IdentityPublicKey {
  public:
   [[nodiscard]] static Result<IdentityPublicKey> from_bytes(ByteView bytes);

@@ -3,7 +3,6 @@
 #pragma once
 
 #include <map>
-#include <mutex>
 
 #include "crypto/session.h"
 #include "crypto/store.h"

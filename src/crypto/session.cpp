@@ -36,12 +36,15 @@ void copy_key(detail::SessionState& s, detail::KeySlot slot, ByteView from) {
 
 }  // namespace
 
+// The type byte is the envelope's format version (docs/protocol.md §1.6): a value other than
+// Ratchet or Initial can only come from a newer writer, so it is UnsupportedVersion, not
+// MalformedMessage. Nothing else of the envelope is read.
 Result<EnvelopeType> envelope_type(ByteView envelope) {
   if (envelope.empty()) return fail(ErrorCode::MalformedMessage, "envelope: empty");
   switch (envelope[0]) {
     case static_cast<std::uint8_t>(EnvelopeType::Ratchet): return EnvelopeType::Ratchet;
     case static_cast<std::uint8_t>(EnvelopeType::Initial): return EnvelopeType::Initial;
-    default: return fail(ErrorCode::MalformedMessage, "envelope: unknown type");
+    default: return fail(ErrorCode::UnsupportedVersion, "envelope: unknown type");
   }
 }
 

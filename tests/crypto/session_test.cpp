@@ -199,15 +199,46 @@ TEST(SessionTest, TruncationAtEveryLengthFails) {
   EXPECT_TRUE(decrypts_to(p.alice, reply, p.now, "reply"));
 }
 
+// The type byte is the envelope's format version (docs/protocol.md §1.6, §5.5): any value
+// other than 0x01 and 0x02 is a newer format, UnsupportedVersion; only an empty envelope is
+// MalformedMessage.
 TEST(SessionTest, UnknownEnvelopeType) {
   auto p = make_session_pair(13);
   Bytes e = encrypt(p.bob, "x", p.rng);
   for (int type : {0x00, 0x03, 0xff}) {
     e[0] = static_cast<std::uint8_t>(type);
-    EXPECT_FALSE(envelope_type(e));
-    EXPECT_TRUE(fails_unchanged(p.alice, e, p.now, ErrorCode::MalformedMessage)) << type;
+    ASSERT_FALSE(envelope_type(e));
+    EXPECT_EQ(envelope_type(e).error().code, ErrorCode::UnsupportedVersion) << type;
+    EXPECT_TRUE(fails_unchanged(p.alice, e, p.now, ErrorCode::UnsupportedVersion)) << type;
   }
-  EXPECT_FALSE(envelope_type({}));
+  ASSERT_FALSE(envelope_type({}));
+  EXPECT_EQ(envelope_type({}).error().code, ErrorCode::MalformedMessage);
+  EXPECT_TRUE(fails_unchanged(p.alice, {}, p.now, ErrorCode::MalformedMessage));
+}
+
+TEST(SessionTest, EveryUnknownTypeIsUnsupportedVersionForBothRoles) {
+  auto p = make_session_pair(22);
+  const Bytes ratchet = encrypt(p.bob, "r", p.rng);
+  const Bytes initial = encrypt(p.alice, "i", p.rng);  // still an Initial envelope
+  ASSERT_EQ(envelope_type(initial), EnvelopeType::Initial);
+  for (int type = 0; type <= 0xff; ++type) {
+    if (type == 0x01 || type == 0x02) continue;
+    Bytes to_alice = ratchet;
+    Bytes to_bob = initial;
+    to_alice[0] = to_bob[0] = static_cast<std::uint8_t>(type);
+    ASSERT_TRUE(fails_unchanged(p.alice, to_alice, p.now, ErrorCode::UnsupportedVersion)) << type;
+    ASSERT_TRUE(fails_unchanged(p.bob, to_bob, p.now, ErrorCode::UnsupportedVersion)) << type;
+    const Bytes one_byte = {static_cast<std::uint8_t>(type)};
+    ASSERT_TRUE(fails_unchanged(p.bob, one_byte, p.now, ErrorCode::UnsupportedVersion)) << type;
+  }
+  // Inside an Initial envelope the embedded envelope must be a Ratchet envelope: another type
+  // there is a broken message, not a newer format.
+  Bytes embedded = initial;
+  embedded[kInitialHeaderBytes] = 0x03;
+  EXPECT_TRUE(fails_unchanged(p.bob, embedded, p.now, ErrorCode::MalformedMessage));
+  // The untouched envelopes still decrypt.
+  EXPECT_TRUE(decrypts_to(p.alice, ratchet, p.now, "r"));
+  EXPECT_TRUE(decrypts_to(p.bob, initial, p.now, "i"));
 }
 
 TEST(SessionTest, DuplicateInCurrentChain) {

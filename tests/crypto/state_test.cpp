@@ -169,6 +169,97 @@ TEST(StateTest, InvalidFieldsAreCorrupt) {
   EXPECT_TRUE(decrypts_to(*alice, skipped, p.now, "s"));
 }
 
+// docs/protocol.md §4.3: 0x01 ‖ u16 32 ‖ IK_initiator ‖ u16 32 ‖ IK_responder.
+std::string ad_of(const std::string& initiator, const std::string& responder) {
+  std::string ad("\x01\x00\x20", 3);
+  ad += initiator;
+  ad += std::string("\x00\x20", 2);
+  ad += responder;
+  return ad;
+}
+
+// The AD is fixed by the two identities and the role; the initial header is a v1 header.
+TEST(StateTest, AssociatedDataMustMatchIdentitiesAndRole) {
+  auto p = make_session_pair(208);
+  ASSERT_TRUE(decrypts_to(p.alice, *p.bob.encrypt(as_bytes("b"), p.rng), p.now, "b"));
+  const IdentityKeyPair stranger = IdentityKeyPair::generate(p.rng);
+  const std::string stranger_key(reinterpret_cast<const char*>(stranger.public_key().view().data()),
+                                 32);
+
+  for (const Session* session : {&p.alice, &p.bob}) {
+    const pb::SessionState good = parsed(*session);
+    const bool initiator = good.role() == pb::SessionState::ROLE_INITIATOR;
+    const std::string& initiator_key = initiator ? good.local_identity() : good.remote_identity();
+    const std::string& responder_key = initiator ? good.remote_identity() : good.local_identity();
+    ASSERT_EQ(good.associated_data(), ad_of(initiator_key, responder_key));
+    ASSERT_TRUE(load(good));
+
+    const std::vector<std::pair<const char*, std::function<void(pb::SessionState&)>>> edits = {
+        {"local/remote order instead of role order",
+         [&](auto& m) { m.set_associated_data(ad_of(responder_key, initiator_key)); }},
+        {"AD version", [](auto& m) { m.mutable_associated_data()->at(0) = '\x02'; }},
+        {"length prefix", [](auto& m) { m.mutable_associated_data()->at(2) = '\x21'; }},
+        {"last byte", [](auto& m) { m.mutable_associated_data()->back() ^= 1; }},
+        {"truncated", [](auto& m) { m.mutable_associated_data()->pop_back(); }},
+        {"extended", [](auto& m) { m.mutable_associated_data()->push_back('\0'); }},
+        {"another peer in the AD",
+         [&](auto& m) {
+           m.set_associated_data(initiator ? ad_of(initiator_key, stranger_key)
+                                           : ad_of(stranger_key, responder_key));
+         }},
+        {"another peer in the identity field",
+         [&](auto& m) { m.set_remote_identity(stranger_key); }},
+        {"role flipped, AD kept",
+         [&](auto& m) {
+           m.set_role(initiator ? pb::SessionState::ROLE_RESPONDER
+                                : pb::SessionState::ROLE_INITIATOR);
+         }},
+    };
+    for (const auto& [name, edit] : edits) {
+      pb::SessionState m = good;
+      edit(m);
+      EXPECT_EQ(load_error(m), ErrorCode::StateCorrupt) << name << (initiator ? " (A)" : " (B)");
+    }
+
+    // The check is consistency, not a fixed value: the role flipped together with its AD, or
+    // another peer together with its AD, loads.
+    pb::SessionState flipped = good;
+    flipped.set_role(initiator ? pb::SessionState::ROLE_RESPONDER
+                               : pb::SessionState::ROLE_INITIATOR);
+    flipped.set_associated_data(ad_of(responder_key, initiator_key));
+    EXPECT_TRUE(load(flipped));
+    pb::SessionState other_peer = good;
+    other_peer.set_remote_identity(stranger_key);
+    other_peer.set_associated_data(initiator ? ad_of(initiator_key, stranger_key)
+                                             : ad_of(stranger_key, responder_key));
+    EXPECT_TRUE(load(other_peer));
+  }
+}
+
+TEST(StateTest, InitialHeaderMustBeAV1Header) {
+  auto p = make_session_pair(209);
+  for (const Session* session : {&p.alice, &p.bob}) {
+    const pb::SessionState good = parsed(*session);
+    ASSERT_EQ(good.initial_header().size(), 95u);
+    ASSERT_EQ(good.initial_header()[0], '\x02');
+    const std::vector<std::pair<const char*, std::function<void(pb::SessionState&)>>> edits = {
+        {"absent", [](auto& m) { m.clear_initial_header(); }},
+        {"one byte", [](auto& m) { m.set_initial_header(std::string(1, '\x02')); }},
+        {"94 bytes", [](auto& m) { m.mutable_initial_header()->pop_back(); }},
+        {"96 bytes", [](auto& m) { m.mutable_initial_header()->push_back('\0'); }},
+        {"4096 bytes", [](auto& m) { m.mutable_initial_header()->resize(4096, '\0'); }},
+        {"type 0x01", [](auto& m) { m.mutable_initial_header()->at(0) = '\x01'; }},
+        {"type 0x00", [](auto& m) { m.mutable_initial_header()->at(0) = '\x00'; }},
+        {"type 0x03", [](auto& m) { m.mutable_initial_header()->at(0) = '\x03'; }},
+    };
+    for (const auto& [name, edit] : edits) {
+      pb::SessionState m = good;
+      edit(m);
+      EXPECT_EQ(load_error(m), ErrorCode::StateCorrupt) << name;
+    }
+  }
+}
+
 // deserialize() of damaged bytes: an error, or a session that can be used without crashing.
 void exercise(ByteView bytes, Rng& rng) {
   auto session = Session::deserialize(bytes);

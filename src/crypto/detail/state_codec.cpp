@@ -80,6 +80,28 @@ Result<void> corrupt(const char* what) {
   return fail(ErrorCode::StateCorrupt, std::string("session state: ") + what);
 }
 
+// The v1 initial header (docs/protocol.md §4.4): type 0x02 (EnvelopeType::Initial), then
+// version, EK_A, spk_id, sealed_len and the 55-byte seal; 95 bytes in all.
+constexpr std::uint8_t kInitialHeaderType = 0x02;
+constexpr std::size_t kInitialHeaderBytes = 95;
+
+// The associated data X3DH defines for these two identities (docs/protocol.md §4.3):
+// 0x01 ‖ u16 32 ‖ IK_initiator ‖ u16 32 ‖ IK_responder, in role order, not local/remote order.
+Bytes expected_associated_data(const SessionState& s) {
+  const IdentityPublicKey& initiator =
+      s.role == Role::Initiator ? s.local_identity : s.remote_identity;
+  const IdentityPublicKey& responder =
+      s.role == Role::Initiator ? s.remote_identity : s.local_identity;
+  Bytes ad;
+  ad.reserve(1 + 2 + kEd25519PublicBytes + 2 + kEd25519PublicBytes);
+  ad.push_back(0x01);  // AD version
+  append_u16(ad, static_cast<std::uint16_t>(kEd25519PublicBytes));
+  append(ad, initiator.view());
+  append_u16(ad, static_cast<std::uint16_t>(kEd25519PublicBytes));
+  append(ad, responder.view());
+  return ad;
+}
+
 // A required 32-byte key into its slot.
 Result<void> load_key(SessionState& s, KeySlot slot, const std::string& field, const char* name) {
   if (field.size() != kKeyBytes) return corrupt(name);
@@ -126,14 +148,15 @@ Result<void> load_fields(SessionState& s, const pb::SessionState& m) {
   } else {
     return corrupt("role");
   }
-  if (m.associated_data().empty() || m.associated_data().size() > kMaxAssociatedDataBytes) {
-    return corrupt("associated data");
-  }
-  if (m.initial_header().empty() || m.initial_header().size() > kMaxInitialHeaderBytes) {
+  // The AD is not free data: it is fixed by the two identities and the role, and every AEAD
+  // of the session binds to it. A state whose AD disagrees with its identities is refused.
+  const ByteView ad = bytes_of(m.associated_data());
+  const Bytes expected_ad = expected_associated_data(s);
+  if (!std::ranges::equal(ad, expected_ad)) return corrupt("associated data");
+  const ByteView initial = bytes_of(m.initial_header());
+  if (initial.size() != kInitialHeaderBytes || initial[0] != kInitialHeaderType) {
     return corrupt("initial header");
   }
-  const ByteView ad = bytes_of(m.associated_data());
-  const ByteView initial = bytes_of(m.initial_header());
   s.associated_data.assign(ad.begin(), ad.end());
   s.initial_header.assign(initial.begin(), initial.end());
 
