@@ -4,6 +4,8 @@
 
 #include <utility>
 
+#include "store/vfs.h"
+
 namespace exile::store {
 namespace {
 
@@ -51,7 +53,20 @@ Result<Database> open_with_vfs(const std::filesystem::path& path, const char* vf
   if (mode == OpenMode::OpenExisting && !std::filesystem::exists(path)) {
     return fail(ErrorCode::NotFound, "database file does not exist");
   }
-  std::string uri = "file:" + path.string();
+  // Percent-encode what a URI path cannot hold literally ('?' starts the query, '#' a fragment,
+  // '%' an escape), so any file name works.
+  std::string uri = "file:";
+  for (const char c : path.string()) {
+    if (c == '?' || c == '#' || c == '%') {
+      static constexpr char kHex[] = "0123456789ABCDEF";
+      const auto byte = static_cast<unsigned char>(c);
+      uri += '%';
+      uri += kHex[byte >> 4];
+      uri += kHex[byte & 0x0f];
+    } else {
+      uri += c;
+    }
+  }
   if (uri_params != nullptr && *uri_params != '\0') {
     uri += '?';
     uri += uri_params;
@@ -108,7 +123,9 @@ std::int64_t Database::last_insert_rowid() const { return sqlite3_last_insert_ro
 int Database::changes() const { return sqlite3_changes(db_); }
 
 Error Database::last_error(std::string_view what) const {
-  return make_error(db_ != nullptr ? sqlite3_extended_errcode(db_) : SQLITE_ERROR, what);
+  // A refusal by the exile VFS arrives as SQLITE_CANTOPEN: say what it really was.
+  return refine_vfs_error(
+      make_error(db_ != nullptr ? sqlite3_extended_errcode(db_) : SQLITE_ERROR, what));
 }
 
 Statement::Statement(Statement&& other) noexcept

@@ -1,0 +1,99 @@
+#include "store/detail/page_cipher.h"
+
+#include <sodium.h>
+
+#include <algorithm>
+#include <cstring>
+
+#include "common/bytes.h"
+
+namespace exile::store::detail {
+namespace {
+
+static_assert(kNonceBytes == crypto_aead_xchacha20poly1305_ietf_NPUBBYTES);
+static_assert(kTagBytes == crypto_aead_xchacha20poly1305_ietf_ABYTES);
+static_assert(kDatabaseKeyBytes == crypto_aead_xchacha20poly1305_ietf_KEYBYTES);
+
+constexpr std::uint8_t kJournalLabel = 'J';
+// Longest associated data: page 1's readable header and the page number.
+constexpr std::size_t kMaxAdBytes = kHeaderPlainEnd + 4;
+
+// Associated data (docs/storage.md §"Page format"):
+//   database page 1:  sealed[0..24) ‖ be32(1)            (28 bytes)
+//   database page n:  id ‖ be32(n)                         (20 bytes)
+//   journal image n:  id ‖ be32(n) ‖ 'J'                   (21 bytes)
+// The three lengths differ, so no AD of one kind equals an AD of another.
+std::size_t make_ad(const DatabaseId& id, std::uint32_t pgno, PageRole role,
+                    const std::uint8_t* sealed_header, std::uint8_t* ad) {
+  std::size_t n = 0;
+  if (role == PageRole::Database && pgno == 1) {
+    std::memcpy(ad, sealed_header, kHeaderPlainEnd);
+    n = kHeaderPlainEnd;
+  } else {
+    std::memcpy(ad, id.data(), id.size());
+    n = id.size();
+  }
+  store_u32(ad + n, pgno);
+  n += 4;
+  if (role == PageRole::Journal) ad[n++] = kJournalLabel;
+  return n;
+}
+
+// The encrypted range of a page: database page 1 leaves its header readable.
+std::size_t sealed_begin(std::uint32_t pgno, PageRole role) {
+  return role == PageRole::Database && pgno == 1 ? kHeaderPlainEnd : 0;
+}
+
+}  // namespace
+
+void seal_page(const DatabaseKey& key, const DatabaseId& id, std::uint32_t pgno, PageRole role,
+               const std::uint8_t* plain, std::uint8_t* sealed) {
+  const std::size_t begin = sealed_begin(pgno, role);
+  if (begin != 0) {
+    std::copy(id.begin(), id.end(), sealed);
+    std::memcpy(sealed + kDatabaseIdBytes, plain + kDatabaseIdBytes,
+                kHeaderPlainEnd - kDatabaseIdBytes);
+  }
+  std::uint8_t* nonce = sealed + kSealedEnd;
+  std::uint8_t* tag = nonce + kNonceBytes;
+  randombytes_buf(nonce, kNonceBytes);
+  std::uint8_t ad[kMaxAdBytes];
+  const std::size_t ad_len = make_ad(id, pgno, role, sealed, ad);
+  crypto_aead_xchacha20poly1305_ietf_encrypt_detached(sealed + begin, tag, nullptr, plain + begin,
+                                                      kSealedEnd - begin, ad, ad_len, nullptr,
+                                                      nonce, key.data());
+}
+
+bool open_page(const DatabaseKey& key, DatabaseId& id, std::uint32_t pgno, PageRole role,
+               const std::uint8_t* sealed, std::uint8_t* plain) {
+  const std::size_t begin = sealed_begin(pgno, role);
+  // Copied before decryption because plain may alias sealed.
+  std::uint8_t ad[kMaxAdBytes];
+  std::uint8_t nonce[kNonceBytes];
+  std::uint8_t tag[kTagBytes];
+  std::memcpy(nonce, sealed + kSealedEnd, kNonceBytes);
+  std::memcpy(tag, sealed + kSealedEnd + kNonceBytes, kTagBytes);
+  DatabaseId stored_id = id;
+  if (begin != 0) std::copy(sealed, sealed + kDatabaseIdBytes, stored_id.begin());
+  const std::size_t ad_len = make_ad(stored_id, pgno, role, sealed, ad);
+  const std::uint8_t header_tail[kHeaderPlainEnd - kDatabaseIdBytes] = {
+      sealed[16], sealed[17], sealed[18], sealed[19],
+      sealed[20], sealed[21], sealed[22], sealed[23]};
+  const int rc = crypto_aead_xchacha20poly1305_ietf_decrypt_detached(
+      plain + begin, nullptr, sealed + begin, kSealedEnd - begin, tag, ad, ad_len, nonce,
+      key.data());
+  if (rc != 0) {
+    sodium_memzero(plain, kPageSize);
+    return false;
+  }
+  if (begin != 0) {
+    std::copy(kSqliteMagic.begin(), kSqliteMagic.end(), plain);
+    std::memcpy(plain + kDatabaseIdBytes, header_tail, sizeof header_tail);
+    id = stored_id;
+  }
+  // SQLite never reads the reserve; it sees zeros rather than our nonce and tag.
+  std::memset(plain + kSealedEnd, 0, kReserveBytes);
+  return true;
+}
+
+}  // namespace exile::store::detail

@@ -1,0 +1,44 @@
+// Page sealing for the exile VFS: one page in, one authenticated ciphertext page out.
+// The byte layout is docs/storage.md §"Page format"; vfs.cpp decides which page is which.
+#pragma once
+
+#include <array>
+#include <cstddef>
+#include <cstdint>
+
+#include "store/database.h"
+
+namespace exile::store::detail {
+
+inline constexpr std::size_t kPageSize = 4096;
+inline constexpr std::size_t kNonceBytes = 24;  // crypto_aead_xchacha20poly1305_ietf_NPUBBYTES
+inline constexpr std::size_t kTagBytes = 16;    // crypto_aead_xchacha20poly1305_ietf_ABYTES
+inline constexpr std::size_t kReserveBytes = kNonceBytes + kTagBytes;  // 40
+inline constexpr std::size_t kSealedEnd = kPageSize - kReserveBytes;   // 4056: nonce starts here
+inline constexpr std::size_t kDatabaseIdBytes = 16;
+// Page 1 keeps bytes [0, 24) readable: [0, 16) the database id (in place of SQLite's magic
+// string), [16, 24) SQLite's page size, versions, reserve and payload fractions.
+inline constexpr std::size_t kHeaderPlainEnd = 24;
+
+using DatabaseId = std::array<std::uint8_t, kDatabaseIdBytes>;
+
+// Where a page image lives. Journal images use a different associated data, so an image copied
+// from the journal into the database (or back) fails authentication.
+enum class PageRole : std::uint8_t { Database, Journal };
+
+// The 16 bytes SQLite expects at the start of page 1 ("SQLite format 3\0").
+inline constexpr std::array<std::uint8_t, 16> kSqliteMagic = {
+    'S', 'Q', 'L', 'i', 't', 'e', ' ', 'f', 'o', 'r', 'm', 'a', 't', ' ', '3', 0};
+
+// Seals the kPageSize-byte plaintext `plain` as page `pgno` into `sealed` (may not overlap) with
+// a fresh random nonce. Database page 1: `sealed` starts with `id` and plain[16..24).
+void seal_page(const DatabaseKey& key, const DatabaseId& id, std::uint32_t pgno, PageRole role,
+               const std::uint8_t* plain, std::uint8_t* sealed);
+
+// Opens a sealed page into `plain` (may equal `sealed`). For database page 1 the database id
+// is the one stored in the page itself (returned through `id`); for every other page `id` is
+// an input. On failure `plain` is all zero and false is returned; never partial plaintext.
+[[nodiscard]] bool open_page(const DatabaseKey& key, DatabaseId& id, std::uint32_t pgno,
+                             PageRole role, const std::uint8_t* sealed, std::uint8_t* plain);
+
+}  // namespace exile::store::detail

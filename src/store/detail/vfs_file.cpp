@@ -1,0 +1,395 @@
+#include "store/detail/vfs_file.h"
+
+#include <sodium.h>
+
+#include <algorithm>
+#include <cstring>
+#include <map>
+#include <mutex>
+#include <new>
+#include <optional>
+
+#include "common/bytes.h"
+#include "store/detail/key_registry.h"
+#include "store/detail/page_cipher.h"
+
+namespace exile::store::detail {
+namespace {
+
+constexpr sqlite3_int64 kPage = static_cast<sqlite3_int64>(kPageSize);
+// SQLite's database header is 100 bytes; reads that stay inside it are not page reads.
+constexpr sqlite3_int64 kFileHeaderBytes = 100;
+
+// What the database and its journal share: the key and the database id.
+struct MainState {
+  DatabaseKey key;
+  DatabaseId id{};
+};
+
+enum class FileKind : int { MainDatabase, Journal };
+
+// SQLite allocates exile_file_size() bytes; the base VFS's file object follows this struct.
+struct ExileFile {
+  sqlite3_file base;  // must be first: SQLite sees an ExileFile as a sqlite3_file
+  sqlite3_file* real;
+  MainState* main;  // owned by the main database file, borrowed by its journal
+  FileKind kind;
+  bool recovering;  // a journal opened without SQLITE_OPEN_CREATE: a hot journal being replayed
+};
+
+ExileFile* as_exile(sqlite3_file* file) { return reinterpret_cast<ExileFile*>(file); }
+
+// Open main databases by SQLite's filename pointer: a journal's name resolves to the same
+// pointer through sqlite3_filename_database, which is how a journal finds its key and id.
+struct OpenMains {
+  std::mutex mutex;
+  std::map<const char*, MainState*> by_name;
+};
+OpenMains& open_mains() {
+  static OpenMains instance;
+  return instance;
+}
+
+int real_read(ExileFile* f, void* buffer, sqlite3_int64 amount, sqlite3_int64 offset) {
+  return f->real->pMethods->xRead(f->real, buffer, static_cast<int>(amount), offset);
+}
+
+// --- main database ----------------------------------------------------------------------------
+
+// Reads page `pgno` (1-based) and opens it into `plain`. SQLITE_OK, SQLITE_IOERR_SHORT_READ
+// (page beyond the end: zeros), SQLITE_CORRUPT (authentication failed, or a partial page).
+int read_database_page(ExileFile* f, std::uint32_t pgno, sqlite3_int64 file_size,
+                       std::uint8_t* plain) {
+  const sqlite3_int64 start = static_cast<sqlite3_int64>(pgno - 1) * kPage;
+  if (start >= file_size) {
+    std::memset(plain, 0, kPageSize);
+    return SQLITE_IOERR_SHORT_READ;
+  }
+  if (start + kPage > file_size) return SQLITE_CORRUPT;
+  const int rc = real_read(f, plain, kPage, start);
+  if (rc != SQLITE_OK) return rc == SQLITE_IOERR_SHORT_READ ? SQLITE_CORRUPT : rc;
+  if (!open_page(f->main->key, f->main->id, pgno, PageRole::Database, plain, plain)) {
+    return SQLITE_CORRUPT;
+  }
+  // Page 1's readable header is authenticated; it must still say 4096-byte pages and 40
+  // reserved bytes, or the nonce and tag would overlap SQLite's data.
+  if (pgno == 1 && (load_u16(plain + 16) != kPageSize || plain[20] != kReserveBytes)) {
+    sodium_memzero(plain, kPageSize);
+    return SQLITE_CORRUPT;
+  }
+  return SQLITE_OK;
+}
+
+// A read inside SQLite's 100-byte file header (sqlite3BtreeOpen reads it for the page size and
+// reserve; the pager reads the change counter at 24). If page 1 does not authenticate, SQLite
+// gets the readable bytes 16..23 and zeros: enough to open, and its next full read of page 1
+// fails. So a torn or wrong-key page 1 cannot stop a hot journal from being replayed first.
+int read_file_header(ExileFile* f, std::uint8_t* out, sqlite3_int64 amount, sqlite3_int64 offset,
+                     sqlite3_int64 file_size) {
+  alignas(8) std::uint8_t page[kPageSize];
+  int rc = read_database_page(f, 1, file_size, page);
+  if (rc == SQLITE_CORRUPT) {
+    std::memset(page, 0, kPageSize);
+    std::copy(kSqliteMagic.begin(), kSqliteMagic.end(), page);
+    rc = real_read(f, page + 16, 8, 16);
+    if (rc != SQLITE_OK) std::memset(page + 16, 0, 8);
+    rc = SQLITE_OK;
+  }
+  if (rc == SQLITE_OK || rc == SQLITE_IOERR_SHORT_READ) {
+    std::memcpy(out, page + offset, static_cast<std::size_t>(amount));
+  }
+  sodium_memzero(page, sizeof page);
+  return rc;
+}
+
+int main_read(ExileFile* f, void* buffer, int amount, sqlite3_int64 offset) {
+  if (amount <= 0 || offset < 0) return SQLITE_IOERR_READ;
+  auto* out = static_cast<std::uint8_t*>(buffer);
+  sqlite3_int64 file_size = 0;
+  int rc = f->real->pMethods->xFileSize(f->real, &file_size);
+  if (rc != SQLITE_OK) return rc;
+  const sqlite3_int64 end = offset + amount;
+  if (end <= kFileHeaderBytes) return read_file_header(f, out, amount, offset, file_size);
+
+  bool short_read = false;
+  alignas(8) std::uint8_t page[kPageSize];
+  for (sqlite3_int64 pos = offset; pos < end;) {
+    const auto pgno = static_cast<std::uint32_t>(pos / kPage + 1);
+    const sqlite3_int64 in_page = pos % kPage;
+    const sqlite3_int64 n = std::min(kPage - in_page, end - pos);
+    std::uint8_t* dst = out + (pos - offset);
+    const bool whole = in_page == 0 && n == kPage;
+    rc = read_database_page(f, pgno, file_size, whole ? dst : page);
+    if (rc == SQLITE_IOERR_SHORT_READ) {
+      short_read = true;
+      std::memset(dst, 0, static_cast<std::size_t>(n));
+    } else if (rc != SQLITE_OK) {
+      sodium_memzero(page, sizeof page);
+      std::memset(out, 0, static_cast<std::size_t>(amount));
+      return rc;
+    } else if (!whole) {
+      std::memcpy(dst, page + in_page, static_cast<std::size_t>(n));
+    }
+    pos += n;
+  }
+  sodium_memzero(page, sizeof page);
+  return short_read ? SQLITE_IOERR_SHORT_READ : SQLITE_OK;
+}
+
+int main_write(ExileFile* f, const void* buffer, int amount, sqlite3_int64 offset) {
+  if (amount != static_cast<int>(kPageSize) || offset < 0 || offset % kPage != 0) {
+    return SQLITE_IOERR_WRITE;  // only whole, aligned 4096-byte pages are ever written
+  }
+  const auto* plain = static_cast<const std::uint8_t*>(buffer);
+  const auto pgno = static_cast<std::uint32_t>(offset / kPage + 1);
+  if (pgno == 1 && (load_u16(plain + 16) != kPageSize || plain[20] != kReserveBytes)) {
+    return SQLITE_IOERR_WRITE;  // fail closed: no room for the nonce and tag
+  }
+  alignas(8) std::uint8_t sealed[kPageSize];
+  seal_page(f->main->key, f->main->id, pgno, PageRole::Database, plain, sealed);
+  return f->real->pMethods->xWrite(f->real, sealed, amount, offset);
+}
+
+// --- rollback journal -------------------------------------------------------------------------
+//
+// A journal record is be32(pgno) ‖ page image ‖ be32(checksum), written as three calls. Page
+// images are exactly one page at an offset ≡ 4 (mod 8); journal headers start on sector
+// boundaries (≡ 0 mod 8) and every other field is 4 or 8 bytes, so the test below is exact.
+
+bool is_page_image(int amount, sqlite3_int64 offset) {
+  return amount == static_cast<int>(kPageSize) && offset >= 4 && offset % 8 == 4;
+}
+
+int read_record_pgno(ExileFile* f, sqlite3_int64 image_offset, std::uint32_t& pgno) {
+  std::uint8_t raw[4];
+  const int rc = real_read(f, raw, 4, image_offset - 4);
+  if (rc != SQLITE_OK) return rc;
+  pgno = load_u32(raw);
+  return SQLITE_OK;
+}
+
+int journal_read(ExileFile* f, void* buffer, int amount, sqlite3_int64 offset) {
+  // Journals we write hold no other read of this size: a journal header claiming another page
+  // size would make SQLite read (and write back) unauthenticated images. Refuse.
+  if (amount >= 512 && amount != static_cast<int>(kPageSize)) return SQLITE_CORRUPT;
+  int rc = real_read(f, buffer, amount, offset);
+  if (rc != SQLITE_OK || !is_page_image(amount, offset)) return rc;
+  std::uint32_t pgno = 0;
+  rc = read_record_pgno(f, offset, pgno);
+  if (rc != SQLITE_OK) return rc == SQLITE_IOERR_SHORT_READ ? SQLITE_CORRUPT : rc;
+  auto* page = static_cast<std::uint8_t*>(buffer);
+  if (open_page(f->main->key, f->main->id, pgno, PageRole::Journal, page, page)) return SQLITE_OK;
+  // open_page zeroed the buffer. Replaying a hot journal, a record that does not authenticate
+  // is reported as the end of the journal (SQLITE_IOERR_SHORT_READ: SQLite's own rule for a
+  // truncated or torn record is to stop the replay there). Never its bytes: SQLite's record
+  // checksum is unkeyed, so anyone could make forged bytes pass it.
+  return f->recovering ? SQLITE_IOERR_SHORT_READ : SQLITE_CORRUPT;
+}
+
+int journal_write(ExileFile* f, const void* buffer, int amount, sqlite3_int64 offset) {
+  if (!is_page_image(amount, offset)) {
+    return f->real->pMethods->xWrite(f->real, buffer, amount, offset);
+  }
+  std::uint32_t pgno = 0;
+  int rc = read_record_pgno(f, offset, pgno);  // SQLite wrote it just before the image
+  if (rc != SQLITE_OK) return SQLITE_IOERR_WRITE;
+  alignas(8) std::uint8_t sealed[kPageSize];
+  seal_page(f->main->key, f->main->id, pgno, PageRole::Journal,
+            static_cast<const std::uint8_t*>(buffer), sealed);
+  return f->real->pMethods->xWrite(f->real, sealed, amount, offset);
+}
+
+// --- io methods -------------------------------------------------------------------------------
+
+int x_close(sqlite3_file* file) {
+  ExileFile* f = as_exile(file);
+  const int rc = f->real->pMethods != nullptr ? f->real->pMethods->xClose(f->real) : SQLITE_OK;
+  if (f->kind == FileKind::MainDatabase && f->main != nullptr) {
+    {
+      auto& mains = open_mains();
+      const std::lock_guard lock(mains.mutex);
+      for (auto it = mains.by_name.begin(); it != mains.by_name.end(); ++it) {
+        if (it->second == f->main) {
+          mains.by_name.erase(it);
+          break;
+        }
+      }
+    }
+    delete f->main;
+  }
+  f->main = nullptr;
+  f->base.pMethods = nullptr;
+  return rc;
+}
+
+int x_read(sqlite3_file* file, void* buffer, int amount, sqlite3_int64 offset) {
+  ExileFile* f = as_exile(file);
+  return f->kind == FileKind::MainDatabase ? main_read(f, buffer, amount, offset)
+                                           : journal_read(f, buffer, amount, offset);
+}
+
+int x_write(sqlite3_file* file, const void* buffer, int amount, sqlite3_int64 offset) {
+  ExileFile* f = as_exile(file);
+  return f->kind == FileKind::MainDatabase ? main_write(f, buffer, amount, offset)
+                                           : journal_write(f, buffer, amount, offset);
+}
+
+int x_truncate(sqlite3_file* file, sqlite3_int64 size) {
+  sqlite3_file* real = as_exile(file)->real;
+  return real->pMethods->xTruncate(real, size);
+}
+int x_sync(sqlite3_file* file, int flags) {
+  sqlite3_file* real = as_exile(file)->real;
+  return real->pMethods->xSync(real, flags);
+}
+int x_file_size(sqlite3_file* file, sqlite3_int64* size) {
+  sqlite3_file* real = as_exile(file)->real;
+  return real->pMethods->xFileSize(real, size);
+}
+int x_lock(sqlite3_file* file, int level) {
+  sqlite3_file* real = as_exile(file)->real;
+  return real->pMethods->xLock(real, level);
+}
+int x_unlock(sqlite3_file* file, int level) {
+  sqlite3_file* real = as_exile(file)->real;
+  return real->pMethods->xUnlock(real, level);
+}
+int x_check_reserved_lock(sqlite3_file* file, int* out) {
+  sqlite3_file* real = as_exile(file)->real;
+  return real->pMethods->xCheckReservedLock(real, out);
+}
+
+bool is_allowed_journal_mode(const char* mode) {
+  return sqlite3_stricmp(mode, "delete") == 0 || sqlite3_stricmp(mode, "truncate") == 0;
+}
+
+int x_file_control(sqlite3_file* file, int op, void* arg) {
+  sqlite3_file* real = as_exile(file)->real;
+  switch (op) {
+    case SQLITE_FCNTL_PRAGMA: {
+      // azArg[1] is the pragma's name, azArg[2] its value (or null for a query).
+      auto** args = static_cast<char**>(arg);
+      if (args[1] != nullptr && args[2] != nullptr &&
+          sqlite3_stricmp(args[1], "journal_mode") == 0 && !is_allowed_journal_mode(args[2])) {
+        args[0] = sqlite3_mprintf("the exile VFS supports journal_mode DELETE and TRUNCATE only");
+        return SQLITE_ERROR;
+      }
+      return real->pMethods->xFileControl(real, op, arg);
+    }
+    case SQLITE_FCNTL_MMAP_SIZE:  // never map the (ciphertext) file
+      *static_cast<sqlite3_int64*>(arg) = 0;
+      return SQLITE_OK;
+    case SQLITE_FCNTL_CHUNK_SIZE:  // a pre-extended file would hold zero pages that fail to open
+      return SQLITE_OK;
+    default: return real->pMethods->xFileControl(real, op, arg);
+  }
+}
+
+int x_sector_size(sqlite3_file* file) {
+  sqlite3_file* real = as_exile(file)->real;
+  return real->pMethods->xSectorSize(real);
+}
+
+int x_device_characteristics(sqlite3_file* file) {
+  sqlite3_file* real = as_exile(file)->real;
+  // No atomic-write or safe-append claims: SQLite must always use a real rollback journal
+  // (never an in-memory one) and write its record count only after syncing the records.
+  constexpr int kRemoved = SQLITE_IOCAP_ATOMIC | SQLITE_IOCAP_ATOMIC512 | SQLITE_IOCAP_ATOMIC1K |
+                           SQLITE_IOCAP_ATOMIC2K | SQLITE_IOCAP_ATOMIC4K | SQLITE_IOCAP_ATOMIC8K |
+                           SQLITE_IOCAP_ATOMIC16K | SQLITE_IOCAP_ATOMIC32K |
+                           SQLITE_IOCAP_ATOMIC64K | SQLITE_IOCAP_SAFE_APPEND |
+                           SQLITE_IOCAP_SEQUENTIAL | SQLITE_IOCAP_BATCH_ATOMIC;
+  return real->pMethods->xDeviceCharacteristics(real) & ~kRemoved;
+}
+
+// Version 1: no xShmMap (so no WAL) and no xFetch (so no memory-mapped I/O).
+const sqlite3_io_methods kExileIoMethods = {1,
+                                            x_close,
+                                            x_read,
+                                            x_write,
+                                            x_truncate,
+                                            x_sync,
+                                            x_file_size,
+                                            x_lock,
+                                            x_unlock,
+                                            x_check_reserved_lock,
+                                            x_file_control,
+                                            x_sector_size,
+                                            x_device_characteristics,
+                                            nullptr,
+                                            nullptr,
+                                            nullptr,
+                                            nullptr,
+                                            nullptr,
+                                            nullptr};
+
+int refuse() {
+  note_unencrypted_file_refused();
+  return SQLITE_CANTOPEN;
+}
+
+}  // namespace
+
+int exile_file_size(const sqlite3_vfs* base) {
+  static_assert(sizeof(ExileFile) % 8 == 0, "the base VFS's file object follows, aligned");
+  return static_cast<int>(sizeof(ExileFile)) + base->szOsFile;
+}
+
+int exile_file_open(sqlite3_vfs* base, sqlite3_filename name, sqlite3_file* file, int flags,
+                    int* out_flags) {
+  ExileFile* f = as_exile(file);
+  f->base.pMethods = nullptr;
+  f->real = reinterpret_cast<sqlite3_file*>(f + 1);
+  f->real->pMethods = nullptr;
+  f->main = nullptr;
+  f->recovering = false;
+  const bool is_main = (flags & SQLITE_OPEN_MAIN_DB) != 0;
+  const bool is_journal = (flags & SQLITE_OPEN_MAIN_JOURNAL) != 0;
+  if (name == nullptr || (!is_main && !is_journal)) return refuse();
+
+  MainState* state = nullptr;
+  if (is_main) {
+    const char* handle = sqlite3_uri_parameter(name, kKeyUriParameter);
+    if (handle == nullptr) return refuse();
+    try {
+      std::optional<DatabaseKey> key = find_registered_key(handle);
+      if (!key) return refuse();
+      state = new MainState{std::move(*key), {}};
+    } catch (const std::bad_alloc&) {
+      return SQLITE_NOMEM;
+    }
+  } else {
+    auto& mains = open_mains();
+    const std::lock_guard lock(mains.mutex);
+    const auto it = mains.by_name.find(sqlite3_filename_database(name));
+    if (it == mains.by_name.end()) return refuse();
+    state = it->second;
+  }
+
+  const int rc = base->xOpen(base, name, f->real, flags, out_flags);
+  if (rc != SQLITE_OK) {
+    if (is_main) delete state;
+    return rc;
+  }
+  f->main = state;
+  f->kind = is_main ? FileKind::MainDatabase : FileKind::Journal;
+  f->recovering = is_journal && (flags & SQLITE_OPEN_CREATE) == 0;
+  f->base.pMethods = &kExileIoMethods;
+  if (is_main) {
+    // The database id: page 1's first 16 bytes, or a fresh one for a new (empty) file.
+    sqlite3_int64 size = 0;
+    if (f->real->pMethods->xFileSize(f->real, &size) == SQLITE_OK &&
+        size >= static_cast<sqlite3_int64>(kDatabaseIdBytes) &&
+        real_read(f, state->id.data(), kDatabaseIdBytes, 0) == SQLITE_OK) {
+      // read from disk
+    } else {
+      randombytes_buf(state->id.data(), state->id.size());
+    }
+    auto& mains = open_mains();
+    const std::lock_guard lock(mains.mutex);
+    mains.by_name[name] = state;
+  }
+  return SQLITE_OK;
+}
+
+}  // namespace exile::store::detail

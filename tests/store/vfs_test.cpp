@@ -1,0 +1,318 @@
+// The exile VFS end to end on real files: what is on disk, what SQLite features still work, and
+// what is refused. Format and rules: docs/storage.md; the VFS: src/store/vfs.cpp.
+#include "store/vfs.h"
+
+#include <gtest/gtest.h>
+#include <sqlite3.h>
+
+#include <cstdio>
+#include <string>
+#include <vector>
+
+#include "store/database.h"
+#include "store/detail/key_registry.h"
+#include "store/support/vfs_test_support.h"
+
+namespace exile::store {
+namespace {
+
+using test::vfs_contains;
+using test::vfs_random_key;
+using test::vfs_read_file;
+using test::VfsTempDir;
+
+// Distinctive strings that must never reach the disk in the clear.
+const std::vector<std::string> kMarkers = {"MARKER-message-Zanzibar-7f3a", "MARKER-name-Quixotica",
+                                           "MARKER-key-0123456789abcdef0123456789abcdef"};
+
+Database open_or_die(const std::filesystem::path& path, const DatabaseKey& key,
+                     OpenMode mode = OpenMode::CreateIfMissing) {
+  auto db = Database::open(path, key, mode);
+  if (!db) {
+    ADD_FAILURE() << db.error();
+    std::abort();
+  }
+  return std::move(*db);
+}
+
+void fill(Database& db, int rows) {
+  ASSERT_TRUE(
+      db.exec("CREATE TABLE IF NOT EXISTS messages(id INTEGER PRIMARY KEY, sender TEXT, "
+              "body TEXT, secret BLOB)"));
+  auto tx = db.begin();
+  ASSERT_TRUE(tx);
+  auto stmt = db.prepare("INSERT INTO messages(sender, body, secret) VALUES (?1, ?2, ?3)");
+  ASSERT_TRUE(stmt);
+  for (int i = 0; i < rows; ++i) {
+    const std::string body = kMarkers[0] + " " + std::to_string(i) +
+                             std::string(static_cast<std::size_t>(i % 7 * 300), 'x');
+    stmt->bind(1, std::string_view(kMarkers[1]))
+        .bind(2, std::string_view(body))
+        .bind(3, as_bytes(kMarkers[2]));
+    ASSERT_TRUE(stmt->run());
+    stmt->reset();
+  }
+  ASSERT_TRUE(tx->commit());
+}
+
+std::int64_t count_rows(Database& db) {
+  auto stmt = db.prepare("SELECT count(*) FROM messages WHERE sender = ?1");
+  EXPECT_TRUE(stmt);
+  stmt->bind(1, std::string_view(kMarkers[1]));
+  EXPECT_TRUE(stmt->step().value_or(false));
+  return stmt->column_int64(0);
+}
+
+std::string integrity(Database& db) {
+  auto stmt = db.prepare("PRAGMA integrity_check");
+  if (!stmt) return "prepare failed";
+  auto row = stmt->step();
+  if (!row || !*row) return "step failed";
+  return stmt->column_text(0);
+}
+
+void expect_no_plaintext(const std::filesystem::path& file) {
+  const Bytes bytes = vfs_read_file(file);
+  ASSERT_FALSE(bytes.empty()) << file;
+  for (const auto& marker : kMarkers) EXPECT_FALSE(vfs_contains(bytes, marker)) << file;
+  EXPECT_FALSE(vfs_contains(bytes, "SQLite format 3")) << file;
+  EXPECT_FALSE(vfs_contains(bytes, "CREATE TABLE")) << file;
+}
+
+TEST(VfsTest, CreateInsertReopen) {
+  VfsTempDir dir;
+  const auto path = dir.file("a.db");
+  const DatabaseKey key = vfs_random_key();
+  {
+    Database db = open_or_die(path, key);
+    fill(db, 200);
+  }
+  Database db = open_or_die(path, key, OpenMode::OpenExisting);
+  EXPECT_EQ(count_rows(db), 200);
+  EXPECT_EQ(integrity(db), "ok");
+  // Page 1 header: 4096-byte pages, 40 reserved bytes, readable at 16..23.
+  const Bytes bytes = vfs_read_file(path);
+  ASSERT_GE(bytes.size(), 4096u);
+  EXPECT_EQ(bytes.size() % 4096, 0u);
+  EXPECT_EQ(load_u16(bytes.data() + 16), 4096);
+  EXPECT_EQ(bytes[20], 40);
+}
+
+TEST(VfsTest, OpenExistingMissingIsNotFound) {
+  VfsTempDir dir;
+  auto db = Database::open(dir.file("missing.db"), vfs_random_key(), OpenMode::OpenExisting);
+  ASSERT_FALSE(db);
+  EXPECT_EQ(db.error().code, ErrorCode::NotFound);
+}
+
+TEST(VfsTest, Fts5Works) {
+  VfsTempDir dir;
+  const auto path = dir.file("fts.db");
+  const DatabaseKey key = vfs_random_key();
+  {
+    Database db = open_or_die(path, key);
+    ASSERT_TRUE(db.exec("CREATE VIRTUAL TABLE search USING fts5(body)"));
+    ASSERT_TRUE(
+        db.exec("INSERT INTO search(body) VALUES ('the Zanzibarian walrus sings'),"
+                "('nothing to see'), ('walrus again')"));
+  }
+  Database db = open_or_die(path, key, OpenMode::OpenExisting);
+  auto stmt = db.prepare("SELECT count(*) FROM search WHERE search MATCH 'walrus'");
+  ASSERT_TRUE(stmt);
+  ASSERT_TRUE(stmt->step().value_or(false));
+  EXPECT_EQ(stmt->column_int64(0), 2);
+  EXPECT_FALSE(vfs_contains(vfs_read_file(path), "Zanzibarian"));
+}
+
+TEST(VfsTest, NoPlaintextInDatabaseOrHotJournal) {
+  VfsTempDir dir;
+  const auto path = dir.file("plain.db");
+  const DatabaseKey key = vfs_random_key();
+  Database db = open_or_die(path, key);
+  fill(db, 300);
+  expect_no_plaintext(path);
+  // Mid-transaction the journal holds the original images of every page the update touched.
+  auto tx = db.begin();
+  ASSERT_TRUE(tx);
+  ASSERT_TRUE(db.exec("UPDATE messages SET body = 'replaced' WHERE id % 2 = 0"));
+  const auto journal = path.string() + "-journal";
+  ASSERT_TRUE(std::filesystem::exists(journal));
+  EXPECT_GT(std::filesystem::file_size(journal), 8192u);
+  expect_no_plaintext(journal);
+  ASSERT_TRUE(tx->commit());
+  EXPECT_FALSE(std::filesystem::exists(journal));
+  expect_no_plaintext(path);
+}
+
+TEST(VfsTest, StockSqliteCannotRead) {
+  VfsTempDir dir;
+  const auto path = dir.file("stock.db");
+  {
+    Database db = open_or_die(path, vfs_random_key());
+    fill(db, 20);
+  }
+  sqlite3* raw = nullptr;
+  ASSERT_EQ(sqlite3_open_v2(path.c_str(), &raw, SQLITE_OPEN_READONLY, nullptr), SQLITE_OK);
+  const int rc = sqlite3_exec(raw, "SELECT * FROM sqlite_schema", nullptr, nullptr, nullptr);
+  EXPECT_EQ(rc, SQLITE_NOTADB);
+  sqlite3_close(raw);
+
+  const std::string command =
+      "/usr/bin/sqlite3 -readonly '" + path.string() + "' 'SELECT * FROM messages;' 2>&1";
+  FILE* pipe = popen(command.c_str(), "r");
+  ASSERT_NE(pipe, nullptr);
+  std::string output;
+  char buffer[256];
+  while (fgets(buffer, sizeof buffer, pipe) != nullptr) output += buffer;
+  const int status = pclose(pipe);
+  EXPECT_NE(status, 0);
+  EXPECT_NE(output.find("not a database"), std::string::npos) << output;
+  EXPECT_EQ(output.find("MARKER"), std::string::npos);
+}
+
+TEST(VfsTest, VacuumKeepsEncryption) {
+  VfsTempDir dir;
+  const auto path = dir.file("vac.db");
+  const DatabaseKey key = vfs_random_key();
+  Database db = open_or_die(path, key);
+  fill(db, 300);
+  ASSERT_TRUE(db.exec("DELETE FROM messages WHERE id % 3 = 0"));
+  const auto before = std::filesystem::file_size(path);
+  ASSERT_TRUE(db.exec("VACUUM"));
+  EXPECT_LT(std::filesystem::file_size(path), before);
+  expect_no_plaintext(path);
+  EXPECT_EQ(count_rows(db), 200);
+  EXPECT_EQ(integrity(db), "ok");
+}
+
+TEST(VfsTest, VacuumIntoWritesNewKeyAndId) {
+  VfsTempDir dir;
+  const auto path = dir.file("old.db");
+  const auto target = dir.file("new.db");
+  const DatabaseKey key = vfs_random_key();
+  const DatabaseKey new_key = vfs_random_key();
+  {
+    Database db = open_or_die(path, key);
+    fill(db, 150);
+    ASSERT_TRUE(vacuum_into(db, target, new_key));
+    // A second time onto an existing file is refused and leaves it alone.
+    auto again = vacuum_into(db, target, new_key);
+    ASSERT_FALSE(again);
+    EXPECT_EQ(again.error().code, ErrorCode::InvalidArgument);
+  }
+  expect_no_plaintext(target);
+  const Bytes old_bytes = vfs_read_file(path);
+  const Bytes new_bytes = vfs_read_file(target);
+  EXPECT_FALSE(std::equal(old_bytes.begin(), old_bytes.begin() + 16, new_bytes.begin()));
+  EXPECT_EQ(new_bytes[20], 40);
+
+  auto with_old = Database::open(target, key, OpenMode::OpenExisting);
+  ASSERT_FALSE(with_old);
+  EXPECT_EQ(with_old.error().code, ErrorCode::DatabaseCorrupt);
+  Database db = open_or_die(target, new_key, OpenMode::OpenExisting);
+  EXPECT_EQ(count_rows(db), 150);
+  EXPECT_EQ(integrity(db), "ok");
+
+  sqlite3* raw = nullptr;
+  ASSERT_EQ(sqlite3_open_v2(target.c_str(), &raw, SQLITE_OPEN_READONLY, nullptr), SQLITE_OK);
+  EXPECT_NE(sqlite3_exec(raw, "SELECT * FROM messages", nullptr, nullptr, nullptr), SQLITE_OK);
+  sqlite3_close(raw);
+}
+
+TEST(VfsTest, WalAndOtherJournalModesRefused) {
+  VfsTempDir dir;
+  const auto path = dir.file("wal.db");
+  Database db = open_or_die(path, vfs_random_key());
+  fill(db, 10);
+  for (const char* mode : {"WAL", "wal", "MEMORY", "OFF", "PERSIST"}) {
+    EXPECT_FALSE(db.exec(std::string("PRAGMA journal_mode=") + mode)) << mode;
+  }
+  EXPECT_TRUE(db.exec("PRAGMA journal_mode=TRUNCATE"));
+  EXPECT_TRUE(db.exec("PRAGMA journal_mode=DELETE"));
+  ASSERT_TRUE(db.exec("PRAGMA locking_mode=EXCLUSIVE"));
+  EXPECT_FALSE(db.exec("PRAGMA journal_mode=WAL"));
+  fill(db, 10);
+  EXPECT_FALSE(std::filesystem::exists(path.string() + "-wal"));
+  EXPECT_FALSE(std::filesystem::exists(path.string() + "-shm"));
+  auto stmt = db.prepare("PRAGMA journal_mode");
+  ASSERT_TRUE(stmt);
+  ASSERT_TRUE(stmt->step().value_or(false));
+  EXPECT_EQ(stmt->column_text(0), "delete");
+}
+
+std::vector<std::filesystem::path> listing(const std::filesystem::path& dir) {
+  std::vector<std::filesystem::path> out;
+  for (const auto& entry : std::filesystem::directory_iterator(dir)) out.push_back(entry.path());
+  return out;
+}
+
+TEST(VfsTest, TempFileSpillFailsClosed) {
+  VfsTempDir dir;
+  const auto path = dir.file("spill.db");
+  Database db = open_or_die(path, vfs_random_key());
+  fill(db, 10);
+  const auto files_before = listing(dir.path());
+  // With temp files allowed, a sort larger than the cache spills to a temp file: refused.
+  ASSERT_TRUE(db.exec("PRAGMA temp_store=FILE; PRAGMA cache_size=16"));
+  (void)take_unencrypted_file_refusal();
+  auto sorted = db.exec(
+      "WITH RECURSIVE n(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM n WHERE x < 60000) "
+      "SELECT x, randomblob(200) AS r FROM n ORDER BY r");
+  ASSERT_FALSE(sorted);
+  EXPECT_EQ(refine_vfs_error(sorted.error()).code, ErrorCode::UnencryptedFileRefused);
+  EXPECT_EQ(listing(dir.path()), files_before);
+  // The connection is still usable, and with temp_store=MEMORY the same query works.
+  ASSERT_TRUE(db.exec("PRAGMA temp_store=MEMORY"));
+  EXPECT_TRUE(
+      db.exec("SELECT x FROM (WITH RECURSIVE n(x) AS (SELECT 1 UNION ALL SELECT x + 1 "
+              "FROM n WHERE x < 60000) SELECT x, randomblob(200) AS r FROM n ORDER BY r)"));
+  EXPECT_EQ(count_rows(db), 10);
+  EXPECT_FALSE(take_unencrypted_file_refusal());
+}
+
+TEST(VfsTest, UnencryptedAttachAndSuperJournalRefused) {
+  VfsTempDir dir;
+  const DatabaseKey key = vfs_random_key();
+  Database db = open_or_die(dir.file("main.db"), key);
+  fill(db, 5);
+  // A database without a registered key cannot be attached (it would be plaintext).
+  (void)take_unencrypted_file_refusal();
+  auto plain = db.exec("ATTACH '" + dir.file("plain.db").string() + "' AS plain");
+  ASSERT_FALSE(plain);
+  EXPECT_EQ(refine_vfs_error(plain.error()).code, ErrorCode::UnencryptedFileRefused);
+  EXPECT_FALSE(std::filesystem::exists(dir.file("plain.db")));
+
+  // An encrypted second database attaches, but a transaction across both needs a
+  // super-journal, which is refused: the commit fails and neither database changes.
+  const detail::RegisteredKey registered(key);
+  const auto attach = [&](const char* file, const char* schema) {
+    return db.exec("ATTACH 'file:" + dir.file(file).string() + "?exile_key=" + registered.handle() +
+                   "' AS " + schema);
+  };
+  // Without the 40 reserved bytes the VFS refuses to write a new database's page 1.
+  ASSERT_TRUE(attach("third.db", "third"));
+  auto no_reserve = db.exec("CREATE TABLE third.t(x)");
+  ASSERT_FALSE(no_reserve);
+  EXPECT_EQ(no_reserve.error().code, ErrorCode::StorageIo);
+  ASSERT_TRUE(db.exec("DETACH third"));
+
+  ASSERT_TRUE(attach("other.db", "other"));
+  int reserve = 40;
+  ASSERT_EQ(sqlite3_file_control(db.handle(), "other", SQLITE_FCNTL_RESERVE_BYTES, &reserve),
+            SQLITE_OK);
+  ASSERT_TRUE(db.exec("CREATE TABLE other.t(x)"));
+  ASSERT_TRUE(db.exec("BEGIN"));
+  ASSERT_TRUE(db.exec("INSERT INTO other.t VALUES (1)"));
+  ASSERT_TRUE(db.exec("DELETE FROM main.messages"));
+  auto commit = db.exec("COMMIT");
+  ASSERT_FALSE(commit);
+  EXPECT_EQ(refine_vfs_error(commit.error()).code, ErrorCode::UnencryptedFileRefused);
+  (void)db.exec("ROLLBACK");
+  EXPECT_EQ(count_rows(db), 5);
+  for (const auto& file : listing(dir.path())) {
+    EXPECT_EQ(file.string().find("-mj"), std::string::npos) << file;
+  }
+}
+
+}  // namespace
+}  // namespace exile::store
