@@ -1,0 +1,111 @@
+// Messages of secret chats, with full-text search (tables messages and messages_fts,
+// docs/storage.md §"Schema").
+//
+// Search uses an FTS5 external-content table over messages.body, kept in sync by triggers:
+// inserting, deleting (also by cascade from a chat) or editing a message updates the index in
+// the same statement. FTS5 in SQLite 3.40 has no "secure-delete": a deleted message's tokens
+// stay in old index segments, unreachable by queries, until segments merge;
+// purge_search_index() merges them all (the engine calls it after deletions, off the hot
+// path). Everything is inside the encrypted database either way.
+//
+// Self-destruct: a message carries the chat's timer as it was when the message was sent; the
+// countdown starts when the message is read (mark_read sets expires_at), and
+// delete_expired() removes what is due. Message text is user content: it never appears in an
+// error message or a log line.
+#pragma once
+
+#include <array>
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "common/clock.h"
+#include "store/database.h"
+#include "store/detail/cached_statement.h"
+#include "store/repo_chats.h"
+
+namespace exile::store {
+
+using MessageId = std::int64_t;
+inline constexpr std::size_t kMessageUidBytes = 16;
+using MessageUid = std::array<std::uint8_t, kMessageUidBytes>;  // the content's random id
+
+enum class Direction : std::uint8_t { Incoming = 0, Outgoing = 1 };
+
+// body borrows the caller's text for the duration of the call that takes it.
+struct NewMessage {
+  ChatId chat = 0;
+  MessageUid uid{};
+  Direction direction = Direction::Incoming;
+  std::string_view body;
+  UnixMillis sent_at;      // the sender's clock
+  UnixMillis received_at;  // ours (for outgoing: when written)
+  std::optional<std::uint32_t> timer_seconds;
+};
+
+struct StoredMessage {
+  MessageId id = 0;
+  ChatId chat = 0;
+  MessageUid uid{};
+  Direction direction = Direction::Incoming;
+  std::string body;
+  UnixMillis sent_at;
+  UnixMillis received_at;
+  std::optional<UnixMillis> delivered_at;
+  std::optional<UnixMillis> read_at;
+  std::optional<std::uint32_t> timer_seconds;
+  std::optional<UnixMillis> expires_at;
+};
+
+class MessageRepository {
+ public:
+  explicit MessageRepository(Database& db) : db_(db) {}
+
+  // Constraint when the chat does not exist or the chat already has this uid (a redelivery).
+  [[nodiscard]] Result<MessageId> insert(const NewMessage& message);
+  // The newest `limit` messages of a chat, oldest first (display order).
+  [[nodiscard]] Result<std::vector<StoredMessage>> latest(ChatId chat, std::size_t limit);
+  // The `limit` messages before `before` (paging back), oldest first.
+  [[nodiscard]] Result<std::vector<StoredMessage>> before(ChatId chat, MessageId before,
+                                                          std::size_t limit);
+  [[nodiscard]] Result<std::optional<StoredMessage>> find(MessageId id);
+  [[nodiscard]] Result<std::optional<MessageId>> find_by_uid(ChatId chat, const MessageUid& uid);
+
+  // Each returns false when the message does not exist or was already marked; the first
+  // mark wins. mark_read starts the self-destruct countdown.
+  [[nodiscard]] Result<bool> mark_delivered(MessageId id, UnixMillis now);
+  [[nodiscard]] Result<bool> mark_read(MessageId id, UnixMillis now);
+
+  // Delete (for both sides: the engine calls it on the local request and on the peer's).
+  // False when there was nothing to delete.
+  [[nodiscard]] Result<bool> remove(MessageId id);
+  // Deletes every message with expires_at <= now; returns how many.
+  [[nodiscard]] Result<std::size_t> delete_expired(UnixMillis now);
+  // The earliest pending deadline, for the engine's timer.
+  [[nodiscard]] Result<std::optional<UnixMillis>> next_expiry();
+
+  // Messages whose text contains every word of `query` (a word ending in '*' matches as a
+  // prefix; FTS5 syntax is not interpreted), best match first; optionally one chat only.
+  [[nodiscard]] Result<std::vector<StoredMessage>> search(std::string_view query,
+                                                          std::optional<ChatId> chat,
+                                                          std::size_t limit);
+  // Merges the index so that no segment keeps tokens of deleted messages.
+  [[nodiscard]] Result<void> purge_search_index();
+
+ private:
+  Database& db_;
+  detail::CachedStatement insert_{
+      "INSERT INTO messages(chat_id, uid, outgoing, body, sent_at, received_at, timer_seconds) "
+      "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)"};
+  detail::CachedStatement latest_{
+      "SELECT m.id, m.chat_id, m.uid, m.outgoing, m.body, m.sent_at, m.received_at, "
+      "m.delivered_at, m.read_at, m.timer_seconds, m.expires_at FROM messages m "
+      "WHERE m.chat_id = ?1 ORDER BY m.id DESC LIMIT ?2"};
+};
+
+// Turns user input into an FTS5 query that matches all its words (exposed for tests).
+[[nodiscard]] std::string fts_query_for(std::string_view user_query);
+
+}  // namespace exile::store

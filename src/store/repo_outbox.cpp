@@ -1,0 +1,87 @@
+#include "store/repo_outbox.h"
+
+#include <algorithm>
+
+#include "store/detail/cached_statement.h"
+
+namespace exile::store {
+
+Result<OutboxId> OutboxRepository::enqueue(QueueRowId queue, std::optional<MessageId> message,
+                                           const ClientMessageId& client_msg_id, ByteView envelope,
+                                           UnixMillis now) {
+  auto statement = db_.prepare(
+      "INSERT INTO outbox(queue_id, message_id, client_msg_id, envelope, next_attempt_at, "
+      "created_at) VALUES (?1, ?2, ?3, ?4, ?5, ?5)");
+  if (!statement) return fail(std::move(statement).error());
+  statement->bind(1, queue);
+  if (message) {
+    statement->bind(2, *message);
+  } else {
+    statement->bind_null(2);
+  }
+  statement->bind(3, ByteView(client_msg_id)).bind(4, envelope).bind(5, to_millis(now));
+  EXILE_TRY(statement->run());
+  return db_.last_insert_rowid();
+}
+
+Result<std::vector<OutboxItem>> OutboxRepository::due(UnixMillis now, std::size_t limit) {
+  auto statement = db_.prepare(
+      "SELECT id, queue_id, message_id, client_msg_id, envelope, attempts, next_attempt_at, "
+      "created_at FROM outbox WHERE next_attempt_at <= ?1 ORDER BY next_attempt_at, id "
+      "LIMIT ?2");
+  if (!statement) return fail(std::move(statement).error());
+  statement->bind(1, to_millis(now))
+      .bind(2, static_cast<std::int64_t>(std::min<std::size_t>(limit, INT64_MAX)));
+  std::vector<OutboxItem> items;
+  for (;;) {
+    auto row = statement->step();
+    if (!row) return fail(std::move(row).error());
+    if (!*row) return items;
+    const Bytes client_msg_id = statement->column_blob(3);
+    if (client_msg_id.size() != kClientMessageIdBytes) {
+      return fail(ErrorCode::DatabaseCorrupt, "bad outbox client message id");
+    }
+    OutboxItem item{.id = statement->column_int64(0),
+                    .queue = statement->column_int64(1),
+                    .message = statement->column_is_null(2)
+                                   ? std::nullopt
+                                   : std::optional<MessageId>(statement->column_int64(2)),
+                    .client_msg_id = {},
+                    .envelope = statement->column_blob(4),
+                    .attempts = static_cast<std::uint32_t>(statement->column_int64(5)),
+                    .next_attempt_at = from_millis(statement->column_int64(6)),
+                    .created_at = from_millis(statement->column_int64(7))};
+    std::copy(client_msg_id.begin(), client_msg_id.end(), item.client_msg_id.begin());
+    items.push_back(std::move(item));
+  }
+}
+
+Result<void> OutboxRepository::record_failure(OutboxId id, UnixMillis next_attempt) {
+  EXILE_TRY(detail::execute(
+      db_, "UPDATE outbox SET attempts = attempts + 1, next_attempt_at = ?2 WHERE id = ?1", id,
+      to_millis(next_attempt)));
+  if (db_.changes() == 0) return fail(ErrorCode::NotFound, "no such outbox item");
+  return {};
+}
+
+Result<void> OutboxRepository::remove(OutboxId id) {
+  return detail::execute(db_, "DELETE FROM outbox WHERE id = ?1", id);
+}
+
+Result<std::optional<UnixMillis>> OutboxRepository::next_attempt_time() {
+  auto statement = db_.prepare("SELECT min(next_attempt_at) FROM outbox");
+  if (!statement) return fail(std::move(statement).error());
+  auto row = statement->step();
+  if (!row) return fail(std::move(row).error());
+  return detail::optional_time(*statement, 0);
+}
+
+Result<std::size_t> OutboxRepository::size() {
+  auto statement = db_.prepare("SELECT count(*) FROM outbox");
+  if (!statement) return fail(std::move(statement).error());
+  auto row = statement->step();
+  if (!row) return fail(std::move(row).error());
+  return static_cast<std::size_t>(statement->column_int64(0));
+}
+
+}  // namespace exile::store

@@ -1,0 +1,56 @@
+// The outbox: ciphertext envelopes waiting for a relay's OK (table outbox, docs/storage.md
+// §"Schema"). An item is written in the transaction that advances the session for it, sent
+// with its client_msg_id (so a retry after a lost OK is a no-op at the relay), and deleted
+// when the relay confirms. Failures push next_attempt_at back (the engine picks the backoff).
+#pragma once
+
+#include <array>
+#include <cstdint>
+#include <optional>
+#include <vector>
+
+#include "common/bytes.h"
+#include "common/clock.h"
+#include "store/database.h"
+#include "store/repo_messages.h"
+#include "store/repo_queues.h"
+
+namespace exile::store {
+
+using OutboxId = std::int64_t;
+inline constexpr std::size_t kClientMessageIdBytes = 16;
+using ClientMessageId = std::array<std::uint8_t, kClientMessageIdBytes>;
+
+struct OutboxItem {
+  OutboxId id = 0;
+  QueueRowId queue = 0;
+  std::optional<MessageId> message;  // none for receipts, or once the message was deleted
+  ClientMessageId client_msg_id{};
+  Bytes envelope;
+  std::uint32_t attempts = 0;
+  UnixMillis next_attempt_at;
+  UnixMillis created_at;
+};
+
+class OutboxRepository {
+ public:
+  explicit OutboxRepository(Database& db) : db_(db) {}
+
+  // Due immediately (next_attempt_at = now).
+  [[nodiscard]] Result<OutboxId> enqueue(QueueRowId queue, std::optional<MessageId> message,
+                                         const ClientMessageId& client_msg_id, ByteView envelope,
+                                         UnixMillis now);
+  // Items with next_attempt_at <= now, oldest due first.
+  [[nodiscard]] Result<std::vector<OutboxItem>> due(UnixMillis now, std::size_t limit);
+  // One more failed attempt; retry at next_attempt. NotFound without the item.
+  [[nodiscard]] Result<void> record_failure(OutboxId id, UnixMillis next_attempt);
+  // The relay confirmed it.
+  [[nodiscard]] Result<void> remove(OutboxId id);
+  [[nodiscard]] Result<std::optional<UnixMillis>> next_attempt_time();
+  [[nodiscard]] Result<std::size_t> size();
+
+ private:
+  Database& db_;
+};
+
+}  // namespace exile::store

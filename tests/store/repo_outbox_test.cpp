@@ -1,0 +1,109 @@
+#include "store/repo_outbox.h"
+
+#include <gtest/gtest.h>
+
+#include "store/repo_contacts.h"
+#include "store/support/schema_fixture.h"
+
+namespace exile::store {
+namespace {
+
+using test::at;
+
+ClientMessageId client_id(std::uint8_t n) {
+  ClientMessageId id{};
+  id.fill(n);
+  return id;
+}
+
+class OutboxRepositoryTest : public test::StoreTest {
+ protected:
+  void SetUp() override {
+    test::StoreTest::SetUp();
+    ContactRepository contacts(db());
+    EXILE_ASSERT_OK(contacts.add("alice", "Alice", at()));
+    ChatRepository chats(db());
+    auto chat = chats.create("alice", "s1", at());
+    ASSERT_TRUE(chat.has_value());
+    chat_ = *chat;
+    const Bytes send_id(8, 0x01);
+    QueueRepository queues(db());
+    auto queue = queues.add({.chat = chat_,
+                             .role = QueueRole::Send,
+                             .relay_url = "wss://relay.example",
+                             .recv_id = {},
+                             .send_id = send_id,
+                             .auth_public = {},
+                             .auth_secret = {}},
+                            at());
+    ASSERT_TRUE(queue.has_value()) << queue.error();
+    queue_ = *queue;
+  }
+  ChatId chat_ = 0;
+  QueueRowId queue_ = 0;
+};
+
+TEST_P(OutboxRepositoryTest, DueOrderRetriesAndRemoval) {
+  OutboxRepository outbox(db());
+  const Bytes envelope1(100, 0xE1);
+  const Bytes envelope2(50, 0xE2);
+  auto first = outbox.enqueue(queue_, std::nullopt, client_id(1), envelope1, at(10));
+  auto second = outbox.enqueue(queue_, std::nullopt, client_id(2), envelope2, at(20));
+  ASSERT_TRUE(first.has_value() && second.has_value());
+  EXPECT_EQ(*outbox.size(), 2u);
+  EXPECT_EQ(*outbox.next_attempt_time(), at(10));
+  EXPECT_TRUE(outbox.due(at(5), 10)->empty());
+
+  reopen();
+  OutboxRepository reopened(db());
+  auto due = reopened.due(at(20), 10);
+  ASSERT_TRUE(due.has_value());
+  ASSERT_EQ(due->size(), 2u);
+  EXPECT_EQ((*due)[0].id, *first);
+  EXPECT_EQ((*due)[0].envelope, envelope1);
+  EXPECT_EQ((*due)[0].client_msg_id, client_id(1));
+  EXPECT_EQ((*due)[0].attempts, 0u);
+  EXPECT_EQ((*due)[0].queue, queue_);
+
+  EXILE_ASSERT_OK(reopened.record_failure(*first, at(1000)));
+  EXILE_ASSERT_OK(reopened.record_failure(*first, at(3000)));
+  auto after = reopened.due(at(2000), 10);
+  ASSERT_TRUE(after.has_value());
+  ASSERT_EQ(after->size(), 1u);
+  EXPECT_EQ(after->front().id, *second);
+  auto later = reopened.due(at(3000), 1);
+  ASSERT_EQ(later->size(), 1u);
+  EXPECT_EQ(later->front().id, *second);  // still the earliest due
+  EXILE_ASSERT_OK(reopened.remove(*second));
+  auto retried = reopened.due(at(3000), 10);
+  ASSERT_EQ(retried->size(), 1u);
+  EXPECT_EQ(retried->front().attempts, 2u);
+  EXPECT_EQ(retried->front().next_attempt_at, at(3000));
+  auto missing = reopened.record_failure(*second, at(1));
+  ASSERT_FALSE(missing.has_value());
+  EXPECT_EQ(missing.error().code, ErrorCode::NotFound);
+}
+
+TEST_P(OutboxRepositoryTest, ClientMessageIdIsUniqueAndMessageDeletionKeepsTheEnvelope) {
+  OutboxRepository outbox(db());
+  MessageRepository messages(db());
+  NewMessage message = test::text_message(chat_, 1, "outgoing");
+  message.direction = Direction::Outgoing;
+  auto message_id = messages.insert(message);
+  ASSERT_TRUE(message_id.has_value());
+  const Bytes envelope(10, 0xAB);
+  ASSERT_TRUE(outbox.enqueue(queue_, *message_id, client_id(7), envelope, at()).has_value());
+  auto duplicate = outbox.enqueue(queue_, std::nullopt, client_id(7), envelope, at());
+  ASSERT_FALSE(duplicate.has_value());
+  EXPECT_EQ(duplicate.error().code, ErrorCode::Constraint);
+  EXPECT_EQ(outbox.due(at(), 10)->front().message, message_id.value());
+  ASSERT_TRUE(*messages.remove(*message_id));
+  auto due = outbox.due(at(), 10);
+  ASSERT_EQ(due->size(), 1u);
+  EXPECT_FALSE(due->front().message.has_value());
+}
+
+EXILE_STORE_TEST_SUITE(OutboxRepositoryTest);
+
+}  // namespace
+}  // namespace exile::store

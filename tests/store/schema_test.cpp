@@ -1,0 +1,218 @@
+// The migration ladder: fresh databases, upgrades from every older version with data in
+// them, refusal of newer schemas, and the atomicity of a step.
+#include "store/schema.h"
+
+#include <gtest/gtest.h>
+
+#include <array>
+#include <cstdio>
+#include <string>
+#include <string_view>
+
+#include "store/repo_messages.h"
+#include "store/support/schema_fixture.h"
+
+namespace exile::store {
+namespace {
+
+using test::StoreTest;
+
+class SchemaTest : public StoreTest {
+ protected:
+  void SetUp() override { open_unmigrated(); }
+
+  std::int64_t count(std::string_view table) {
+    auto statement = db().prepare("SELECT count(*) FROM " + std::string(table));
+    EXPECT_TRUE(statement.has_value());
+    if (!statement) return -1;
+    auto row = statement->step();
+    EXPECT_TRUE(row.has_value() && *row);
+    return statement->column_int64(0);
+  }
+
+  std::int64_t scalar(std::string_view sql) {
+    auto statement = db().prepare(sql);
+    EXPECT_TRUE(statement.has_value()) << statement.error();
+    if (!statement) return -1;
+    auto row = statement->step();
+    EXPECT_TRUE(row.has_value() && *row);
+    return statement->column_is_null(0) ? -1 : statement->column_int64(0);
+  }
+};
+
+// Data as an Exile build at schema version N wrote it (raw SQL: the repositories speak only
+// the latest schema). Index N holds data valid at version N. A new version adds its entry.
+constexpr std::array<std::string_view, kLatestSchemaVersion> kSeedAtVersion{
+    // version 0: an empty file
+    "",
+    // version 1
+    R"sql(
+INSERT INTO local_identity VALUES (1, randomblob(32), 1);
+INSERT INTO signed_prekeys VALUES (1, randomblob(32), randomblob(64), 3);
+INSERT INTO one_time_prekeys VALUES (100, randomblob(32));
+INSERT INTO one_time_prekey_uses VALUES (99, 's0', 4);
+INSERT INTO sessions VALUES ('s1', x'0102');
+INSERT INTO contacts VALUES ('bob', 'Bob', zeroblob(32), 1, 5);
+INSERT INTO chats VALUES (1, 'bob', 's1', 30, 6);
+INSERT INTO messages(id, chat_id, uid, outgoing, body, sent_at, received_at, read_at,
+                     timer_seconds)
+  VALUES (1, 1, zeroblob(16), 0, 'hello ancient world', 10, 11, 1000, 30),
+         (2, 1, randomblob(16), 1, 'unread timed', 12, 12, NULL, 30),
+         (3, 1, randomblob(16), 0, 'read untimed', 13, 13, 2000, NULL);
+INSERT INTO relay_queues(id, chat_id, role, relay_url, recv_id, send_id, auth_secret,
+                         created_at)
+  VALUES (1, 1, 1, 'wss://relay.example', x'aa', x'bb', randomblob(64), 7);
+INSERT INTO outbox(queue_id, message_id, client_msg_id, envelope, next_attempt_at, created_at)
+  VALUES (1, 2, randomblob(16), x'ff', 20, 20);
+)sql",
+};
+
+TEST_P(SchemaTest, FreshDatabaseReachesLatestVersion) {
+  auto before = schema_version(db());
+  ASSERT_TRUE(before.has_value());
+  EXPECT_EQ(*before, 0);
+  EXILE_ASSERT_OK(migrate(db()));
+  auto after = schema_version(db());
+  ASSERT_TRUE(after.has_value());
+  EXPECT_EQ(*after, kLatestSchemaVersion);
+  for (const char* table :
+       {"local_identity", "signed_prekeys", "one_time_prekeys", "one_time_prekey_uses", "sessions",
+        "contacts", "chats", "messages", "messages_fts", "relay_queues", "outbox"}) {
+    EXPECT_EQ(count(table), 0) << table;
+  }
+  EXPECT_EQ(scalar("SELECT count(*) FROM pragma_table_info('messages') WHERE name = 'expires_at'"),
+            1);
+}
+
+TEST_P(SchemaTest, LadderIsOrderedAndComplete) {
+  const auto steps = migration_steps();
+  ASSERT_EQ(steps.size(), static_cast<std::size_t>(kLatestSchemaVersion));
+  for (std::size_t i = 0; i < steps.size(); ++i) {
+    EXPECT_EQ(steps[i].version, static_cast<int>(i + 1));
+    EXPECT_FALSE(steps[i].sql.empty());
+  }
+}
+
+TEST_P(SchemaTest, MigrateIsIdempotentAndSurvivesReopen) {
+  EXILE_ASSERT_OK(migrate(db()));
+  EXILE_ASSERT_OK(migrate(db()));
+  reopen();
+  EXILE_ASSERT_OK(migrate(db()));
+  auto version = schema_version(db());
+  ASSERT_TRUE(version.has_value());
+  EXPECT_EQ(*version, kLatestSchemaVersion);
+}
+
+TEST_P(SchemaTest, NewerSchemaIsRefused) {
+  EXILE_ASSERT_OK(migrate(db()));
+  EXILE_ASSERT_OK(db().exec("PRAGMA user_version = " + std::to_string(kLatestSchemaVersion + 1)));
+  reopen();
+  auto result = migrate(db());
+  ASSERT_FALSE(result.has_value());
+  EXPECT_EQ(result.error().code, ErrorCode::SchemaTooNew);
+  auto version = schema_version(db());
+  ASSERT_TRUE(version.has_value());
+  EXPECT_EQ(*version, kLatestSchemaVersion + 1);  // untouched
+}
+
+TEST_P(SchemaTest, NoDowngradeAndNoTargetBeyondLatest) {
+  EXILE_ASSERT_OK(migrate(db()));
+  auto down = migrate_to(db(), 1);
+  ASSERT_FALSE(down.has_value());
+  EXPECT_EQ(down.error().code, ErrorCode::InvalidArgument);
+  auto beyond = migrate_to(db(), kLatestSchemaVersion + 1);
+  ASSERT_FALSE(beyond.has_value());
+  EXPECT_EQ(beyond.error().code, ErrorCode::InvalidArgument);
+}
+
+// Builds a database at every older version N with the data version N wrote, then upgrades.
+TEST_P(SchemaTest, MigratesFromEveryOlderVersionKeepingData) {
+  for (int from = 0; from < kLatestSchemaVersion; ++from) {
+    SCOPED_TRACE("from version " + std::to_string(from));
+    db_.reset();
+    std::filesystem::remove(db_path());
+    open_unmigrated();
+    EXILE_ASSERT_OK(migrate_to(db(), from));
+    // What a build at version `from` wrote.
+    const auto seed = kSeedAtVersion[static_cast<std::size_t>(from)];
+    if (!seed.empty()) EXILE_ASSERT_OK(db().exec(seed));
+    reopen();
+    EXILE_ASSERT_OK(migrate(db()));
+    auto version = schema_version(db());
+    ASSERT_TRUE(version.has_value());
+    EXPECT_EQ(*version, kLatestSchemaVersion);
+    EXPECT_EQ(scalar("SELECT count(*) FROM pragma_integrity_check WHERE integrity_check != 'ok'"),
+              0);
+    EXPECT_EQ(scalar("SELECT count(*) FROM pragma_foreign_key_check"), 0);
+    if (from == 0) continue;
+    // Version 1 data, after the upgrade.
+    EXPECT_EQ(count("local_identity"), 1);
+    EXPECT_EQ(count("signed_prekeys"), 1);
+    EXPECT_EQ(count("one_time_prekeys"), 1);
+    EXPECT_EQ(count("one_time_prekey_uses"), 1);
+    EXPECT_EQ(count("sessions"), 1);
+    EXPECT_EQ(count("contacts"), 1);
+    EXPECT_EQ(count("chats"), 1);
+    EXPECT_EQ(count("messages"), 3);
+    EXPECT_EQ(count("relay_queues"), 1);
+    EXPECT_EQ(count("outbox"), 1);
+    // Version 2 backfills deadlines of messages read under version 1.
+    EXPECT_EQ(scalar("SELECT expires_at FROM messages WHERE id = 1"), 1000 + 30 * 1000);
+    EXPECT_EQ(scalar("SELECT expires_at FROM messages WHERE id = 2"), -1);  // not read yet
+    EXPECT_EQ(scalar("SELECT expires_at FROM messages WHERE id = 3"), -1);  // no timer
+    MessageRepository messages(db());
+    auto hits = messages.search("ancient", std::nullopt, 10);
+    ASSERT_TRUE(hits.has_value()) << hits.error();
+    ASSERT_EQ(hits->size(), 1u);
+    EXPECT_EQ(hits->front().id, 1);
+    auto expired = messages.delete_expired(from_millis(31'000));
+    ASSERT_TRUE(expired.has_value());
+    EXPECT_EQ(*expired, 1u);
+    auto gone = messages.search("ancient", std::nullopt, 10);
+    ASSERT_TRUE(gone.has_value());
+    EXPECT_TRUE(gone->empty());
+  }
+}
+
+// A step that fails leaves the database at the previous version with nothing half-done.
+TEST_P(SchemaTest, FailingStepRollsBackWholly) {
+  EXILE_ASSERT_OK(migrate_to(db(), 1));
+  // Occupy the name version 2 wants for its index, so that step 2 fails after its ALTER.
+  EXILE_ASSERT_OK(db().exec("CREATE INDEX messages_by_expiry ON messages(sent_at)"));
+  auto result = migrate(db());
+  ASSERT_FALSE(result.has_value());
+  auto version = schema_version(db());
+  ASSERT_TRUE(version.has_value());
+  EXPECT_EQ(*version, 1);
+  EXPECT_EQ(scalar("SELECT count(*) FROM pragma_table_info('messages') WHERE name = 'expires_at'"),
+            0);
+  EXILE_ASSERT_OK(db().exec("DROP INDEX messages_by_expiry"));
+  EXILE_ASSERT_OK(migrate(db()));
+  EXPECT_EQ(scalar("SELECT count(*) FROM pragma_table_info('messages') WHERE name = 'expires_at'"),
+            1);
+}
+
+// Guards the fixture: the Encrypted backend really writes no plaintext SQLite header.
+TEST_P(SchemaTest, BackendWritesTheExpectedFileFormat) {
+  EXILE_ASSERT_OK(migrate(db()));
+  db_.reset();
+  std::FILE* file = std::fopen(db_path().c_str(), "rb");
+  ASSERT_NE(file, nullptr);
+  std::array<char, 16> header{};
+  const std::size_t n = std::fread(header.data(), 1, header.size(), file);
+  std::fclose(file);
+  ASSERT_EQ(n, header.size());
+  const bool plain_header = std::string_view(header.data(), 15) == "SQLite format 3";
+  EXPECT_EQ(plain_header, GetParam() == test::Backend::Plain);
+}
+
+TEST_P(SchemaTest, TablesAreStrict) {
+  EXILE_ASSERT_OK(migrate(db()));
+  auto bad = db().exec("INSERT INTO sessions(id, state) VALUES (42, 'not a blob')");
+  EXPECT_FALSE(bad.has_value());
+}
+
+EXILE_STORE_TEST_SUITE(SchemaTest);
+
+}  // namespace
+}  // namespace exile::store
