@@ -3,6 +3,7 @@
 #include <sodium.h>
 
 #include <array>
+#include <atomic>
 #include <bit>
 #include <cstdint>
 #include <cstdlib>
@@ -94,6 +95,10 @@ Pool& pool() {
 #endif
 #endif
 
+#ifdef EXILE_POOL_BYPASS
+std::atomic<std::size_t> g_bypass_in_use{0};
+#endif
+
 void* secure_allocate(std::size_t size) {
   ensure_sodium();
 #ifdef EXILE_POOL_BYPASS
@@ -101,6 +106,7 @@ void* secure_allocate(std::size_t size) {
   // overflow and use after free that the pool would hide.
   void* bypass = ::operator new(size == 0 ? 1 : size);
   sodium_memzero(bypass, size);
+  ++g_bypass_in_use;
   return bypass;
 #endif
   if (size > kMaxClass) {
@@ -120,6 +126,7 @@ void secure_deallocate(void* p, std::size_t size) noexcept {
 #ifdef EXILE_POOL_BYPASS
   sodium_memzero(p, size);
   ::operator delete(p);
+  --g_bypass_in_use;
   return;
 #endif
   if (size > kMaxClass) {
@@ -129,6 +136,12 @@ void secure_deallocate(void* p, std::size_t size) noexcept {
   pool().deallocate(p, size);
 }
 
-SecurePoolStats secure_pool_stats() { return pool().stats(); }
+SecurePoolStats secure_pool_stats() {
+#ifdef EXILE_POOL_BYPASS
+  return {0, g_bypass_in_use.load()};
+#else
+  return pool().stats();
+#endif
+}
 
 }  // namespace exile::detail

@@ -29,6 +29,8 @@ namespace exile::detail {
 [[nodiscard]] void* secure_allocate(std::size_t size);
 void secure_deallocate(void* p, std::size_t size) noexcept;
 
+// chunks is 0 when the pool is bypassed (AddressSanitizer builds); blocks_in_use counts the
+// secrets held either way.
 struct SecurePoolStats {
   std::size_t chunks = 0;
   std::size_t blocks_in_use = 0;

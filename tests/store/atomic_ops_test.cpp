@@ -23,12 +23,8 @@ class AtomicOpsTest : public test::StoreTest {
  protected:
   void SetUp() override {
     test::StoreTest::SetUp();
-    ContactRepository contacts(db());
-    EXILE_ASSERT_OK(contacts.add("alice", "Alice", at()));
-    ChatRepository chats(db());
-    auto chat = chats.create("alice", "s1", at());
-    ASSERT_TRUE(chat.has_value());
-    chat_ = *chat;
+    chat_ = add_alice_chat();
+    ASSERT_NE(chat_, 0);
     DeterministicRng rng(11);
     SqlitePreKeyStore prekeys(db());
     for (const auto& opk : crypto::generate_one_time_prekeys(100, 2, rng)) {

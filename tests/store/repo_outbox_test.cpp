@@ -20,12 +20,8 @@ class OutboxRepositoryTest : public test::StoreTest {
  protected:
   void SetUp() override {
     test::StoreTest::SetUp();
-    ContactRepository contacts(db());
-    EXILE_ASSERT_OK(contacts.add("alice", "Alice", at()));
-    ChatRepository chats(db());
-    auto chat = chats.create("alice", "s1", at());
-    ASSERT_TRUE(chat.has_value());
-    chat_ = *chat;
+    chat_ = add_alice_chat();
+    ASSERT_NE(chat_, 0);
     const Bytes send_id(8, 0x01);
     QueueRepository queues(db());
     auto queue = queues.add({.chat = chat_,

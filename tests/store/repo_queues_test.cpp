@@ -19,12 +19,8 @@ class QueueRepositoryTest : public test::StoreTest {
  protected:
   void SetUp() override {
     test::StoreTest::SetUp();
-    ContactRepository contacts(db());
-    EXILE_ASSERT_OK(contacts.add("alice", "Alice", at()));
-    ChatRepository chats(db());
-    auto chat = chats.create("alice", "s1", at());
-    ASSERT_TRUE(chat.has_value());
-    chat_ = *chat;
+    chat_ = add_alice_chat();
+    ASSERT_NE(chat_, 0);
   }
   ChatId chat_ = 0;
   const Bytes recv_ = bytes_of("recv-id-1");

@@ -11,6 +11,8 @@
 #include "crypto/prekeys.h"
 #include "crypto/session_builder.h"
 #include "crypto/x3dh.h"
+#include "store/repo_chats.h"
+#include "store/repo_contacts.h"
 #include "store/schema.h"
 
 // The encrypted backend is tested as soon as its implementation is in the tree (it is
@@ -63,6 +65,16 @@ Result<Database> open_database(Backend backend, const std::filesystem::path& pat
   DatabaseKey key;
   for (std::size_t i = 0; i < key.size(); ++i) key.data()[i] = static_cast<std::uint8_t>(i + 1);
   return Database::open(path, key, OpenMode::CreateIfMissing);
+}
+
+ChatId StoreTest::add_alice_chat() {
+  ContactRepository contacts(db());
+  auto added = contacts.add("alice", "Alice", at());
+  EXPECT_TRUE(added.has_value()) << (added ? "" : added.error().message);
+  ChatRepository chats(db());
+  auto chat = chats.create("alice", "s1", at());
+  EXPECT_TRUE(chat.has_value()) << (chat ? "" : chat.error().message);
+  return chat.value_or(0);
 }
 
 void StoreTest::SetUp() {

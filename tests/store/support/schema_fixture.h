@@ -49,6 +49,9 @@ class StoreTest : public ::testing::TestWithParam<Backend> {
   void reopen();
   // Opens without migrating (for schema tests).
   void open_unmigrated();
+  // The contact "alice" and one chat with her (session "s1"): what most repository tests
+  // start from. Fails the test (and returns 0) if either cannot be made.
+  [[nodiscard]] ChatId add_alice_chat();
 
   TempDir dir_;
   std::optional<Database> db_;
