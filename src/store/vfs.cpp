@@ -31,11 +31,15 @@
 //
 // FILES AND OPERATIONS (detail/vfs_file.cpp).
 //  main database  xOpen: copy the key from the registry, read the database id from bytes 0..15
-//                 (a new file gets a random one). xRead: whole pages are opened in place; a
-//                 partial read opens the page into a scratch buffer (wiped) and copies the
-//                 slice; pages past the end read as zeros (SQLITE_IOERR_SHORT_READ). xWrite:
-//                 exactly one aligned 4096-byte page, sealed with a fresh nonce. Other methods
-//                 forward; SQLITE_FCNTL_MMAP_SIZE/CHUNK_SIZE are swallowed.
+//                 (a new file gets a random one), and try to authenticate page 1 (the answer,
+//                 kFcntlPage1VerifiedAtOpen, lets Database::open skip its schema read). xRead:
+//                 whole pages are opened in place; a partial read opens the page into a scratch
+//                 buffer (wiped) and copies the slice; pages past the end read as zeros
+//                 (SQLITE_IOERR_SHORT_READ). A read inside the 100-byte header is served from the
+//                 connection's copy of the last page 1 it authenticated or wrote while page 1's
+//                 nonce ‖ tag on disk are still that copy's (a 40-byte read); otherwise page 1 is
+//                 read and opened. xWrite: exactly one aligned 4096-byte page, sealed with a fresh
+//                 nonce. Other methods forward; SQLITE_FCNTL_MMAP_SIZE/CHUNK_SIZE are swallowed.
 //  journal        xOpen: find the open main database through sqlite3_filename_database and
 //                 borrow its key and id. Page images (one page at an offset ≡ 4 mod 8) are
 //                 sealed on write and opened on read, with the record's page number (read back
@@ -199,10 +203,20 @@ Result<Database> Database::open(const std::filesystem::path& path, const Databas
       SQLITE_OK) {
     return fail(ErrorCode::Internal, "cannot reserve page bytes for encryption");
   }
-  EXILE_TRY(db->exec("PRAGMA page_size=4096"));
-  // The first read: page 1. A wrong key or a damaged page 1 is DatabaseCorrupt here.
-  if (auto read = db->exec("SELECT count(*) FROM sqlite_schema"); !read) {
-    return fail(refine_vfs_error(std::move(read).error()));
+  // An existing database whose page 1 authenticated when the VFS opened it has the right key
+  // and fixed page settings. Otherwise (a new file, a wrong key, a torn page 1 with a hot
+  // journal): set the page size, then read the schema, so that a wrong key or a damaged page 1
+  // is DatabaseCorrupt here and not at the caller's first query.
+  int verified = 0;
+  if (sqlite3_file_control(db->handle(), "main", detail::kFcntlPage1VerifiedAtOpen, &verified) !=
+      SQLITE_OK) {
+    verified = 0;
+  }
+  if (verified == 0) {
+    EXILE_TRY(db->exec("PRAGMA page_size=4096"));
+    if (auto read = db->exec("SELECT count(*) FROM sqlite_schema"); !read) {
+      return fail(refine_vfs_error(std::move(read).error()));
+    }
   }
   return db;
 }

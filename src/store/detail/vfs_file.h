@@ -6,6 +6,11 @@
 
 namespace exile::store::detail {
 
+// sqlite3_file_control opcode (int* out): 1 if page 1 of the main database was whole and
+// authenticated under the connection's key when the file was opened, else 0. A private value,
+// far from SQLite's own SQLITE_FCNTL_* numbers.
+inline constexpr int kFcntlPage1VerifiedAtOpen = 0x45584c01;
+
 // Bytes SQLite must allocate per file object (ours followed by the base VFS's).
 [[nodiscard]] int exile_file_size(const sqlite3_vfs* base);
 
