@@ -13,11 +13,13 @@ EXILE_BUILD_PACKAGES=(
   libsodium-dev libprotobuf-dev protobuf-compiler libsqlite3-dev sqlite3
   libgtest-dev libgmock-dev
   clang-format
+  libboost-dev libssl-dev
+  qt6-base-dev qt6-websockets-dev
 )
 # Fuzzing (libFuzzer needs clang; clang 16 for libstdc++'s <expected>).
 EXILE_FUZZ_PACKAGES=(clang-16 libclang-rt-16-dev)
 # Benchmarks and their side-by-side peers.
-EXILE_BENCH_PACKAGES=(libbenchmark-dev libolm-dev python3)
+EXILE_BENCH_PACKAGES=(libbenchmark-dev libolm-dev python3 mosquitto libmosquitto-dev)
 
 # ensure_packages PKG...: installs whichever of the packages is missing.
 ensure_packages() {

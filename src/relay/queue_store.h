@@ -1,0 +1,132 @@
+// The relay's storage interface: queues, their messages, and address bundles. One backend is
+// built now (SqliteQueueStore: embedded, WAL, group commit); PostgreSQL comes later and must fit
+// the same interface. The server never touches SQL: it calls this.
+//
+// Threading: every method may be called from any thread, concurrently. Methods that return a
+// Result block the caller (the server calls them from its store thread pool, never from an
+// io_context thread). append() and ack() are asynchronous: they queue the request, a writer
+// commits queued requests together (group commit), and `done` runs after the commit is durable
+// (on the writer's thread; it must not block).
+//
+// What a backend stores (and all it stores): random queue ids, the queues' public keys, message
+// bodies (ciphertext) with arrival time and the sender's client_msg_id, address bundles and
+// one-time keys (opaque). Nothing about who owns a queue.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <optional>
+#include <vector>
+
+#include "common/bytes.h"
+#include "common/result.h"
+#include "relay/wire/wire.h"
+
+namespace exile::relay {
+
+using wire::ClientMsgId;
+using wire::PublicKey;
+using wire::QueueId;
+
+struct QueueRecord {
+  QueueId recv_id{};
+  QueueId send_id{};
+  PublicKey recipient_key{};
+  std::optional<PublicKey> sender_key;  // set by KEY; never for an address queue
+  bool contact_address = false;
+  std::uint64_t created_ms = 0;
+};
+
+struct StoredMessage {
+  std::uint64_t msg_id = 0;        // per queue, increasing from 1
+  std::uint64_t timestamp_ms = 0;  // arrival at the relay
+  Bytes body;
+};
+
+struct Quota {
+  std::uint32_t max_messages = 0;  // stored (unacked) messages per queue
+  std::uint64_t max_bytes = 0;     // their bodies' total size
+};
+
+enum class AppendStatus {
+  Stored,       // committed: msg_id and timestamp_ms are set
+  Duplicate,    // this queue already has (or recently had) this client_msg_id: nothing stored
+  QueueFull,    // the quota would be exceeded: nothing stored
+  NoSuchQueue,  // deleted meanwhile
+};
+
+struct AppendResult {
+  AppendStatus status = AppendStatus::Stored;
+  QueueId recv_id{};  // of the queue appended to (for the push to its subscriber)
+  std::uint64_t msg_id = 0;
+  std::uint64_t timestamp_ms = 0;
+};
+
+struct AppendRequest {
+  QueueId send_id{};
+  ClientMsgId client_msg_id{};
+  Bytes body;
+  std::uint64_t now_ms = 0;
+  Quota quota;
+};
+
+struct TakenBundle {
+  Bytes bundle;
+  std::optional<Bytes> one_time_key;  // removed from the store in the same transaction
+};
+
+struct StoreCounts {
+  std::uint64_t queues = 0;
+  std::uint64_t messages = 0;      // stored, not yet acked or expired
+  std::uint64_t message_bytes = 0;
+};
+
+class QueueStore {
+ public:
+  virtual ~QueueStore() = default;
+
+  // A new queue. Constraint if either id is taken (the caller draws new ids and retries).
+  [[nodiscard]] virtual Result<void> create_queue(const QueueRecord& queue) = 0;
+  [[nodiscard]] virtual Result<std::optional<QueueRecord>> find_by_recv_id(const QueueId& id) = 0;
+  [[nodiscard]] virtual Result<std::optional<QueueRecord>> find_by_send_id(const QueueId& id) = 0;
+  // Sets the sender key if none is set: true; false if the queue was already secured. NotFound
+  // if there is no such queue.
+  [[nodiscard]] virtual Result<bool> secure_queue(const QueueId& recv_id,
+                                                  const PublicKey& sender_key) = 0;
+  // Deletes the queue, its messages, dedup records, bundle and one-time keys. Ok if absent.
+  [[nodiscard]] virtual Result<void> delete_queue(const QueueId& recv_id) = 0;
+
+  // Group-committed append (see the threading note above). `done` runs exactly once.
+  virtual void append(AppendRequest request, std::function<void(Result<AppendResult>)> done) = 0;
+  // Group-committed delete of one message; Ok if it is already gone. `done` runs exactly once.
+  virtual void ack(const QueueId& recv_id, std::uint64_t msg_id,
+                   std::function<void(Result<void>)> done) = 0;
+  // Stored messages of a queue with msg_id > after, oldest first, at most `limit`.
+  [[nodiscard]] virtual Result<std::vector<StoredMessage>> pending(const QueueId& recv_id,
+                                                                   std::uint64_t after,
+                                                                   std::size_t limit) = 0;
+
+  // Address bundles. put: replaces the bundle if `bundle` is non-empty, drops stored one-time
+  // keys if `replace_one_time_keys`, then adds `one_time_keys`; returns how many are stored.
+  [[nodiscard]] virtual Result<std::uint32_t> put_bundle(const QueueId& recv_id,
+                                                         const Bytes& bundle,
+                                                         const std::vector<Bytes>& one_time_keys,
+                                                         bool replace_one_time_keys) = 0;
+  // The bundle under an address's send_id, with one one-time key removed atomically: two
+  // concurrent calls never return the same key. nullopt if no bundle.
+  [[nodiscard]] virtual Result<std::optional<TakenBundle>> take_bundle(const QueueId& send_id) = 0;
+
+  // Removes messages that arrived before `message_cutoff_ms` (TTL), and the client_msg_id
+  // records of acked or expired messages older than `dedup_cutoff_ms` (the dedup window:
+  // relay-protocol.md §5). Returns how many messages were removed.
+  [[nodiscard]] virtual Result<std::uint64_t> expire(std::uint64_t message_cutoff_ms,
+                                                     std::uint64_t dedup_cutoff_ms) = 0;
+
+  [[nodiscard]] virtual Result<StoreCounts> counts() = 0;
+
+  // Finishes every queued append/ack (their `done` callbacks run), then stops accepting new
+  // ones (they complete with an error). Called on shutdown; idempotent.
+  virtual void drain() = 0;
+};
+
+}  // namespace exile::relay

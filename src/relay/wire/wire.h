@@ -1,0 +1,95 @@
+// What the relay and its clients share of the relay protocol (proto/relay.proto,
+// docs/relay-protocol.md): limits, ids, and command authenticators. No Boost, no Qt: linked by
+// exile_relay_core (the server) and exile_client (RelayConnection), and by tests and fuzzers.
+//
+// AUTHENTICATORS (relay-protocol.md §3). Every queue key is an X25519 key pair. Each
+// connection's Hello carries a fresh relay key pair's public half S and a random 32-byte
+// nonce N. For a queue key Q the command key is
+//     K = HKDF-SHA256(salt = N, IKM = X25519(q, S) [client] = X25519(s, Q) [relay],
+//                     info = "exile-relay-auth-v1" ‖ Q ‖ S)            (32 bytes)
+// and a command's authenticator is HMAC-SHA256(K, "exile-relay-cmd-v1" ‖ be64(request_id) ‖
+// command bytes). K differs on every connection, so a captured command is worthless on
+// another. Both sides derive K once per (connection, queue key) and keep it for the
+// connection's life: after the first command, a queue command costs one HMAC instead of an
+// Ed25519 signature and verification (docs/relay-protocol.md §3 says why this replaces the
+// Ed25519 signatures PROTOCOL.md first named).
+#pragma once
+
+#include <algorithm>
+#include <array>
+#include <cstddef>
+#include <cstdint>
+#include <optional>
+
+#include "common/bytes.h"
+#include "common/result.h"
+#include "common/secure_buffer.h"
+
+namespace exile::relay::wire {
+
+inline constexpr std::uint32_t kProtocolVersion = 1;
+
+// Sizes (relay-protocol.md §2).
+inline constexpr std::size_t kQueueIdBytes = 16;
+inline constexpr std::size_t kClientMsgIdBytes = 16;
+inline constexpr std::size_t kPublicKeyBytes = 32;
+inline constexpr std::size_t kNonceBytes = 32;
+inline constexpr std::size_t kAuthenticatorBytes = 32;
+
+// Limits (relay-protocol.md §6). The relay may be configured lower, and says so in Hello.
+inline constexpr std::size_t kMaxBodyBytes = 65536;
+inline constexpr std::size_t kMaxFrameBytes = kMaxBodyBytes + 4096;  // body + framing overhead
+inline constexpr std::size_t kMaxBundleBytes = 4096;
+inline constexpr std::size_t kMaxOneTimeKeyBytes = 256;
+inline constexpr std::size_t kMaxOneTimeKeysPerCommand = 100;
+inline constexpr std::size_t kMaxSubBatch = 1000;
+
+using QueueId = std::array<std::uint8_t, kQueueIdBytes>;
+using ClientMsgId = std::array<std::uint8_t, kClientMsgIdBytes>;
+using PublicKey = std::array<std::uint8_t, kPublicKeyBytes>;
+using SessionNonce = std::array<std::uint8_t, kNonceBytes>;
+using Authenticator = std::array<std::uint8_t, kAuthenticatorBytes>;
+using SecretKey = SecureBuffer<32>;   // an X25519 secret key (queue key or session key)
+using CommandKey = SecureBuffer<32>;  // K above
+
+struct KeyPair {
+  PublicKey public_key{};
+  SecretKey secret_key;
+};
+
+// A fresh X25519 key pair from libsodium's generator.
+[[nodiscard]] KeyPair generate_key_pair();
+
+// Copies `bytes` into a fixed-size array if the size is exact; nullopt otherwise.
+template <std::size_t N>
+[[nodiscard]] std::optional<std::array<std::uint8_t, N>> exact(ByteView bytes) {
+  if (bytes.size() != N) return std::nullopt;
+  std::array<std::uint8_t, N> out{};
+  std::copy(bytes.begin(), bytes.end(), out.begin());
+  return out;
+}
+
+// Client side: K for queue key pair `queue` on a connection whose Hello carried
+// `session_key` and `nonce`. Fails (WeakKey) if the relay's key is a low-order point.
+[[nodiscard]] Result<CommandKey> client_command_key(const KeyPair& queue,
+                                                    const PublicKey& session_key,
+                                                    const SessionNonce& nonce);
+
+// Relay side: the same K from the session's secret key and the queue's public key. Fails
+// (WeakKey) for a low-order queue key: such keys are refused at NEW and KEY.
+[[nodiscard]] Result<CommandKey> relay_command_key(const SecretKey& session_secret,
+                                                   const PublicKey& session_key,
+                                                   const SessionNonce& nonce,
+                                                   const PublicKey& queue_key);
+
+[[nodiscard]] Authenticator authenticate(const CommandKey& key, std::uint64_t request_id,
+                                         ByteView command);
+
+// Constant-time check of `tag` (any size; a wrong size is false).
+[[nodiscard]] bool verify(const CommandKey& key, std::uint64_t request_id, ByteView command,
+                          ByteView tag);
+
+// True if `key` is usable as a queue key: X25519 with it gives a non-zero result.
+[[nodiscard]] bool acceptable_queue_key(const PublicKey& key);
+
+}  // namespace exile::relay::wire

@@ -1,0 +1,60 @@
+// exile-relay as a real child process for tests: started on 127.0.0.1 with an ephemeral port
+// and its own data directory, stopped with SIGTERM (graceful) or SIGKILL (fault tests).
+//
+// The relay prints "exile-relay: listening on 127.0.0.1:PORT" on stdout once it accepts
+// connections; start() waits for that line (up to `timeout`), so a test can connect at once.
+#pragma once
+
+#include <sys/types.h>
+
+#include <chrono>
+#include <cstdint>
+#include <filesystem>
+#include <string>
+#include <vector>
+
+namespace exile::test {
+
+class RelayProcess {
+ public:
+  struct Options {
+    std::filesystem::path data_dir;      // required; created if missing, kept on stop
+    std::uint16_t port = 0;              // 0: ephemeral (a restart reuses the first port)
+    std::vector<std::string> extra_args; // e.g. {"--message-ttl", "2s"}
+    std::vector<std::string> env;        // "NAME=value" added to the environment
+    std::chrono::milliseconds timeout{15000};
+  };
+
+  explicit RelayProcess(Options options);
+  ~RelayProcess();  // SIGKILL if still running
+  RelayProcess(const RelayProcess&) = delete;
+  RelayProcess& operator=(const RelayProcess&) = delete;
+
+  // Starts the process and waits until it listens. False (and a message in error()) if it
+  // exits or stays silent. After a stop, start() again restarts on the same port.
+  bool start();
+  // SIGTERM, then wait up to `grace`; returns the exit status (-1 if it had to be killed).
+  int stop(std::chrono::milliseconds grace = std::chrono::milliseconds(10000));
+  // SIGKILL and reap.
+  void kill();
+
+  [[nodiscard]] bool running() const { return pid_ > 0; }
+  [[nodiscard]] pid_t pid() const { return pid_; }
+  [[nodiscard]] std::uint16_t port() const { return port_; }
+  [[nodiscard]] std::string url() const;  // "ws://127.0.0.1:PORT/"
+  [[nodiscard]] const std::string& error() const { return error_; }
+  // Everything the process wrote to stdout and stderr so far (for log-content assertions).
+  [[nodiscard]] std::string output() const;
+
+  // The exile-relay binary this test was built with.
+  static std::filesystem::path binary();
+
+ private:
+  Options options_;
+  pid_t pid_ = -1;
+  std::uint16_t port_ = 0;
+  std::string error_;
+  std::filesystem::path log_path_;
+};
+
+}  // namespace exile::test
