@@ -55,6 +55,10 @@ using CommandKey = SecureBuffer<32>;  // K above
 struct KeyPair {
   PublicKey public_key{};
   SecretKey secret_key;
+
+  [[nodiscard]] KeyPair clone() const {
+    return {public_key, SecretKey(ByteView(secret_key.data(), secret_key.size()))};
+  }
 };
 
 // A fresh X25519 key pair from libsodium's generator.
