@@ -1,0 +1,1032 @@
+#include "relay/sqlite_queue_store.h"
+
+#include <algorithm>
+#include <array>
+#include <atomic>
+#include <condition_variable>
+#include <limits>
+#include <map>
+#include <mutex>
+#include <optional>
+#include <span>
+#include <string>
+#include <thread>
+#include <utility>
+#include <variant>
+#include <vector>
+
+#include "store/database.h"
+#include "store/detail/cached_statement.h"
+
+namespace exile::relay {
+namespace {
+
+using store::Database;
+using store::OpenMode;
+using store::Statement;
+using store::detail::CachedStatement;
+using store::detail::StatementUse;
+
+// Schema v1 (documented in relay-protocol.md's storage section). Times are unix ms; ids and
+// keys are fixed-size blobs. Every table is keyed by recv_id, the queue's primary key.
+constexpr std::string_view kSchemaV1 = R"sql(
+CREATE TABLE queues (
+  recv_id         BLOB PRIMARY KEY CHECK (length(recv_id) = 16),
+  send_id         BLOB NOT NULL UNIQUE CHECK (length(send_id) = 16),
+  recipient_key   BLOB NOT NULL CHECK (length(recipient_key) = 32),
+  sender_key      BLOB CHECK (sender_key IS NULL OR length(sender_key) = 32),
+  contact_address INTEGER NOT NULL CHECK (contact_address IN (0, 1)),
+  created_ms      INTEGER NOT NULL,
+  next_msg_id     INTEGER NOT NULL DEFAULT 1 CHECK (next_msg_id >= 1),
+  msg_count       INTEGER NOT NULL DEFAULT 0 CHECK (msg_count >= 0),
+  msg_bytes       INTEGER NOT NULL DEFAULT 0 CHECK (msg_bytes >= 0)
+) STRICT, WITHOUT ROWID;
+
+CREATE TABLE messages (
+  recv_id       BLOB NOT NULL,
+  msg_id        INTEGER NOT NULL,
+  client_msg_id BLOB NOT NULL CHECK (length(client_msg_id) = 16),
+  ts_ms         INTEGER NOT NULL,
+  body          BLOB NOT NULL,
+  PRIMARY KEY (recv_id, msg_id)
+) STRICT, WITHOUT ROWID;
+CREATE INDEX messages_by_ts ON messages (ts_ms);
+
+CREATE TABLE dedup (
+  recv_id       BLOB NOT NULL,
+  client_msg_id BLOB NOT NULL CHECK (length(client_msg_id) = 16),
+  released_ms   INTEGER,
+  PRIMARY KEY (recv_id, client_msg_id)
+) STRICT, WITHOUT ROWID;
+CREATE INDEX dedup_by_released ON dedup (released_ms) WHERE released_ms IS NOT NULL;
+
+CREATE TABLE bundles (
+  recv_id BLOB PRIMARY KEY,
+  bundle  BLOB NOT NULL
+) STRICT, WITHOUT ROWID;
+
+CREATE TABLE one_time_keys (
+  recv_id BLOB NOT NULL,
+  seq     INTEGER NOT NULL,
+  otk     BLOB NOT NULL,
+  PRIMARY KEY (recv_id, seq)
+) STRICT, WITHOUT ROWID;
+)sql";
+
+// Expiry works in chunks of this many rows per transaction, so appends get their turn between.
+constexpr std::int64_t kExpireChunk = 4096;
+
+const char* const kShuttingDown = "store is shutting down";
+
+// SQLite integers are signed 64-bit: ids and times are stored as their two's complement
+// (lossless round trip). Cutoffs compared in SQL are clamped instead.
+std::int64_t i64(std::uint64_t v) { return static_cast<std::int64_t>(v); }
+std::uint64_t u64(std::int64_t v) { return static_cast<std::uint64_t>(v); }
+std::int64_t clamp_i64(std::uint64_t v) {
+  return static_cast<std::int64_t>(std::min<std::uint64_t>(
+      v, static_cast<std::uint64_t>(std::numeric_limits<std::int64_t>::max())));
+}
+
+template <std::size_t N>
+bool copy_blob(const Statement& row, int column, std::array<std::uint8_t, N>& out) {
+  const Bytes blob = row.column_blob(column);
+  if (blob.size() != N) return false;
+  std::copy(blob.begin(), blob.end(), out.begin());
+  return true;
+}
+
+std::uint64_t system_now_ms() {
+  return u64(std::chrono::duration_cast<std::chrono::milliseconds>(
+                 std::chrono::system_clock::now().time_since_epoch())
+                 .count());
+}
+
+Error corrupt_row() { return {ErrorCode::DatabaseCorrupt, "relay store: malformed row"}; }
+
+// Runs one statement that returns a single text row (PRAGMAs).
+Result<std::string> pragma_text(Database& db, std::string_view sql) {
+  auto statement = db.prepare(sql);
+  if (!statement) return fail(std::move(statement).error());
+  auto row = statement->step();
+  if (!row) return fail(std::move(row).error());
+  if (!*row) return std::string();
+  return statement->column_text(0);
+}
+
+Result<std::int64_t> pragma_int(Database& db, std::string_view sql) {
+  auto statement = db.prepare(sql);
+  if (!statement) return fail(std::move(statement).error());
+  auto row = statement->step();
+  if (!row) return fail(std::move(row).error());
+  if (!*row) return std::int64_t{0};
+  return statement->column_int64(0);
+}
+
+Result<void> set_busy_timeout(Database& db, std::chrono::milliseconds timeout) {
+  return db.exec("PRAGMA busy_timeout=" + std::to_string(timeout.count()));
+}
+
+Result<void> migrate(Database& db) {
+  auto version = pragma_int(db, "PRAGMA user_version");
+  if (!version) return fail(std::move(version).error());
+  if (*version > SqliteQueueStore::kSchemaVersion) {
+    return fail(ErrorCode::SchemaTooNew, "relay store written by a newer exile-relay");
+  }
+  if (*version == SqliteQueueStore::kSchemaVersion) return {};
+  auto tx = db.begin();
+  if (!tx) return fail(std::move(tx).error());
+  // Re-read inside the write lock: another process may have migrated meanwhile.
+  auto locked = pragma_int(db, "PRAGMA user_version");
+  if (!locked) return fail(std::move(locked).error());
+  if (*locked < 1) {
+    EXILE_TRY(db.exec(kSchemaV1));
+    EXILE_TRY(db.exec("PRAGMA user_version=1"));
+  }
+  // Later versions: `if (*locked < 2) { ... PRAGMA user_version=2 }`.
+  return tx->commit();
+}
+
+QueueRecord read_queue(const Statement& row, bool& ok) {
+  // Columns: recv_id, send_id, recipient_key, sender_key, contact_address, created_ms.
+  QueueRecord record;
+  ok = copy_blob(row, 0, record.recv_id) && copy_blob(row, 1, record.send_id) &&
+       copy_blob(row, 2, record.recipient_key);
+  if (!row.column_is_null(3)) {
+    PublicKey key{};
+    ok = ok && copy_blob(row, 3, key);
+    record.sender_key = key;
+  }
+  record.contact_address = row.column_int64(4) != 0;
+  record.created_ms = u64(row.column_int64(5));
+  return record;
+}
+
+// A reader connection and its statements. Heap-allocated: statements point at `db`.
+struct Reader {
+  explicit Reader(Database database) : db(std::move(database)) {}
+  Database db;
+  CachedStatement by_recv{
+      "SELECT recv_id, send_id, recipient_key, sender_key, contact_address, created_ms "
+      "FROM queues WHERE recv_id = ?1"};
+  CachedStatement by_send{
+      "SELECT recv_id, send_id, recipient_key, sender_key, contact_address, created_ms "
+      "FROM queues WHERE send_id = ?1"};
+  CachedStatement pending{
+      "SELECT msg_id, ts_ms, body FROM messages WHERE recv_id = ?1 AND msg_id > ?2 "
+      "ORDER BY msg_id LIMIT ?3"};
+};
+
+// What a committed batch changes in the store-wide counters.
+struct CountDelta {
+  std::int64_t queues = 0;
+  std::int64_t messages = 0;
+  std::int64_t bytes = 0;
+};
+
+struct Writer;
+
+// A blocking call queued to the writer. Lives on the caller's stack until finished.
+struct PendingCall {
+  // Runs inside the batch transaction; an error is fatal to the whole batch (rolled back).
+  // Refusals go into the caller's own result slot and return Ok.
+  std::function<Result<void>(Writer&)> apply;
+  // Runs alone, outside any transaction (checkpoints), between batches.
+  bool outside_transaction = false;
+  std::mutex mutex;
+  std::condition_variable cv;
+  bool finished = false;
+  std::optional<Error> error;
+
+  void finish(const std::optional<Error>& e) {
+    std::lock_guard lock(mutex);
+    error = e;
+    finished = true;
+    cv.notify_one();
+  }
+  void wait() {
+    std::unique_lock lock(mutex);
+    cv.wait(lock, [this] { return finished; });
+  }
+};
+
+struct AppendJob {
+  AppendRequest request;
+  std::function<void(Result<AppendResult>)> done;
+  AppendResult result;
+};
+struct AckJob {
+  QueueId recv_id{};
+  std::uint64_t msg_id = 0;
+  std::function<void(Result<void>)> done;
+};
+struct CallJob {
+  PendingCall* call = nullptr;
+};
+using Job = std::variant<AppendJob, AckJob, CallJob>;
+
+// The writing connection and its statements; used only on the writer thread.
+struct Writer {
+  explicit Writer(Database database) : db(std::move(database)) {}
+  Database db;
+  CountDelta delta;       // of the batch being run
+  std::uint64_t now = 0;  // the batch's clock reading
+
+  CachedStatement queue_by_send{
+      "SELECT recv_id, next_msg_id, msg_count, msg_bytes FROM queues WHERE send_id = ?1"};
+  CachedStatement dedup_exists{"SELECT 1 FROM dedup WHERE recv_id = ?1 AND client_msg_id = ?2"};
+  CachedStatement insert_message{
+      "INSERT INTO messages (recv_id, msg_id, client_msg_id, ts_ms, body) "
+      "VALUES (?1, ?2, ?3, ?4, ?5)"};
+  CachedStatement insert_dedup{
+      "INSERT INTO dedup (recv_id, client_msg_id, released_ms) VALUES (?1, ?2, NULL)"};
+  CachedStatement update_after_append{
+      "UPDATE queues SET next_msg_id = ?2, msg_count = msg_count + 1, "
+      "msg_bytes = msg_bytes + ?3 WHERE recv_id = ?1"};
+
+  CachedStatement message_info{
+      "SELECT client_msg_id, length(body) FROM messages WHERE recv_id = ?1 AND msg_id = ?2"};
+  CachedStatement delete_message{"DELETE FROM messages WHERE recv_id = ?1 AND msg_id = ?2"};
+  CachedStatement release_dedup{
+      "UPDATE dedup SET released_ms = ?3 WHERE recv_id = ?1 AND client_msg_id = ?2"};
+  CachedStatement update_after_remove{
+      "UPDATE queues SET msg_count = msg_count - ?2, msg_bytes = msg_bytes - ?3 "
+      "WHERE recv_id = ?1"};
+
+  CachedStatement insert_queue{
+      "INSERT INTO queues (recv_id, send_id, recipient_key, sender_key, contact_address, "
+      "created_ms) VALUES (?1, ?2, ?3, ?4, ?5, ?6)"};
+  CachedStatement queue_exists{"SELECT 1 FROM queues WHERE recv_id = ?1"};
+  CachedStatement secure{
+      "UPDATE queues SET sender_key = ?2 WHERE recv_id = ?1 AND sender_key IS NULL"};
+  CachedStatement queue_totals{"SELECT msg_count, msg_bytes FROM queues WHERE recv_id = ?1"};
+
+  CachedStatement count_keys{"SELECT count(*) FROM one_time_keys WHERE recv_id = ?1"};
+  CachedStatement upsert_bundle{
+      "INSERT INTO bundles (recv_id, bundle) VALUES (?1, ?2) "
+      "ON CONFLICT (recv_id) DO UPDATE SET bundle = excluded.bundle"};
+  CachedStatement delete_keys{"DELETE FROM one_time_keys WHERE recv_id = ?1"};
+  CachedStatement max_key_seq{"SELECT coalesce(max(seq), 0) FROM one_time_keys WHERE recv_id = ?1"};
+  CachedStatement insert_key{"INSERT INTO one_time_keys (recv_id, seq, otk) VALUES (?1, ?2, ?3)"};
+  CachedStatement bundle_by_send{
+      "SELECT q.recv_id, b.bundle FROM queues q JOIN bundles b ON b.recv_id = q.recv_id "
+      "WHERE q.send_id = ?1"};
+  CachedStatement first_key{
+      "SELECT seq, otk FROM one_time_keys WHERE recv_id = ?1 ORDER BY seq LIMIT 1"};
+  CachedStatement delete_key{"DELETE FROM one_time_keys WHERE recv_id = ?1 AND seq = ?2"};
+
+  CachedStatement expired_messages{
+      "SELECT recv_id, msg_id, client_msg_id, length(body) FROM messages WHERE ts_ms < ?1 "
+      "ORDER BY ts_ms LIMIT ?2"};
+  CachedStatement expired_dedup{
+      "SELECT recv_id, client_msg_id FROM dedup "
+      "WHERE released_ms IS NOT NULL AND released_ms < ?1 LIMIT ?2"};
+  CachedStatement delete_dedup{"DELETE FROM dedup WHERE recv_id = ?1 AND client_msg_id = ?2"};
+};
+
+// Runs `statement` to completion (no rows expected).
+Result<void> run(CachedStatement& cached, Database& db, auto&&... binds) {
+  auto use = cached.use(db);
+  if (!use) return fail(std::move(use).error());
+  int index = 0;
+  ((*use)->bind(++index, binds), ...);
+  return (*use)->run();
+}
+
+}  // namespace
+
+struct SqliteQueueStore::Impl {
+  Options options;
+  std::unique_ptr<Writer> writer;
+
+  // Reader pool.
+  std::vector<std::unique_ptr<Reader>> readers;
+  std::vector<Reader*> free_readers;
+  std::mutex reader_mutex;
+  std::condition_variable reader_cv;
+
+  // Writer queue.
+  std::mutex queue_mutex;
+  std::condition_variable queue_cv;
+  std::vector<Job> queue;
+  bool accepting = true;
+  bool stopping = false;
+  std::thread thread;
+  std::thread::id writer_id;
+  std::mutex drain_mutex;
+
+  // Statistics and store-wide counts (written by the writer after each commit).
+  std::atomic<std::uint64_t> commits{0};
+  std::atomic<std::uint64_t> requests{0};
+  std::mutex counts_mutex;
+  StoreCounts totals;
+
+  ~Impl() {
+    stop();
+    // Statements and connections close with their owners; the writer thread is gone.
+  }
+
+  // --- Reader pool ---------------------------------------------------------------------
+
+  class Lease {
+   public:
+    Lease(Impl& impl, Reader* reader) : impl_(&impl), reader_(reader) {}
+    Lease(const Lease&) = delete;
+    Lease& operator=(const Lease&) = delete;
+    ~Lease() {
+      {
+        std::lock_guard lock(impl_->reader_mutex);
+        impl_->free_readers.push_back(reader_);
+      }
+      impl_->reader_cv.notify_one();
+    }
+    Reader& operator*() const { return *reader_; }
+    Reader* operator->() const { return reader_; }
+
+   private:
+    Impl* impl_;
+    Reader* reader_;
+  };
+
+  Lease lease() {
+    std::unique_lock lock(reader_mutex);
+    reader_cv.wait(lock, [this] { return !free_readers.empty(); });
+    Reader* reader = free_readers.back();
+    free_readers.pop_back();
+    return {*this, reader};
+  }
+
+  // --- Writer queue --------------------------------------------------------------------
+
+  // Queues a job; false if the store no longer accepts writes.
+  bool submit(Job&& job) {
+    {
+      std::lock_guard lock(queue_mutex);
+      if (!accepting) return false;
+      queue.push_back(std::move(job));
+    }
+    queue_cv.notify_one();
+    return true;
+  }
+
+  // Runs `body(writer, out)` inside a writer batch and waits for the batch's commit.
+  template <class T, class F>
+  Result<T> call(F&& body, bool outside_transaction = false) {
+    if (std::this_thread::get_id() == writer_id) {
+      return fail(ErrorCode::Internal, "blocking store call from the writer thread");
+    }
+    Result<T> out = fail(ErrorCode::Internal, "not run");
+    PendingCall pending;
+    pending.outside_transaction = outside_transaction;
+    pending.apply = [&](Writer& w) -> Result<void> { return body(w, out); };
+    if (!submit(CallJob{&pending})) return fail(ErrorCode::Internal, kShuttingDown);
+    pending.wait();
+    if (pending.error) return fail(*pending.error);
+    return out;
+  }
+
+  void stop() {
+    bool on_writer = false;
+    {
+      std::lock_guard lock(queue_mutex);
+      accepting = false;
+      stopping = true;
+      on_writer = std::this_thread::get_id() == writer_id;
+    }
+    queue_cv.notify_all();
+    // From a callback (the writer thread itself): the writer exits once the queue is empty;
+    // whoever destroys the store joins it.
+    if (on_writer) return;
+    std::lock_guard drain_lock(drain_mutex);
+    if (thread.joinable()) thread.join();
+  }
+
+  void writer_loop() {
+    std::vector<Job> taken;
+    for (;;) {
+      {
+        std::unique_lock lock(queue_mutex);
+        queue_cv.wait(lock, [this] { return !queue.empty() || stopping; });
+        if (queue.empty()) return;  // stopping, and everything queued is done
+        taken.swap(queue);
+      }
+      run_jobs(taken);
+      taken.clear();
+    }
+  }
+
+  // Splits what was taken into batches of at most max_batch, in order; a call that must run
+  // outside a transaction ends the batch before it.
+  void run_jobs(std::vector<Job>& jobs) {
+    const std::size_t cap = std::max<std::size_t>(options.max_batch, 1);
+    std::size_t begin = 0;
+    for (std::size_t i = 0; i < jobs.size(); ++i) {
+      auto* call_job = std::get_if<CallJob>(&jobs[i]);
+      if (call_job != nullptr && call_job->call->outside_transaction) {
+        if (i > begin) run_batch(std::span<Job>(jobs.data() + begin, i - begin));
+        auto done = call_job->call->apply(*writer);
+        call_job->call->finish(done ? std::nullopt : std::optional<Error>(done.error()));
+        begin = i + 1;
+      } else if (i + 1 - begin == cap) {
+        run_batch(std::span<Job>(jobs.data() + begin, i + 1 - begin));
+        begin = i + 1;
+      }
+    }
+    if (begin < jobs.size()) run_batch(std::span<Job>(jobs.data() + begin, jobs.size() - begin));
+  }
+
+  void run_batch(std::span<Job> jobs) {
+    Writer& w = *writer;
+    w.delta = {};
+    w.now = options.now_ms ? options.now_ms() : system_now_ms();
+    std::optional<Error> fatal;
+    {
+      auto tx = w.db.begin();
+      if (!tx) {
+        fatal = std::move(tx).error();
+      } else {
+        for (Job& job : jobs) {
+          Result<void> applied = std::visit([&](auto& j) { return apply(w, j); }, job);
+          if (!applied) {
+            fatal = std::move(applied).error();
+            break;
+          }
+        }
+        if (fatal) {
+          tx->rollback();
+        } else if (auto committed = tx->commit(); !committed) {
+          fatal = std::move(committed).error();
+        }
+      }
+    }
+    if (!fatal) {
+      commits.fetch_add(1, std::memory_order_relaxed);
+      requests.fetch_add(jobs.size(), std::memory_order_relaxed);
+      std::lock_guard lock(counts_mutex);
+      totals.queues = u64(i64(totals.queues) + w.delta.queues);
+      totals.messages = u64(i64(totals.messages) + w.delta.messages);
+      totals.message_bytes = u64(i64(totals.message_bytes) + w.delta.bytes);
+    }
+    for (Job& job : jobs) complete(job, fatal);
+  }
+
+  static void complete(Job& job, const std::optional<Error>& fatal) {
+    if (auto* a = std::get_if<AppendJob>(&job)) {
+      auto done = std::move(a->done);
+      if (fatal) {
+        done(fail(*fatal));
+      } else {
+        done(a->result);
+      }
+    } else if (auto* k = std::get_if<AckJob>(&job)) {
+      auto done = std::move(k->done);
+      if (fatal) {
+        done(fail(*fatal));
+      } else {
+        done(Result<void>{});
+      }
+    } else {
+      std::get<CallJob>(job).call->finish(fatal);
+    }
+  }
+
+  // --- Writes (writer thread, inside the batch transaction) ------------------------------
+
+  static Result<void> apply(Writer& w, CallJob& job) { return job.call->apply(w); }
+
+  static Result<void> apply(Writer& w, AppendJob& job) {
+    const AppendRequest& request = job.request;
+    AppendResult& result = job.result;
+    std::int64_t next_msg_id = 0;
+    std::int64_t count = 0;
+    std::int64_t bytes = 0;
+    {
+      auto q = w.queue_by_send.use(w.db);
+      if (!q) return fail(std::move(q).error());
+      (*q)->bind(1, ByteView(request.send_id));
+      auto row = (*q)->step();
+      if (!row) return fail(std::move(row).error());
+      if (!*row) {
+        result.status = AppendStatus::NoSuchQueue;
+        return {};
+      }
+      if (!copy_blob(**q, 0, result.recv_id)) return fail(corrupt_row());
+      next_msg_id = (*q)->column_int64(1);
+      count = (*q)->column_int64(2);
+      bytes = (*q)->column_int64(3);
+    }
+    {
+      auto d = w.dedup_exists.use(w.db);
+      if (!d) return fail(std::move(d).error());
+      (*d)->bind(1, ByteView(result.recv_id)).bind(2, ByteView(request.client_msg_id));
+      auto row = (*d)->step();
+      if (!row) return fail(std::move(row).error());
+      if (*row) {
+        result.status = AppendStatus::Duplicate;
+        return {};
+      }
+    }
+    const std::uint64_t size = request.body.size();
+    if (u64(count) + 1 > request.quota.max_messages ||
+        u64(bytes) + size > request.quota.max_bytes) {
+      result.status = AppendStatus::QueueFull;
+      return {};
+    }
+    EXILE_TRY(run(w.insert_message, w.db, ByteView(result.recv_id), next_msg_id,
+                  ByteView(request.client_msg_id), i64(request.now_ms), ByteView(request.body)));
+    EXILE_TRY(run(w.insert_dedup, w.db, ByteView(result.recv_id), ByteView(request.client_msg_id)));
+    EXILE_TRY(
+        run(w.update_after_append, w.db, ByteView(result.recv_id), next_msg_id + 1, i64(size)));
+    result.status = AppendStatus::Stored;
+    result.msg_id = u64(next_msg_id);
+    result.timestamp_ms = request.now_ms;
+    w.delta.messages += 1;
+    w.delta.bytes += i64(size);
+    return {};
+  }
+
+  // Removes one stored message, starts its dedup window; false if there is no such message.
+  static Result<bool> remove_message(Writer& w, const QueueId& recv_id, std::int64_t msg_id,
+                                     bool update_queue) {
+    Bytes client_msg_id;
+    std::int64_t size = 0;
+    {
+      auto m = w.message_info.use(w.db);
+      if (!m) return fail(std::move(m).error());
+      (*m)->bind(1, ByteView(recv_id)).bind(2, msg_id);
+      auto row = (*m)->step();
+      if (!row) return fail(std::move(row).error());
+      if (!*row) return false;
+      client_msg_id = (*m)->column_blob(0);
+      size = (*m)->column_int64(1);
+    }
+    EXILE_TRY(run(w.delete_message, w.db, ByteView(recv_id), msg_id));
+    EXILE_TRY(run(w.release_dedup, w.db, ByteView(recv_id), ByteView(client_msg_id), i64(w.now)));
+    if (update_queue) {
+      EXILE_TRY(run(w.update_after_remove, w.db, ByteView(recv_id), std::int64_t{1}, size));
+    }
+    w.delta.messages -= 1;
+    w.delta.bytes -= size;
+    return true;
+  }
+
+  static Result<void> apply(Writer& w, AckJob& job) {
+    auto removed = remove_message(w, job.recv_id, i64(job.msg_id), true);
+    if (!removed) return fail(std::move(removed).error());
+    return {};
+  }
+
+  static Result<bool> queue_exists(Writer& w, const QueueId& recv_id) {
+    auto use = w.queue_exists.use(w.db);
+    if (!use) return fail(std::move(use).error());
+    (*use)->bind(1, ByteView(recv_id));
+    return (*use)->step();
+  }
+};
+
+// --- SqliteQueueStore ----------------------------------------------------------------------
+
+SqliteQueueStore::SqliteQueueStore(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
+
+SqliteQueueStore::~SqliteQueueStore() { drain(); }
+
+Result<std::unique_ptr<SqliteQueueStore>> SqliteQueueStore::open(const std::filesystem::path& file,
+                                                                 Options options) {
+  if (options.max_batch == 0) options.max_batch = 1;
+  if (options.reader_connections == 0) options.reader_connections = 1;
+  auto impl = std::make_unique<Impl>();
+
+  // The writer first. Database::open_unencrypted sets journal_mode=DELETE, which (alone on the
+  // file) checkpoints any WAL left by a crash. Readers open while the file is still in DELETE
+  // mode (their own journal_mode=DELETE is then a no-op; in WAL mode it would need the
+  // writer's lock), and only then does the writer switch the file to WAL.
+  auto db = Database::open_unencrypted(file, OpenMode::CreateIfMissing);
+  if (!db) return fail(std::move(db).error());
+  impl->writer = std::make_unique<Writer>(std::move(*db));
+  Database& w = impl->writer->db;
+  EXILE_TRY(set_busy_timeout(w, options.busy_timeout));
+  EXILE_TRY(migrate(w));
+
+  for (std::size_t i = 0; i < options.reader_connections; ++i) {
+    auto reader = Database::open_unencrypted(file, OpenMode::OpenExisting);
+    if (!reader) return fail(std::move(reader).error());
+    EXILE_TRY(set_busy_timeout(*reader, options.busy_timeout));
+    // Readers never write; a smaller page cache each (the writer keeps Exile's 32 MiB).
+    EXILE_TRY(reader->exec("PRAGMA query_only=ON; PRAGMA cache_size=-8192"));
+    impl->readers.push_back(std::make_unique<Reader>(std::move(*reader)));
+    impl->free_readers.push_back(impl->readers.back().get());
+  }
+
+  auto mode = pragma_text(w, "PRAGMA journal_mode=WAL");
+  if (!mode) return fail(std::move(mode).error());
+  if (*mode != "wal") return fail(ErrorCode::StorageIo, "relay store: cannot enable WAL");
+  // Durable before OK: every commit fsyncs the WAL. secure_delete stays ON (from Exile's
+  // pragmas); a WAL grown by a burst is truncated back after checkpoints.
+  EXILE_TRY(w.exec("PRAGMA synchronous=FULL; PRAGMA journal_size_limit=67108864"));
+  if (options.max_page_count > 0) {
+    EXILE_TRY(w.exec("PRAGMA max_page_count=" + std::to_string(options.max_page_count)));
+  }
+  auto secure = pragma_int(w, "PRAGMA secure_delete");
+  if (!secure) return fail(std::move(secure).error());
+  if (*secure != 1) return fail(ErrorCode::Internal, "relay store: secure_delete is off");
+
+  {
+    auto totals = w.prepare(
+        "SELECT count(*), coalesce(sum(msg_count), 0), coalesce(sum(msg_bytes), 0) FROM queues");
+    if (!totals) return fail(std::move(totals).error());
+    auto row = totals->step();
+    if (!row) return fail(std::move(row).error());
+    if (*row) {
+      impl->totals.queues = u64(totals->column_int64(0));
+      impl->totals.messages = u64(totals->column_int64(1));
+      impl->totals.message_bytes = u64(totals->column_int64(2));
+    }
+  }
+
+  impl->options = std::move(options);
+  Impl* raw = impl.get();
+  {
+    std::lock_guard lock(raw->queue_mutex);  // writer_id is read by call() on other threads
+    raw->thread = std::thread([raw] { raw->writer_loop(); });
+    raw->writer_id = raw->thread.get_id();
+  }
+  return std::unique_ptr<SqliteQueueStore>(new SqliteQueueStore(std::move(impl)));
+}
+
+Result<void> SqliteQueueStore::create_queue(const QueueRecord& queue) {
+  return impl_->call<void>([&queue](Writer& w, Result<void>& out) -> Result<void> {
+    auto use = w.insert_queue.use(w.db);
+    if (!use) return fail(std::move(use).error());
+    Statement& s = **use;
+    s.bind(1, ByteView(queue.recv_id))
+        .bind(2, ByteView(queue.send_id))
+        .bind(3, ByteView(queue.recipient_key));
+    if (queue.sender_key) {
+      s.bind(4, ByteView(*queue.sender_key));
+    } else {
+      s.bind_null(4);
+    }
+    s.bind(5, std::int64_t{queue.contact_address ? 1 : 0}).bind(6, i64(queue.created_ms));
+    auto done = s.run();
+    if (!done) {
+      // A taken id aborts only this statement; the batch goes on.
+      if (done.error().code != ErrorCode::Constraint) return fail(std::move(done).error());
+      out = fail(ErrorCode::Constraint, "queue id taken");
+      return {};
+    }
+    w.delta.queues += 1;
+    out = {};
+    return {};
+  });
+}
+
+namespace {
+Result<std::optional<QueueRecord>> find_queue(CachedStatement& cached, Database& db,
+                                              const QueueId& id) {
+  auto use = cached.use(db);
+  if (!use) return fail(std::move(use).error());
+  (*use)->bind(1, ByteView(id));
+  auto row = (*use)->step();
+  if (!row) return fail(std::move(row).error());
+  if (!*row) return std::optional<QueueRecord>();
+  bool ok = false;
+  QueueRecord record = read_queue(**use, ok);
+  if (!ok) return fail(corrupt_row());
+  return std::optional<QueueRecord>(std::move(record));
+}
+}  // namespace
+
+Result<std::optional<QueueRecord>> SqliteQueueStore::find_by_recv_id(const QueueId& id) {
+  auto reader = impl_->lease();
+  return find_queue(reader->by_recv, reader->db, id);
+}
+
+Result<std::optional<QueueRecord>> SqliteQueueStore::find_by_send_id(const QueueId& id) {
+  auto reader = impl_->lease();
+  return find_queue(reader->by_send, reader->db, id);
+}
+
+Result<bool> SqliteQueueStore::secure_queue(const QueueId& recv_id, const PublicKey& sender_key) {
+  return impl_->call<bool>([&](Writer& w, Result<bool>& out) -> Result<void> {
+    EXILE_TRY(run(w.secure, w.db, ByteView(recv_id), ByteView(sender_key)));
+    if (w.db.changes() == 1) {
+      out = true;
+      return {};
+    }
+    auto exists = Impl::queue_exists(w, recv_id);
+    if (!exists) return fail(std::move(exists).error());
+    if (*exists) {
+      out = false;
+    } else {
+      out = fail(ErrorCode::NotFound, "no such queue");
+    }
+    return {};
+  });
+}
+
+Result<void> SqliteQueueStore::delete_queue(const QueueId& recv_id) {
+  return impl_->call<void>([&](Writer& w, Result<void>& out) -> Result<void> {
+    std::int64_t count = 0;
+    std::int64_t bytes = 0;
+    {
+      auto use = w.queue_totals.use(w.db);
+      if (!use) return fail(std::move(use).error());
+      (*use)->bind(1, ByteView(recv_id));
+      auto row = (*use)->step();
+      if (!row) return fail(std::move(row).error());
+      if (!*row) {
+        out = {};
+        return {};
+      }
+      count = (*use)->column_int64(0);
+      bytes = (*use)->column_int64(1);
+    }
+    const ByteView id(recv_id);
+    // Off the hot path: prepared per call.
+    for (const char* sql :
+         {"DELETE FROM messages WHERE recv_id = ?1", "DELETE FROM dedup WHERE recv_id = ?1",
+          "DELETE FROM one_time_keys WHERE recv_id = ?1", "DELETE FROM bundles WHERE recv_id = ?1",
+          "DELETE FROM queues WHERE recv_id = ?1"}) {
+      EXILE_TRY(store::detail::execute(w.db, sql, id));
+    }
+    w.delta.queues -= 1;
+    w.delta.messages -= count;
+    w.delta.bytes -= bytes;
+    out = {};
+    return {};
+  });
+}
+
+void SqliteQueueStore::append(AppendRequest request,
+                              std::function<void(Result<AppendResult>)> done) {
+  if (!done) done = [](Result<AppendResult>) {};
+  // On refusal the job (and `done` in it) is still ours: take it back out to report.
+  Job job(std::in_place_type<AppendJob>, std::move(request), std::move(done), AppendResult{});
+  {
+    std::lock_guard lock(impl_->queue_mutex);
+    if (impl_->accepting) {
+      impl_->queue.push_back(std::move(job));
+      job.emplace<CallJob>();  // moved-from; mark it so nothing below runs
+    }
+  }
+  if (auto* refused = std::get_if<AppendJob>(&job)) {
+    refused->done(fail(ErrorCode::Internal, kShuttingDown));
+    return;
+  }
+  impl_->queue_cv.notify_one();
+}
+
+void SqliteQueueStore::ack(const QueueId& recv_id, std::uint64_t msg_id,
+                           std::function<void(Result<void>)> done) {
+  if (!done) done = [](Result<void>) {};
+  Job job(std::in_place_type<AckJob>, recv_id, msg_id, std::move(done));
+  {
+    std::lock_guard lock(impl_->queue_mutex);
+    if (impl_->accepting) {
+      impl_->queue.push_back(std::move(job));
+      job.emplace<CallJob>();
+    }
+  }
+  if (auto* refused = std::get_if<AckJob>(&job)) {
+    refused->done(fail(ErrorCode::Internal, kShuttingDown));
+    return;
+  }
+  impl_->queue_cv.notify_one();
+}
+
+Result<std::vector<StoredMessage>> SqliteQueueStore::pending(const QueueId& recv_id,
+                                                             std::uint64_t after,
+                                                             std::size_t limit) {
+  std::vector<StoredMessage> out;
+  if (limit == 0) return out;
+  auto reader = impl_->lease();
+  auto use = reader->pending.use(reader->db);
+  if (!use) return fail(std::move(use).error());
+  (*use)
+      ->bind(1, ByteView(recv_id))
+      .bind(2, clamp_i64(after))
+      .bind(3, clamp_i64(static_cast<std::uint64_t>(limit)));
+  out.reserve(std::min<std::size_t>(limit, 256));
+  for (;;) {
+    auto row = (*use)->step();
+    if (!row) return fail(std::move(row).error());
+    if (!*row) break;
+    StoredMessage& m = out.emplace_back();
+    m.msg_id = u64((*use)->column_int64(0));
+    m.timestamp_ms = u64((*use)->column_int64(1));
+    m.body = (*use)->column_blob(2);
+  }
+  return out;
+}
+
+Result<std::uint32_t> SqliteQueueStore::put_bundle(const QueueId& recv_id, const Bytes& bundle,
+                                                   const std::vector<Bytes>& one_time_keys,
+                                                   bool replace_one_time_keys) {
+  const std::uint32_t max_keys = impl_->options.max_one_time_keys;
+  return impl_->call<std::uint32_t>([&](Writer& w, Result<std::uint32_t>& out) -> Result<void> {
+    auto exists = Impl::queue_exists(w, recv_id);
+    if (!exists) return fail(std::move(exists).error());
+    if (!*exists) {
+      out = fail(ErrorCode::NotFound, "no such queue");
+      return {};
+    }
+    const ByteView id(recv_id);
+    std::int64_t kept = 0;
+    if (!replace_one_time_keys) {
+      auto use = w.count_keys.use(w.db);
+      if (!use) return fail(std::move(use).error());
+      (*use)->bind(1, id);
+      auto row = (*use)->step();
+      if (!row) return fail(std::move(row).error());
+      kept = *row ? (*use)->column_int64(0) : 0;
+    }
+    const std::uint64_t total = u64(kept) + one_time_keys.size();
+    if (max_keys != 0 && total > max_keys) {
+      out = fail(ErrorCode::Constraint, "one-time key quota");
+      return {};
+    }
+    if (!bundle.empty()) EXILE_TRY(run(w.upsert_bundle, w.db, id, ByteView(bundle)));
+    if (replace_one_time_keys) EXILE_TRY(run(w.delete_keys, w.db, id));
+    std::int64_t seq = 0;
+    if (!one_time_keys.empty()) {
+      auto use = w.max_key_seq.use(w.db);
+      if (!use) return fail(std::move(use).error());
+      (*use)->bind(1, id);
+      auto row = (*use)->step();
+      if (!row) return fail(std::move(row).error());
+      seq = *row ? (*use)->column_int64(0) : 0;
+    }
+    for (const Bytes& key : one_time_keys) {
+      EXILE_TRY(run(w.insert_key, w.db, id, ++seq, ByteView(key)));
+    }
+    out = static_cast<std::uint32_t>(
+        std::min<std::uint64_t>(total, std::numeric_limits<std::uint32_t>::max()));
+    return {};
+  });
+}
+
+Result<std::optional<TakenBundle>> SqliteQueueStore::take_bundle(const QueueId& send_id) {
+  return impl_->call<std::optional<TakenBundle>>(
+      [&](Writer& w, Result<std::optional<TakenBundle>>& out) -> Result<void> {
+        QueueId recv_id{};
+        TakenBundle taken;
+        {
+          auto use = w.bundle_by_send.use(w.db);
+          if (!use) return fail(std::move(use).error());
+          (*use)->bind(1, ByteView(send_id));
+          auto row = (*use)->step();
+          if (!row) return fail(std::move(row).error());
+          if (!*row) {
+            out = std::optional<TakenBundle>();
+            return {};
+          }
+          if (!copy_blob(**use, 0, recv_id)) return fail(corrupt_row());
+          taken.bundle = (*use)->column_blob(1);
+        }
+        std::optional<std::int64_t> seq;
+        {
+          auto use = w.first_key.use(w.db);
+          if (!use) return fail(std::move(use).error());
+          (*use)->bind(1, ByteView(recv_id));
+          auto row = (*use)->step();
+          if (!row) return fail(std::move(row).error());
+          if (*row) {
+            seq = (*use)->column_int64(0);
+            taken.one_time_key = (*use)->column_blob(1);
+          }
+        }
+        if (seq) EXILE_TRY(run(w.delete_key, w.db, ByteView(recv_id), *seq));
+        out = std::optional<TakenBundle>(std::move(taken));
+        return {};
+      });
+}
+
+Result<std::uint64_t> SqliteQueueStore::expire(std::uint64_t message_cutoff_ms,
+                                               std::uint64_t dedup_cutoff_ms) {
+  const std::int64_t message_cutoff = clamp_i64(message_cutoff_ms);
+  const std::int64_t dedup_cutoff = clamp_i64(dedup_cutoff_ms);
+  struct Chunk {
+    std::uint64_t messages = 0;
+    bool more = false;
+  };
+  std::uint64_t removed = 0;
+  // Messages first (their dedup windows start now), then dedup records past their window;
+  // each chunk is one writer transaction.
+  for (bool messages_phase = true;;) {
+    auto chunk = impl_->call<Chunk>([&](Writer& w, Result<Chunk>& out) -> Result<void> {
+      Chunk c;
+      if (messages_phase) {
+        struct Row {
+          QueueId recv_id{};
+          std::int64_t msg_id = 0;
+        };
+        std::vector<Row> rows;
+        {
+          auto use = w.expired_messages.use(w.db);
+          if (!use) return fail(std::move(use).error());
+          (*use)->bind(1, message_cutoff).bind(2, kExpireChunk);
+          for (;;) {
+            auto row = (*use)->step();
+            if (!row) return fail(std::move(row).error());
+            if (!*row) break;
+            Row& r = rows.emplace_back();
+            if (!copy_blob(**use, 0, r.recv_id)) return fail(corrupt_row());
+            r.msg_id = (*use)->column_int64(1);
+          }
+        }
+        // Per-queue totals, updated once per queue.
+        std::map<QueueId, std::pair<std::int64_t, std::int64_t>> per_queue;
+        for (const Row& r : rows) {
+          const std::int64_t bytes_before = w.delta.bytes;
+          auto gone = Impl::remove_message(w, r.recv_id, r.msg_id, false);
+          if (!gone) return fail(std::move(gone).error());
+          if (!*gone) continue;
+          auto& [count, bytes] = per_queue[r.recv_id];
+          count += 1;
+          bytes += bytes_before - w.delta.bytes;
+          c.messages += 1;
+        }
+        for (const auto& [id, totals] : per_queue) {
+          EXILE_TRY(run(w.update_after_remove, w.db, ByteView(id), totals.first, totals.second));
+        }
+        c.more = static_cast<std::int64_t>(rows.size()) == kExpireChunk;
+      } else {
+        struct Row {
+          QueueId recv_id{};
+          ClientMsgId client_msg_id{};
+        };
+        std::vector<Row> rows;
+        {
+          auto use = w.expired_dedup.use(w.db);
+          if (!use) return fail(std::move(use).error());
+          (*use)->bind(1, dedup_cutoff).bind(2, kExpireChunk);
+          for (;;) {
+            auto row = (*use)->step();
+            if (!row) return fail(std::move(row).error());
+            if (!*row) break;
+            Row& r = rows.emplace_back();
+            if (!copy_blob(**use, 0, r.recv_id) || !copy_blob(**use, 1, r.client_msg_id)) {
+              return fail(corrupt_row());
+            }
+          }
+        }
+        for (const Row& r : rows) {
+          EXILE_TRY(run(w.delete_dedup, w.db, ByteView(r.recv_id), ByteView(r.client_msg_id)));
+        }
+        c.more = static_cast<std::int64_t>(rows.size()) == kExpireChunk;
+      }
+      out = c;
+      return {};
+    });
+    if (!chunk) return fail(std::move(chunk).error());
+    if (messages_phase) removed += chunk->messages;
+    if (!chunk->more) {
+      if (!messages_phase) break;
+      messages_phase = false;
+    }
+  }
+  // Best effort: the expiry is committed either way; a failing checkpoint surfaces through
+  // checkpoint() itself or the next write.
+  (void)checkpoint();
+  return removed;
+}
+
+Result<void> SqliteQueueStore::checkpoint() {
+  return impl_->call<void>(
+      [](Writer& w, Result<void>& out) -> Result<void> {
+        // Copies the WAL into the database and truncates it to zero bytes, so frames holding
+        // acked or expired ciphertext do not linger in the -wal file. Busy (a reader still on
+        // the WAL) is not an error: the next sweep retries.
+        auto result = pragma_int(w.db, "PRAGMA wal_checkpoint(TRUNCATE)");
+        if (!result) return fail(std::move(result).error());
+        out = {};
+        return {};
+      },
+      true);
+}
+
+Result<StoreCounts> SqliteQueueStore::counts() {
+  std::lock_guard lock(impl_->counts_mutex);
+  return impl_->totals;
+}
+
+void SqliteQueueStore::drain() {
+  if (impl_) impl_->stop();
+}
+
+std::uint64_t SqliteQueueStore::commits() const {
+  return impl_->commits.load(std::memory_order_relaxed);
+}
+
+std::uint64_t SqliteQueueStore::requests_committed() const {
+  return impl_->requests.load(std::memory_order_relaxed);
+}
+
+Result<void> SqliteQueueStore::check_integrity() {
+  auto reader = impl_->lease();
+  auto result = pragma_text(reader->db, "PRAGMA integrity_check");
+  if (!result) return fail(std::move(result).error());
+  if (*result != "ok") return fail(ErrorCode::DatabaseCorrupt, "relay store: integrity_check");
+  return {};
+}
+
+}  // namespace exile::relay
