@@ -1,0 +1,308 @@
+#include "relay/command_handler.h"
+
+#include <sodium.h>
+
+#include <algorithm>
+#include <chrono>
+
+#include "common/log.h"
+#include "common/sodium.h"
+#include "relay/detail/request.h"
+#include "relay/detail/session_inline.h"
+
+namespace exile::relay {
+namespace {
+
+constexpr std::string_view kLog = "relay";
+
+std::int64_t steady_ms() {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(
+             std::chrono::steady_clock::now().time_since_epoch())
+      .count();
+}
+
+std::uint32_t seconds_of(std::chrono::milliseconds d) {
+  return static_cast<std::uint32_t>(
+      std::min<std::int64_t>(d.count() / 1000, std::numeric_limits<std::uint32_t>::max()));
+}
+
+}  // namespace
+
+// ---- RelayCore ------------------------------------------------------------------------------
+
+RelayCore::RelayCore(QueueStore& store, const Clock& clock, Metrics& metrics, RelayLimits limits,
+                     Executor store_pool, Rng& ids, std::function<std::int64_t()> monotonic_ms)
+    : store_(store),
+      clock_(clock),
+      metrics_(metrics),
+      limits_(limits),
+      store_pool_(std::move(store_pool)),
+      ids_(ids),
+      monotonic_ms_(monotonic_ms ? std::move(monotonic_ms) : steady_ms),
+      unauthenticated_sends_(10, 60'000, 30, 100'000),
+      bundle_fetches_(30, 60'000, 60, 100'000) {}
+
+std::uint64_t RelayCore::now_ms() const {
+  const std::int64_t ms = to_millis(clock_.now());
+  return ms < 0 ? 0 : static_cast<std::uint64_t>(ms);
+}
+
+wire::QueueId RelayCore::random_queue_id() {
+  wire::QueueId id{};
+  std::lock_guard lock(ids_mutex_);
+  ids_.fill(id);
+  return id;
+}
+
+std::uint32_t RelayCore::take_unauthenticated_send(const QueueId& send_id) {
+  return unauthenticated_sends_.take(send_id, monotonic_ms());
+}
+
+std::uint32_t RelayCore::take_get_bundle(const QueueId& send_id) {
+  return bundle_fetches_.take(send_id, monotonic_ms());
+}
+
+// ---- Session: life --------------------------------------------------------------------------
+
+std::shared_ptr<Session> Session::create(RelayCore& core, SessionIo io) {
+  ensure_sodium();
+  wire::SessionNonce nonce{};
+  randombytes_buf(nonce.data(), nonce.size());
+  return create(core, std::move(io), wire::generate_key_pair(), nonce);
+}
+
+std::shared_ptr<Session> Session::create(RelayCore& core, SessionIo io, wire::KeyPair keys,
+                                         const wire::SessionNonce& nonce) {
+  return std::shared_ptr<Session>(new Session(core, std::move(io), std::move(keys), nonce));
+}
+
+Session::Session(RelayCore& core, SessionIo io, wire::KeyPair keys, const wire::SessionNonce& nonce)
+    : core_(core),
+      io_(std::move(io)),
+      keys_(std::move(keys)),
+      nonce_(nonce),
+      commands_(core.limits().rate, 1000, 2.0 * core.limits().rate, core.monotonic_ms()),
+      new_queues_(10, 1000, 100, core.monotonic_ms()),
+      bundle_fetches_(30, 60'000, 60, core.monotonic_ms()) {}
+
+Session::~Session() = default;  // SecureBuffers wipe themselves
+
+void Session::start() {
+  pb::ServerFrame frame;
+  frame.set_request_id(0);
+  auto* hello = frame.mutable_hello();
+  hello->set_version(wire::kProtocolVersion);
+  hello->set_session_nonce(to_string_bytes(nonce_));
+  hello->set_session_key(to_string_bytes(keys_.public_key));
+  auto* limits = hello->mutable_limits();
+  const RelayLimits& l = core_.limits();
+  limits->set_max_frame_bytes(static_cast<std::uint32_t>(wire::kMaxFrameBytes));
+  limits->set_max_body_bytes(l.max_body_bytes);
+  limits->set_max_queue_messages(l.quota.max_messages);
+  limits->set_max_queue_bytes(l.quota.max_bytes);
+  limits->set_message_ttl_seconds(seconds_of(l.message_ttl));
+  limits->set_idle_timeout_seconds(seconds_of(l.idle_timeout));
+  send_frame(frame);
+}
+
+void Session::close() {
+  if (closed_) return;
+  closed_ = true;
+  closing_ = true;
+  for (const auto& [id, sub] : subs_) core_.registry().unsubscribe(id, this);
+  subs_.clear();
+  read_queue_.clear();
+  command_keys_.clear();  // each CommandKey wipes itself
+  if (keys_.secret_key.valid()) keys_.secret_key.wipe();
+}
+
+// ---- Session: frames ------------------------------------------------------------------------
+
+void Session::handle_frame(ByteView bytes) {
+  if (closing_) return;
+  if (bytes.size() > wire::kMaxFrameBytes) {
+    closing_ = true;
+    io_.close(CloseCode::TooBig);
+    return;
+  }
+  auto request = std::make_shared<detail::Request>();
+  if (!request->frame.ParseFromArray(bytes.data(), static_cast<int>(bytes.size())) ||
+      request->frame.request_id() == 0) {
+    send_error(0, pb::MALFORMED);
+    return;
+  }
+  const std::uint64_t id = request->id();
+  if (core_.shutting_down()) {
+    send_error(id, pb::SHUTTING_DOWN);
+    return;
+  }
+  if (const std::uint32_t wait = commands_.take(core_.monotonic_ms()); wait != 0) {
+    send_error(id, pb::RATE_LIMITED, 0, wait);
+    if (++refusals_in_row_ >= core_.limits().max_rate_refusals && !closing_) {
+      closing_ = true;
+      io_.close(CloseCode::PolicyViolation);
+    }
+    return;
+  }
+  refusals_in_row_ = 0;
+  if (in_flight_ >= core_.limits().max_in_flight) {
+    send_error(id, pb::BUSY, 0, 10);
+    return;
+  }
+  ++in_flight_;
+  if (!request->command.ParseFromString(request->frame.command())) {
+    reply_error(id, pb::MALFORMED);
+    return;
+  }
+  dispatch(request);
+}
+
+void Session::send_frame(const pb::ServerFrame& frame) {
+  if (closed_) return;
+  io_.send(frame.SerializeAsString());
+}
+
+void Session::answer(const pb::ServerFrame& frame) {
+  if (in_flight_ > 0) --in_flight_;
+  send_frame(frame);
+}
+
+void Session::count_reject(int code) {
+  Metrics& m = core_.metrics();
+  ++m.rejects_total;
+  switch (code) {
+    case pb::MALFORMED: ++m.rejects_malformed; break;
+    case pb::AUTH: ++m.rejects_auth; break;
+    case pb::RATE_LIMITED: ++m.rejects_rate; break;
+    case pb::QUOTA: ++m.rejects_quota; break;
+    case pb::TOO_LARGE: ++m.rejects_too_large; break;
+    default: break;
+  }
+}
+
+void Session::send_error(std::uint64_t request_id, int code, std::uint32_t index,
+                         std::uint32_t retry_after_ms) {
+  count_reject(code);
+  pb::ServerFrame frame;
+  frame.set_request_id(request_id);
+  auto* error = frame.mutable_error();
+  error->set_code(static_cast<pb::ErrorCode>(code));
+  error->set_index(index);
+  error->set_retry_after_ms(retry_after_ms);
+  send_frame(frame);
+  if (code == pb::MALFORMED && ++malformed_ >= core_.limits().max_malformed && !closing_) {
+    closing_ = true;
+    io_.close(CloseCode::PolicyViolation);
+  }
+}
+
+void Session::reply_error(std::uint64_t request_id, int code, std::uint32_t index,
+                          std::uint32_t retry_after_ms) {
+  if (in_flight_ > 0) --in_flight_;
+  send_error(request_id, code, index, retry_after_ms);
+}
+
+void Session::reply_ok(std::uint64_t request_id, bool duplicate, std::uint32_t keys_left) {
+  pb::ServerFrame frame;
+  frame.set_request_id(request_id);
+  auto* ok = frame.mutable_ok();
+  ok->set_duplicate(duplicate);
+  ok->set_one_time_keys_left(keys_left);
+  answer(frame);
+}
+
+void Session::reply_internal(std::uint64_t request_id, const Error& error) {
+  if (core_.shutting_down()) {
+    reply_error(request_id, pb::SHUTTING_DOWN);
+    return;
+  }
+  // The error's code and message never carry ids or bytes (common/error.h).
+  log::emit(log::Level::Warn, kLog, "store error: ", error);
+  reply_error(request_id, pb::INTERNAL);
+}
+
+// ---- Session: authentication and lookups ----------------------------------------------------
+
+bool Session::authentic(const PublicKey& queue_key, const pb::ClientFrame& frame,
+                        std::size_t index) {
+  if (static_cast<std::size_t>(frame.authenticators_size()) <= index) return false;
+  auto it = command_keys_.find(queue_key);
+  if (it == command_keys_.end()) {
+    auto key = wire::relay_command_key(keys_.secret_key, keys_.public_key, nonce_, queue_key);
+    if (!key) return false;
+    if (command_keys_.size() >= core_.limits().key_cache_entries) {
+      command_keys_.erase(command_keys_.begin());
+    }
+    it = command_keys_.emplace(queue_key, std::move(*key)).first;
+  }
+  return wire::verify(it->second, frame.request_id(), bytes_of(frame.command()),
+                      bytes_of(frame.authenticators(static_cast<int>(index))));
+}
+
+void Session::lookup_recv(const QueueId& id, Lookup then) {
+  if (auto record = core_.cache().by_recv_id(id)) {
+    then(std::move(record));
+    return;
+  }
+  RelayCore* core = &core_;
+  const std::uint64_t epoch = core->cache().begin_read();
+  blocking(
+      [core, id, epoch]() -> Result<detail::QueueCache::Record> {
+        auto found = core->store().find_by_recv_id(id);
+        if (!found) return fail(found.error());
+        if (!*found) return detail::QueueCache::Record{};
+        core->cache().insert(**found, epoch);
+        return std::make_shared<const QueueRecord>(**found);
+      },
+      std::move(then));
+}
+
+void Session::lookup_send(const QueueId& id, Lookup then) {
+  if (auto record = core_.cache().by_send_id(id)) {
+    then(std::move(record));
+    return;
+  }
+  RelayCore* core = &core_;
+  const std::uint64_t epoch = core->cache().begin_read();
+  blocking(
+      [core, id, epoch]() -> Result<detail::QueueCache::Record> {
+        auto found = core->store().find_by_send_id(id);
+        if (!found) return fail(found.error());
+        if (!*found) return detail::QueueCache::Record{};
+        core->cache().insert(**found, epoch);
+        return std::make_shared<const QueueRecord>(**found);
+      },
+      std::move(then));
+}
+
+void Session::with_recipient(const Frame& frame, const std::string& recv_id, RecordThen then) {
+  const auto id = wire::exact<wire::kQueueIdBytes>(bytes_of(recv_id));
+  if (!id) {
+    reply_error(frame->id(), pb::MALFORMED);
+    return;
+  }
+  lookup_recv(*id, [this, frame, then = std::move(then)](Result<detail::QueueCache::Record> r) {
+    if (!r) {
+      reply_internal(frame->id(), r.error());
+      return;
+    }
+    // No such queue and a wrong tag are the same answer (relay-protocol.md §3).
+    if (!*r || !authentic((*r)->recipient_key, frame->frame, 0)) {
+      reply_error(frame->id(), pb::AUTH);
+      return;
+    }
+    then(**r);
+  });
+}
+
+void Session::on_taken_over(const QueueId& recv_id) {
+  if (closed_ || core_.registry().is_subscriber(recv_id, this)) return;
+  if (!subs_.contains(recv_id)) return;
+  end_subscription(recv_id);
+  pb::ServerFrame frame;
+  frame.set_request_id(0);
+  frame.mutable_end()->set_recv_id(to_string_bytes(recv_id));
+  send_frame(frame);
+}
+
+}  // namespace exile::relay

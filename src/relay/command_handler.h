@@ -1,0 +1,247 @@
+// The relay's protocol logic, without sockets (docs/relay-protocol.md §1-§7).
+//
+// RelayCore: what all connections share: the store, the queue-record cache, the subscriber
+// registry, the per-queue rate limits, the counters, the clock, and the executor that runs
+// blocking store calls (the store thread pool). Thread-safe.
+//
+// Session: one connection's state: its session key pair and nonce (Hello), the command keys
+// derived on it, its rate buckets, its subscriptions and their push windows. A Session is used
+// on one strand only: every method below runs on it, and every asynchronous completion (store
+// pool, store writer thread, another connection's End) comes back through SessionIo::post.
+// The websocket Connection (connection.h), the unit tests and the fuzz target drive a Session
+// the same way: handle_frame(bytes) in, serialized ServerFrames out through SessionIo::send.
+//
+// Command life: handle_frame parses and checks the frame (shutdown, rate, BUSY, sizes), then
+// looks the queue up (cache, else the store pool), verifies the tag, and runs the command; a
+// command waiting for the store counts as in flight. Each frame that parses gets exactly one
+// answer with its request_id.
+//
+// Push window (per subscribed queue): `pushed_upto` (highest msg_id pushed), `unacked` (≤ 128),
+// `backlog` (the store may hold messages above pushed_upto that are not pushed). New commits are
+// pushed directly when there is no backlog and room in the window and in the outgoing buffer;
+// otherwise backlog is set and messages are read from the store (pending(after = pushed_upto))
+// when room comes back (ACK, or the outgoing buffer drained: on_writable()).
+#pragma once
+
+#include <atomic>
+#include <chrono>
+#include <cstddef>
+#include <cstdint>
+#include <deque>
+#include <functional>
+#include <memory>
+#include <mutex>
+#include <set>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+#include "common/bytes.h"
+#include "common/clock.h"
+#include "common/rng.h"
+#include "relay/detail/ids.h"
+#include "relay/detail/queue_cache.h"
+#include "relay/detail/subscriber_registry.h"
+#include "relay/metrics.h"
+#include "relay/queue_store.h"
+#include "relay/rate_limit.h"
+#include "relay/wire/wire.h"
+
+namespace exile::relay {
+
+namespace pb {
+class ClientFrame;
+class ServerFrame;
+}  // namespace pb
+
+namespace detail {
+struct Request;  // a parsed ClientFrame and its Command (detail/request.h)
+}
+
+using Task = std::function<void()>;
+using Executor = std::function<void(Task)>;
+
+struct RelayLimits {
+  std::uint32_t max_body_bytes = static_cast<std::uint32_t>(wire::kMaxBodyBytes);
+  Quota quota{10000, 64ull * 1024 * 1024};
+  std::chrono::milliseconds message_ttl = std::chrono::hours(24 * 21);
+  std::chrono::milliseconds idle_timeout = std::chrono::seconds(120);
+  std::uint32_t rate = 2000;  // commands per second per connection, burst 2 × rate
+  std::size_t max_in_flight = 1024;
+  std::size_t push_window = 128;
+  std::size_t push_read_batch = 32;  // messages per store read for a backlog
+  std::size_t push_reads_per_session = 2;
+  std::size_t max_malformed = 10;
+  std::size_t max_rate_refusals = 100;
+  std::size_t key_cache_entries = 4096;
+  std::size_t max_new_queue_attempts = 8;
+  std::size_t max_one_time_keys_stored = 1000;
+};
+
+enum class CloseCode : std::uint16_t {
+  GoingAway = 1001,
+  UnsupportedData = 1003,
+  PolicyViolation = 1008,
+  TooBig = 1009,
+};
+
+class RelayCore {
+ public:
+  // `store_pool` runs blocking store calls off the io threads. `monotonic_ms` drives the rate
+  // limits (steady clock by default). `ids` draws queue ids (SystemRng in production).
+  RelayCore(QueueStore& store, const Clock& clock, Metrics& metrics, RelayLimits limits,
+            Executor store_pool, Rng& ids, std::function<std::int64_t()> monotonic_ms = {});
+
+  [[nodiscard]] QueueStore& store() { return store_; }
+  [[nodiscard]] Metrics& metrics() { return metrics_; }
+  [[nodiscard]] const RelayLimits& limits() const { return limits_; }
+  [[nodiscard]] std::uint64_t now_ms() const;
+  [[nodiscard]] std::int64_t monotonic_ms() const { return monotonic_ms_(); }
+  void run_blocking(Task task) { store_pool_(std::move(task)); }
+  [[nodiscard]] wire::QueueId random_queue_id();
+
+  [[nodiscard]] detail::QueueCache& cache() { return cache_; }
+  [[nodiscard]] detail::SubscriberRegistry& registry() { return registry_; }
+  [[nodiscard]] std::uint32_t take_unauthenticated_send(const QueueId& send_id);
+  [[nodiscard]] std::uint32_t take_get_bundle(const QueueId& send_id);
+
+  // From now on new commands are answered SHUTTING_DOWN.
+  void begin_shutdown() { shutting_down_.store(true); }
+  [[nodiscard]] bool shutting_down() const { return shutting_down_.load(); }
+
+ private:
+  QueueStore& store_;
+  const Clock& clock_;
+  Metrics& metrics_;
+  RelayLimits limits_;
+  Executor store_pool_;
+  std::mutex ids_mutex_;
+  Rng& ids_;
+  std::function<std::int64_t()> monotonic_ms_;
+  detail::QueueCache cache_;
+  detail::SubscriberRegistry registry_;
+  KeyedRateLimiter<QueueId, detail::ArrayHash> unauthenticated_sends_;
+  KeyedRateLimiter<QueueId, detail::ArrayHash> bundle_fetches_;
+  std::atomic<bool> shutting_down_{false};
+};
+
+// How a Session reaches its connection. All set by the owner; `post` may be called from any
+// thread, the others are called on the strand only.
+struct SessionIo {
+  Executor post;                                // runs a task on this session's strand
+  std::function<void(std::string frame)> send;  // queues one serialized ServerFrame
+  std::function<void(CloseCode)> close;         // closes the connection after queued frames
+  std::function<bool()> can_push;  // outgoing buffer below its push watermark (default: yes)
+};
+
+class Session : public std::enable_shared_from_this<Session> {
+ public:
+  // A fresh session key pair and nonce.
+  static std::shared_ptr<Session> create(RelayCore& core, SessionIo io);
+  // Given ones (tests and the fuzz target, whose seeds carry valid tags).
+  static std::shared_ptr<Session> create(RelayCore& core, SessionIo io, wire::KeyPair keys,
+                                         const wire::SessionNonce& nonce);
+  ~Session();
+  Session(const Session&) = delete;
+  Session& operator=(const Session&) = delete;
+
+  void start();                       // sends Hello
+  void handle_frame(ByteView frame);  // one binary frame from the client
+  void on_writable();                 // the outgoing buffer drained: resume held-back pushes
+  void close();                       // the connection is gone: unsubscribe, wipe keys
+
+  [[nodiscard]] const wire::PublicKey& session_key() const { return keys_.public_key; }
+  [[nodiscard]] const wire::SessionNonce& session_nonce() const { return nonce_; }
+  [[nodiscard]] std::size_t in_flight() const { return in_flight_; }
+  [[nodiscard]] std::size_t subscriptions() const { return subs_.size(); }
+  [[nodiscard]] bool closed() const { return closed_; }
+
+  // Called through post() by other sessions and by the store's commit callback.
+  void on_taken_over(const QueueId& recv_id);  // another connection subscribed: End
+  void on_committed(const QueueId& recv_id, const std::shared_ptr<const StoredMessage>& message);
+
+ private:
+  struct Subscription {
+    std::uint64_t generation = 0;
+    std::uint64_t pushed_upto = 0;
+    std::set<std::uint64_t> unacked;
+    bool backlog = true;
+    bool reading = false;
+    bool dirty = false;    // a commit was announced while reading
+    bool waiting = false;  // in read_queue_
+  };
+  using Frame = std::shared_ptr<const detail::Request>;
+  using Lookup = std::function<void(Result<detail::QueueCache::Record>)>;
+  using RecordThen = std::function<void(const QueueRecord&)>;
+
+  Session(RelayCore& core, SessionIo io, wire::KeyPair keys, const wire::SessionNonce& nonce);
+
+  // command_handler.cpp: frame checks, answers, keys, lookups. Every frame that passes the
+  // early checks counts as in flight until answer() (or an error reply) sends its one answer.
+  void send_frame(const pb::ServerFrame& frame);
+  void answer(const pb::ServerFrame& frame);
+  void send_error(std::uint64_t request_id, int code, std::uint32_t index = 0,
+                  std::uint32_t retry_after_ms = 0);
+  void reply_error(std::uint64_t request_id, int code, std::uint32_t index = 0,
+                   std::uint32_t retry_after_ms = 0);
+  void reply_ok(std::uint64_t request_id, bool duplicate = false, std::uint32_t keys_left = 0);
+  void reply_internal(std::uint64_t request_id, const Error& error);
+  void count_reject(int code);
+  [[nodiscard]] bool authentic(const PublicKey& queue_key, const pb::ClientFrame& frame,
+                               std::size_t index);
+  void lookup_recv(const QueueId& id, Lookup then);
+  void lookup_send(const QueueId& id, Lookup then);
+  // Checks recv_id's size (MALFORMED), finds the queue and checks authenticators[0] by its
+  // recipient key (AUTH for either failure), then runs `then` on the strand.
+  void with_recipient(const Frame& frame, const std::string& recv_id, RecordThen then);
+  // Runs `work` on the store pool and `then(result)` back on this strand (unless closed).
+  template <class Work, class Then>
+  void blocking(Work work, Then then);
+
+  // detail/session_commands.cpp: one function per command.
+  void dispatch(const Frame& frame);
+  void do_new(const Frame& frame);
+  void do_key(const Frame& frame);
+  void do_send(const Frame& frame);
+  void do_sub(const Frame& frame);
+  void finish_sub(const Frame& frame, std::vector<QueueId> ids,
+                  std::vector<detail::QueueCache::Record> records);
+  void do_unsub(const Frame& frame);
+  void do_ack(const Frame& frame);
+  void do_del(const Frame& frame);
+  void do_put_bundle(const Frame& frame);
+  void do_get_bundle(const Frame& frame);
+
+  // detail/session_push.cpp: the push window.
+  void start_subscription(const QueueId& recv_id);
+  void end_subscription(const QueueId& recv_id);
+  void kick(const QueueId& recv_id);
+  void start_read(const QueueId& recv_id, Subscription& sub);
+  void pump_reads();
+  void on_pending(const QueueId& recv_id, std::uint64_t generation, std::size_t limit,
+                  Result<std::vector<StoredMessage>> messages);
+  void push(const QueueId& recv_id, Subscription& sub, const StoredMessage& message);
+  void on_acked_locally(const QueueId& recv_id, std::uint64_t msg_id);
+  [[nodiscard]] bool can_push() const { return !io_.can_push || io_.can_push(); }
+
+  RelayCore& core_;
+  SessionIo io_;
+  wire::KeyPair keys_;
+  wire::SessionNonce nonce_{};
+  std::unordered_map<PublicKey, wire::CommandKey, detail::ArrayHash> command_keys_;
+  TokenBucket commands_;
+  TokenBucket new_queues_;
+  TokenBucket bundle_fetches_;
+  std::size_t in_flight_ = 0;
+  std::size_t malformed_ = 0;
+  std::size_t refusals_in_row_ = 0;
+  bool closed_ = false;
+  bool closing_ = false;  // close requested: further frames are ignored
+  std::uint64_t next_generation_ = 1;
+  std::unordered_map<QueueId, Subscription, detail::ArrayHash> subs_;
+  std::deque<QueueId> read_queue_;  // subscriptions waiting for a store read slot
+  std::size_t reads_in_flight_ = 0;
+  bool push_blocked_ = false;  // a push was held back by the outgoing buffer
+};
+
+}  // namespace exile::relay

@@ -1,0 +1,217 @@
+#include "relay/connection.h"
+
+#include <boost/asio/dispatch.hpp>
+#include <boost/asio/post.hpp>
+#include <boost/beast/core.hpp>
+#include <boost/beast/ssl.hpp>
+#include <boost/beast/websocket.hpp>
+#include <boost/beast/websocket/ssl.hpp>
+#include <deque>
+#include <optional>
+#include <string>
+
+#include "common/log.h"
+
+namespace exile::relay {
+namespace {
+
+namespace asio = boost::asio;
+namespace beast = boost::beast;
+namespace websocket = beast::websocket;
+using tcp = asio::ip::tcp;
+
+constexpr std::string_view kLog = "relay";
+constexpr auto kHandshakeTimeout = std::chrono::seconds(15);
+
+template <class Stream>
+class WebSocketConnection final : public Connection,
+                                  public std::enable_shared_from_this<WebSocketConnection<Stream>> {
+ public:
+  template <class... Args>
+  WebSocketConnection(ConnectionContext context, tcp::socket socket, Args&&... tls)
+      : context_(std::move(context)),
+        executor_(socket.get_executor()),
+        ws_(std::move(socket), std::forward<Args>(tls)...) {}
+
+  void start() override {
+    auto self = this->shared_from_this();
+    asio::dispatch(executor_, [self] { self->begin(); });
+  }
+
+  void shutdown() override {
+    auto self = this->shared_from_this();
+    asio::post(executor_, [self] { self->close(CloseCode::GoingAway); });
+  }
+
+ private:
+  void begin() {
+    beast::get_lowest_layer(ws_).expires_after(kHandshakeTimeout);
+    if constexpr (kTls) {
+      auto self = this->shared_from_this();
+      ws_.next_layer().async_handshake(asio::ssl::stream_base::server,
+                                       [self](beast::error_code ec) {
+                                         if (ec) return self->teardown("tls handshake", ec);
+                                         self->accept();
+                                       });
+    } else {
+      accept();
+    }
+  }
+
+  void accept() {
+    beast::get_lowest_layer(ws_).expires_never();
+    websocket::stream_base::timeout timeout{};
+    timeout.handshake_timeout = kHandshakeTimeout;
+    timeout.idle_timeout = context_.idle_timeout;
+    timeout.keep_alive_pings = false;  // idle means: no frame from the client
+    ws_.set_option(timeout);
+    ws_.read_message_max(wire::kMaxFrameBytes);  // above: Beast closes with 1009
+    ws_.binary(true);
+    auto self = this->shared_from_this();
+    ws_.async_accept([self](beast::error_code ec) {
+      if (ec) return self->teardown("websocket handshake", ec);
+      self->open();
+    });
+  }
+
+  void open() {
+    std::weak_ptr<WebSocketConnection> weak = this->shared_from_this();
+    SessionIo io;
+    io.post = [executor = executor_](Task task) { asio::post(executor, std::move(task)); };
+    io.send = [weak](std::string frame) {
+      if (auto self = weak.lock()) self->enqueue(std::move(frame));
+    };
+    io.close = [weak](CloseCode code) {
+      if (auto self = weak.lock()) self->close(code);
+    };
+    io.can_push = [weak] {
+      auto self = weak.lock();
+      return self && self->queued_bytes_ < kPushWatermark;
+    };
+    session_ = Session::create(context_.core, std::move(io));
+    session_->start();
+    read();
+  }
+
+  // One read is always pending until teardown: after close() it drains the client's frames
+  // until its close frame completes the handshake (the read then fails → teardown).
+  void read() {
+    if (torn_down_ || read_pending_) return;
+    read_pending_ = true;
+    auto self = this->shared_from_this();
+    ws_.async_read(buffer_, [self](beast::error_code ec, std::size_t) { self->on_read(ec); });
+  }
+
+  void on_read(beast::error_code ec) {
+    read_pending_ = false;
+    if (ec) return teardown("read", ec);
+    if (!closing_) {
+      if (ws_.got_binary()) {
+        const auto data = buffer_.cdata();
+        session_->handle_frame(
+            ByteView(static_cast<const std::uint8_t*>(data.data()), data.size()));
+      } else {
+        close(CloseCode::UnsupportedData);
+      }
+    }
+    buffer_.clear();
+    read();
+  }
+
+  void enqueue(std::string frame) {
+    if (torn_down_ || close_sent_) return;
+    queued_bytes_ += frame.size();
+    if (queued_bytes_ > kMaxQueuedBytes) {
+      log::emit(log::Level::Debug, kLog, "client does not read: disconnected");
+      return abort();
+    }
+    outgoing_.push_back(std::move(frame));
+    if (!writing_) write();
+  }
+
+  void write() {
+    writing_ = true;
+    auto self = this->shared_from_this();
+    ws_.async_write(asio::buffer(outgoing_.front()),
+                    [self](beast::error_code ec, std::size_t) { self->on_write(ec); });
+  }
+
+  void on_write(beast::error_code ec) {
+    writing_ = false;
+    if (ec) return teardown("write", ec);
+    queued_bytes_ -= outgoing_.front().size();
+    outgoing_.pop_front();
+    if (!outgoing_.empty()) return write();
+    if (close_code_) return send_close();
+    if (session_) session_->on_writable();
+  }
+
+  void close(CloseCode code) {
+    if (torn_down_ || close_code_) return;
+    closing_ = true;
+    close_code_ = code;
+    if (!session_) return abort();  // not open yet: nothing to say goodbye to
+    if (!writing_) send_close();
+  }
+
+  void send_close() {
+    if (close_sent_) return;
+    close_sent_ = true;
+    auto self = this->shared_from_this();
+    const auto code = static_cast<std::uint16_t>(*close_code_);
+    ws_.async_close(websocket::close_reason(code), [self](beast::error_code ec) {
+      if (ec) self->teardown("close", ec);
+    });
+  }
+
+  void abort() {
+    beast::error_code ignored;
+    beast::get_lowest_layer(ws_).socket().close(ignored);
+    teardown("abort", {});
+  }
+
+  void teardown(std::string_view where, beast::error_code ec) {
+    if (torn_down_) return;
+    torn_down_ = true;
+    if (ec && ec != websocket::error::closed && log::enabled(log::Level::Debug)) {
+      log::emit(log::Level::Debug, kLog, "connection ended (", where, "): ", ec.message());
+    }
+    beast::error_code ignored;
+    beast::get_lowest_layer(ws_).socket().close(ignored);
+    if (session_) session_->close();
+    outgoing_.clear();
+    queued_bytes_ = 0;
+    if (context_.on_closed) context_.on_closed();
+  }
+
+  static constexpr bool kTls = !std::is_same_v<Stream, beast::tcp_stream>;
+
+  ConnectionContext context_;
+  asio::any_io_executor executor_;
+  websocket::stream<Stream> ws_;
+  beast::flat_buffer buffer_;
+  std::shared_ptr<Session> session_;
+  std::deque<std::string> outgoing_;
+  std::size_t queued_bytes_ = 0;
+  bool writing_ = false;
+  bool closing_ = false;
+  bool close_sent_ = false;
+  bool torn_down_ = false;
+  bool read_pending_ = false;
+  std::optional<CloseCode> close_code_;
+};
+
+}  // namespace
+
+std::shared_ptr<Connection> make_plain_connection(tcp::socket socket, ConnectionContext context) {
+  return std::make_shared<WebSocketConnection<beast::tcp_stream>>(std::move(context),
+                                                                  std::move(socket));
+}
+
+std::shared_ptr<Connection> make_tls_connection(tcp::socket socket, asio::ssl::context& tls,
+                                                ConnectionContext context) {
+  return std::make_shared<WebSocketConnection<beast::ssl_stream<beast::tcp_stream>>>(
+      std::move(context), std::move(socket), tls);
+}
+
+}  // namespace exile::relay

@@ -1,0 +1,53 @@
+// One client connection: a Beast WebSocket over TCP (loopback, plain) or over TLS, driving one
+// Session (command_handler.h). Included only by server.cpp: tests and fuzzers use Session
+// directly and never pay for Beast.
+//
+// STRAND. The socket is created on its own strand (server.cpp accepts with make_strand); every
+// handler of the stream, and every task the Session posts, runs on it. Nothing here locks.
+//
+// STATES. start(): [TLS handshake] → WebSocket accept → Hello → read loop. A read error or a
+// closed socket → teardown() (once: Session::close, counters, Server notified). close(code):
+// stop reading new commands, let the queued frames go out, then the WebSocket close handshake.
+//
+// OUTGOING QUEUE. Frames are written one at a time from a queue (Beast allows one write in
+// flight). Pushes stop above kPushWatermark bytes queued (Session::can_push) and resume when the
+// queue empties (Session::on_writable); a client that lets more than kMaxQueuedBytes pile up
+// (it does not read) is disconnected.
+#pragma once
+
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/ssl/context.hpp>
+#include <chrono>
+#include <cstddef>
+#include <functional>
+#include <memory>
+
+#include "relay/command_handler.h"
+
+namespace exile::relay {
+
+struct ConnectionContext {
+  RelayCore& core;
+  std::chrono::milliseconds idle_timeout;
+  std::function<void()> on_closed;  // called once per connection, on its strand
+};
+
+class Connection {
+ public:
+  static constexpr std::size_t kPushWatermark = 1u << 20;    // 1 MiB
+  static constexpr std::size_t kMaxQueuedBytes = 16u << 20;  // 16 MiB
+
+  virtual ~Connection() = default;
+  virtual void start() = 0;
+  // Thread-safe: closes the connection (after its queued frames) with 1001 Going Away.
+  virtual void shutdown() = 0;
+};
+
+// `socket` must have been accepted on a strand of its own.
+[[nodiscard]] std::shared_ptr<Connection> make_plain_connection(boost::asio::ip::tcp::socket socket,
+                                                                ConnectionContext context);
+[[nodiscard]] std::shared_ptr<Connection> make_tls_connection(boost::asio::ip::tcp::socket socket,
+                                                              boost::asio::ssl::context& tls,
+                                                              ConnectionContext context);
+
+}  // namespace exile::relay

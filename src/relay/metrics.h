@@ -1,0 +1,36 @@
+// The relay's counters (docs/relay-protocol.md §9): atomics updated from any thread, read by the
+// admin listener (Prometheus text) and by SIGUSR1 (one log line). Counts only: no identifiers.
+#pragma once
+
+#include <atomic>
+#include <cstdint>
+#include <string>
+
+namespace exile::relay {
+
+struct Metrics {
+  std::atomic<std::uint64_t> connections_open{0};
+  std::atomic<std::uint64_t> connections_total{0};
+  std::atomic<std::uint64_t> connections_refused{0};
+  std::atomic<std::uint64_t> queues{0};  // gauge, refreshed from the store
+  std::atomic<std::uint64_t> messages_stored{0};
+  std::atomic<std::uint64_t> messages_delivered{0};
+  std::atomic<std::uint64_t> messages_expired{0};
+  std::atomic<std::uint64_t> messages_pending{0};  // gauge, refreshed from the store
+  std::atomic<std::uint64_t> rejects_total{0};
+  std::atomic<std::uint64_t> rejects_malformed{0};
+  std::atomic<std::uint64_t> rejects_auth{0};
+  std::atomic<std::uint64_t> rejects_rate{0};
+  std::atomic<std::uint64_t> rejects_quota{0};
+  std::atomic<std::uint64_t> rejects_too_large{0};
+
+  // Adds `delta` (possibly negative) to a gauge without wrapping below zero.
+  static void adjust(std::atomic<std::uint64_t>& gauge, std::int64_t delta);
+
+  // Prometheus text exposition format 0.0.4, names prefixed "exile_relay_".
+  [[nodiscard]] std::string prometheus() const;
+  // "connections_open=1 connections_total=3 …" for the SIGUSR1 log line.
+  [[nodiscard]] std::string summary() const;
+};
+
+}  // namespace exile::relay
