@@ -77,7 +77,7 @@ struct TakenBundle {
 
 struct StoreCounts {
   std::uint64_t queues = 0;
-  std::uint64_t messages = 0;      // stored, not yet acked or expired
+  std::uint64_t messages = 0;  // stored, not yet acked or expired
   std::uint64_t message_bytes = 0;
 };
 

@@ -18,10 +18,10 @@ namespace exile::test {
 class RelayProcess {
  public:
   struct Options {
-    std::filesystem::path data_dir;      // required; created if missing, kept on stop
-    std::uint16_t port = 0;              // 0: ephemeral (a restart reuses the first port)
-    std::vector<std::string> extra_args; // e.g. {"--message-ttl", "2s"}
-    std::vector<std::string> env;        // "NAME=value" added to the environment
+    std::filesystem::path data_dir;       // required; created if missing, kept on stop
+    std::uint16_t port = 0;               // 0: ephemeral (a restart reuses the first port)
+    std::vector<std::string> extra_args;  // e.g. {"--message-ttl", "2s"}
+    std::vector<std::string> env;         // "NAME=value" added to the environment
     std::chrono::milliseconds timeout{15000};
   };
 

@@ -49,9 +49,8 @@ Result<CommandKey> client_command_key(const KeyPair& queue, const PublicKey& ses
   return derive(queue.secret_key, session_key, queue.public_key, session_key, nonce);
 }
 
-Result<CommandKey> relay_command_key(const SecretKey& session_secret,
-                                     const PublicKey& session_key, const SessionNonce& nonce,
-                                     const PublicKey& queue_key) {
+Result<CommandKey> relay_command_key(const SecretKey& session_secret, const PublicKey& session_key,
+                                     const SessionNonce& nonce, const PublicKey& queue_key) {
   return derive(session_secret, queue_key, queue_key, session_key, nonce);
 }
 
