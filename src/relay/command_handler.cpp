@@ -239,34 +239,24 @@ bool Session::authentic(const PublicKey& queue_key, const pb::ClientFrame& frame
                       bytes_of(frame.authenticators(static_cast<int>(index))));
 }
 
-void Session::lookup_recv(const QueueId& id, Lookup then) {
-  if (auto record = core_.cache().by_recv_id(id)) {
-    then(std::move(record));
-    return;
-  }
-  RelayCore* core = &core_;
-  const std::uint64_t epoch = core->cache().begin_read();
-  blocking(
-      [core, id, epoch]() -> Result<detail::QueueCache::Record> {
-        auto found = core->store().find_by_recv_id(id);
-        if (!found) return fail(found.error());
-        if (!*found) return detail::QueueCache::Record{};
-        core->cache().insert(**found, epoch);
-        return std::make_shared<const QueueRecord>(**found);
-      },
-      std::move(then));
-}
+void Session::lookup_recv(const QueueId& id, Lookup then) { lookup(id, true, std::move(then)); }
 
-void Session::lookup_send(const QueueId& id, Lookup then) {
-  if (auto record = core_.cache().by_send_id(id)) {
+void Session::lookup_send(const QueueId& id, Lookup then) { lookup(id, false, std::move(then)); }
+
+// A queue record by one of its ids: from the cache, or read from the store on the blocking
+// pool and cached (unless a KEY or DEL changed the queue meanwhile: the epoch check).
+void Session::lookup(const QueueId& id, bool by_recv_id, Lookup then) {
+  auto& cache = core_.cache();
+  if (auto record = by_recv_id ? cache.by_recv_id(id) : cache.by_send_id(id)) {
     then(std::move(record));
     return;
   }
   RelayCore* core = &core_;
-  const std::uint64_t epoch = core->cache().begin_read();
+  const std::uint64_t epoch = cache.begin_read();
   blocking(
-      [core, id, epoch]() -> Result<detail::QueueCache::Record> {
-        auto found = core->store().find_by_send_id(id);
+      [core, id, epoch, by_recv_id]() -> Result<detail::QueueCache::Record> {
+        auto found =
+            by_recv_id ? core->store().find_by_recv_id(id) : core->store().find_by_send_id(id);
         if (!found) return fail(found.error());
         if (!*found) return detail::QueueCache::Record{};
         core->cache().insert(**found, epoch);

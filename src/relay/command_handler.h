@@ -191,6 +191,7 @@ class Session : public std::enable_shared_from_this<Session> {
                                std::size_t index);
   void lookup_recv(const QueueId& id, Lookup then);
   void lookup_send(const QueueId& id, Lookup then);
+  void lookup(const QueueId& id, bool by_recv_id, Lookup then);
   // Checks recv_id's size (MALFORMED), finds the queue and checks authenticators[0] by its
   // recipient key (AUTH for either failure), then runs `then` on the strand.
   void with_recipient(const Frame& frame, const std::string& recv_id, RecordThen then);
