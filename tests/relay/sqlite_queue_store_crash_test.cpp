@@ -29,6 +29,7 @@
 #include <vector>
 
 #include "relay/sqlite_queue_store.h"
+#include "support/temp_dir.h"
 
 namespace exile::relay {
 namespace {
@@ -129,25 +130,7 @@ void write_record(int fd, std::uint8_t kind, const ClientMsgId& id) {
   ::_exit(0);
 }
 
-class TempDir {
- public:
-  TempDir() {
-    std::string pattern = (std::filesystem::temp_directory_path() / "exile-qsc-XXXXXX").string();
-    const char* made = ::mkdtemp(pattern.data());
-    EXPECT_NE(made, nullptr);
-    path_ = pattern;
-  }
-  ~TempDir() {
-    std::error_code ec;
-    std::filesystem::remove_all(path_, ec);
-  }
-  TempDir(const TempDir&) = delete;
-  TempDir& operator=(const TempDir&) = delete;
-  [[nodiscard]] std::filesystem::path file(const char* name) const { return path_ / name; }
-
- private:
-  std::filesystem::path path_;
-};
+using test::TempDir;
 
 TEST(SqliteQueueStoreCrashTest, KillNineLosesNothingAcknowledged) {
   const int kills = env_int("EXILE_CRASH_KILLS", 20);
