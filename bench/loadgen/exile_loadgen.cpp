@@ -145,7 +145,7 @@ class Conn : public std::enable_shared_from_this<Conn> {
     ws_.next_layer().set_option(tcp::no_delay(true), ec);
     ws_.binary(true);
     ws_.auto_fragment(false);
-    ws_.read_message_max(wire::kMaxFrameBytes + 1024);
+    ws_.read_message_max(wire::kMaxServerMessageBytes);
     ws_.write_buffer_bytes(std::max<std::size_t>(4096, bench_.options.payload + 1024));
     ws_.async_handshake(bench_.host_header, bench_.options.path,
                         [self = shared_from_this()](beast::error_code e) {
@@ -163,24 +163,28 @@ class Conn : public std::enable_shared_from_this<Conn> {
   void on_read(beast::error_code ec) {
     if (closed_) return;
     if (ec) return fail(hello_ ? "connection_closed" : "closed_before_hello");
+    // One message is a ServerBatch: parsed once (in_ is reused), then frame by frame.
     const auto data = buffer_.cdata();
     const bool parsed = in_.ParseFromArray(data.data(), static_cast<int>(data.size()));
     buffer_.consume(buffer_.size());
-    if (!parsed) return fail("unparseable_frame");
-    if (!hello_) {
-      if (in_.request_id() != 0 || !in_.has_hello()) return fail("no_hello");
-      const auto& hello = in_.hello();
-      auto key = wire::exact<wire::kPublicKeyBytes>(as_bytes(hello.session_key()));
-      auto nonce = wire::exact<wire::kNonceBytes>(as_bytes(hello.session_nonce()));
-      if (!key || !nonce) return fail("bad_hello");
-      session_key_ = *key;
-      nonce_ = *nonce;
-      hello_ = true;
-      on_hello();
-    } else {
-      on_frame(in_);
+    if (!parsed || in_.frames().empty()) return fail("unparseable_frame");
+    for (const pb::ServerFrame& frame : in_.frames()) {
+      if (!hello_) {
+        if (frame.request_id() != 0 || !frame.has_hello()) return fail("no_hello");
+        const auto& hello = frame.hello();
+        auto key = wire::exact<wire::kPublicKeyBytes>(as_bytes(hello.session_key()));
+        auto nonce = wire::exact<wire::kNonceBytes>(as_bytes(hello.session_nonce()));
+        if (!key || !nonce) return fail("bad_hello");
+        session_key_ = *key;
+        nonce_ = *nonce;
+        hello_ = true;
+        on_hello();
+      } else {
+        on_frame(frame);
+      }
+      if (closed_) return;
     }
-    if (!closed_) read();
+    read();
   }
 
   void write_next() {
@@ -203,7 +207,7 @@ class Conn : public std::enable_shared_from_this<Conn> {
 
   websocket::stream<tcp::socket> ws_;
   beast::flat_buffer buffer_;
-  pb::ServerFrame in_;
+  pb::ServerBatch in_;
   pb::ClientFrame frame_;
   std::deque<std::string> out_;
   std::uint64_t next_request_ = 1;

@@ -11,6 +11,7 @@
 #include <string>
 
 #include "common/log.h"
+#include "relay/detail/server_batch.h"
 
 namespace exile::relay {
 namespace {
@@ -22,6 +23,9 @@ using tcp = asio::ip::tcp;
 
 constexpr std::string_view kLog = "relay";
 constexpr auto kHandshakeTimeout = std::chrono::seconds(15);
+// After a write, a batch buffer larger than this is given back: a connection that once got a
+// large batch does not keep 256 KiB for the rest of its life.
+constexpr std::size_t kKeptBatchCapacity = 16u << 10;
 
 template <class Stream>
 class WebSocketConnection final : public Connection,
@@ -67,6 +71,9 @@ class WebSocketConnection final : public Connection,
     ws_.set_option(timeout);
     ws_.read_message_max(wire::kMaxFrameBytes);  // above: Beast closes with 1009
     ws_.binary(true);
+    // A batch goes out as one WebSocket frame: header and payload in one write, not one write
+    // per 4 KiB fragment.
+    ws_.auto_fragment(false);
     auto self = this->shared_from_this();
     ws_.async_accept([self](beast::error_code ec) {
       if (ec) return self->teardown("websocket handshake", ec);
@@ -126,22 +133,47 @@ class WebSocketConnection final : public Connection,
       return abort();
     }
     outgoing_.push_back(std::move(frame));
-    if (!writing_) write();
+    if (writing_ || flush_posted_) return;
+    // Not written here: the handlers already queued on the strand (a group commit's
+    // completions, posted one after another) add their frames to the same batch first.
+    flush_posted_ = true;
+    auto self = this->shared_from_this();
+    asio::post(executor_, [self] { self->flush(); });
   }
 
+  void flush() {
+    flush_posted_ = false;
+    if (torn_down_ || writing_) return;
+    if (!outgoing_.empty()) return write();
+    if (close_code_) send_close();
+  }
+
+  // Moves as many queued frames as fit in one message into batch_ and writes it.
   void write() {
+    batch_.clear();
+    in_flight_bytes_ = 0;
+    while (!outgoing_.empty()) {
+      const std::string& frame = outgoing_.front();
+      const std::size_t record = detail::server_batch_record_bytes(frame.size());
+      if (!batch_.empty() && batch_.size() + record > wire::kMaxServerMessageBytes) break;
+      detail::append_server_batch_frame(batch_, frame);
+      in_flight_bytes_ += frame.size();
+      outgoing_.pop_front();
+    }
     writing_ = true;
     auto self = this->shared_from_this();
-    ws_.async_write(asio::buffer(outgoing_.front()),
+    ws_.async_write(asio::buffer(batch_),
                     [self](beast::error_code ec, std::size_t) { self->on_write(ec); });
   }
 
   void on_write(beast::error_code ec) {
     writing_ = false;
+    if (torn_down_) return;
     if (ec) return teardown("write", ec);
-    queued_bytes_ -= outgoing_.front().size();
-    outgoing_.pop_front();
+    queued_bytes_ -= in_flight_bytes_;
+    in_flight_bytes_ = 0;
     if (!outgoing_.empty()) return write();
+    if (batch_.capacity() > kKeptBatchCapacity) std::string().swap(batch_);
     if (close_code_) return send_close();
     if (session_) session_->on_writable();
   }
@@ -150,8 +182,8 @@ class WebSocketConnection final : public Connection,
     if (torn_down_ || close_code_) return;
     closing_ = true;
     close_code_ = code;
-    if (!session_) return abort();  // not open yet: nothing to say goodbye to
-    if (!writing_) send_close();
+    if (!session_) return abort();                  // not open yet: nothing to say goodbye to
+    if (!writing_ && !flush_posted_) send_close();  // else after the queued frames
   }
 
   void send_close() {
@@ -181,6 +213,7 @@ class WebSocketConnection final : public Connection,
     if (session_) session_->close();
     outgoing_.clear();
     queued_bytes_ = 0;
+    in_flight_bytes_ = 0;
     if (context_.on_closed) context_.on_closed();
   }
 
@@ -191,9 +224,12 @@ class WebSocketConnection final : public Connection,
   websocket::stream<Stream> ws_;
   beast::flat_buffer buffer_;
   std::shared_ptr<Session> session_;
-  std::deque<std::string> outgoing_;
-  std::size_t queued_bytes_ = 0;
+  std::deque<std::string> outgoing_;  // serialized ServerFrames not yet in a batch
+  std::string batch_;                 // the batch being written; reused from write to write
+  std::size_t queued_bytes_ = 0;      // frames queued or in the batch being written
+  std::size_t in_flight_bytes_ = 0;   // frame bytes in batch_
   bool writing_ = false;
+  bool flush_posted_ = false;
   bool closing_ = false;
   bool close_sent_ = false;
   bool torn_down_ = false;

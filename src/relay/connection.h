@@ -7,12 +7,19 @@
 //
 // STATES. start(): [TLS handshake] → WebSocket accept → Hello → read loop. A read error or a
 // closed socket → teardown() (once: Session::close, counters, Server notified). close(code):
-// stop reading new commands, let the queued frames go out, then the WebSocket close handshake.
+// stop reading new commands, let the queued frames go out (after a pending flush()), then the
+// WebSocket close handshake.
 //
-// OUTGOING QUEUE. Frames are written one at a time from a queue (Beast allows one write in
-// flight). Pushes stop above kPushWatermark bytes queued (Session::can_push) and resume when the
-// queue empties (Session::on_writable); a client that lets more than kMaxQueuedBytes pile up
-// (it does not read) is disconnected.
+// OUTGOING QUEUE. The Session hands over one serialized ServerFrame at a time; they wait in a
+// queue. Every WebSocket message written is a ServerBatch (docs/relay-protocol.md §1): write()
+// packs as many queued frames as fit in wire::kMaxServerMessageBytes, in order, by concatenation
+// (relay/detail/server_batch.h), and writes it as one unfragmented WebSocket frame. Beast allows
+// one write in flight; frames queued meanwhile go in the next batch. When no write is in flight,
+// enqueue() does not write but posts flush() to the strand (once), so that the frames of the
+// handlers already queued there (a group commit's completions) share one message and one system
+// call. Pushes stop above kPushWatermark bytes queued (Session::can_push) and resume when the queue
+// empties (Session::on_writable); a client that lets more than kMaxQueuedBytes pile up (it does not
+// read) is disconnected. A frame counts as queued until the write of its batch completes.
 #pragma once
 
 #include <boost/asio/ip/tcp.hpp>

@@ -512,8 +512,11 @@ class FakeRelay : public QObject {
   }
   QUrl url() const { return QUrl(QStringLiteral("ws://127.0.0.1:%1/").arg(server_.serverPort())); }
 
+  // Each message from a relay is a ServerBatch (relay-protocol.md §1): one frame here.
   void reply(QWebSocket* socket, const pb::ServerFrame& frame) {
-    socket->sendBinaryMessage(QByteArray::fromStdString(frame.SerializeAsString()));
+    pb::ServerBatch batch;
+    *batch.add_frames() = frame;
+    socket->sendBinaryMessage(QByteArray::fromStdString(batch.SerializeAsString()));
   }
   // The relay's K for queue key `queue` on this fake's session.
   wire::CommandKey commandKey(const wire::PublicKey& queue) const {

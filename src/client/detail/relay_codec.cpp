@@ -149,14 +149,9 @@ QByteArray encode_client_frame(std::uint64_t request_id, const std::string& comm
   return QByteArray::fromStdString(frame.SerializeAsString());
 }
 
-std::variant<ServerFrame, DecodeFailure> decode_server_frame(ByteView bytes) {
-  if (bytes.size() > static_cast<std::size_t>(std::numeric_limits<int>::max())) {
-    return DecodeFailure::Malformed;
-  }
-  pb::ServerFrame frame;
-  if (!frame.ParseFromArray(bytes.data(), static_cast<int>(bytes.size()))) {
-    return DecodeFailure::Malformed;
-  }
+namespace {
+
+std::variant<ServerFrame, DecodeFailure> decode_frame(const pb::ServerFrame& frame) {
   ServerFrame out;
   out.request_id = frame.request_id();
   switch (frame.kind_case()) {
@@ -199,6 +194,27 @@ std::variant<ServerFrame, DecodeFailure> decode_server_frame(ByteView bytes) {
   if (!reply) return DecodeFailure::Malformed;
   out.body = std::move(*reply);
   return out;
+}
+
+}  // namespace
+
+std::variant<std::vector<ServerFrame>, DecodeFailure> decode_server_batch(ByteView bytes) {
+  if (bytes.size() > static_cast<std::size_t>(std::numeric_limits<int>::max())) {
+    return DecodeFailure::Malformed;
+  }
+  pb::ServerBatch batch;
+  if (!batch.ParseFromArray(bytes.data(), static_cast<int>(bytes.size())) ||
+      batch.frames().empty()) {
+    return DecodeFailure::Malformed;
+  }
+  std::vector<ServerFrame> frames;
+  frames.reserve(static_cast<std::size_t>(batch.frames_size()));
+  for (const pb::ServerFrame& frame : batch.frames()) {
+    auto decoded = decode_frame(frame);
+    if (auto* failure = std::get_if<DecodeFailure>(&decoded)) return *failure;
+    frames.push_back(std::move(std::get<ServerFrame>(decoded)));
+  }
+  return frames;
 }
 
 }  // namespace exile::client::detail

@@ -1,10 +1,11 @@
 // The client's encoder and decoder for proto/relay.proto (docs/relay-protocol.md §1, §4).
 //
 // Commands are serialized once and kept as bytes: the authenticators cover exactly those bytes
-// (§3), and a retried SEND reuses them. The relay's frames are untrusted input and are parsed
-// here only: decode_server_frame() checks every size the protocol fixes (ids 16, keys and nonce
-// 32) and the placement of request ids (pushes carry 0, answers do not), so the connection
-// handles typed values and never a raw protobuf message.
+// (§3), and a retried SEND reuses them. The relay's messages are untrusted input and are parsed
+// here only: each is a ServerBatch of one or more frames (§1), and decode_server_batch() checks
+// every size the protocol fixes (ids 16, keys and nonce 32) and the placement of request ids
+// (pushes carry 0, answers do not) in each of them, so the connection handles typed values and
+// never a raw protobuf message.
 #pragma once
 
 #include <QByteArray>
@@ -88,11 +89,15 @@ struct ServerFrame {
 };
 
 enum class DecodeFailure {
-  Malformed,           // not a ServerFrame, a wrong size, or a request id in the wrong place
+  Malformed,           // not a ServerBatch, no frame in it, or a frame that is not valid (a
+                       // wrong size, a request id in the wrong place)
   UnsupportedVersion,  // a Hello of another protocol version
 };
 
-// The frame, or why it breaks the protocol. Either failure ends the connection.
-[[nodiscard]] std::variant<ServerFrame, DecodeFailure> decode_server_frame(ByteView bytes);
+// The frames of one binary message from the relay, in the relay's order (at least one), or
+// why the message breaks the protocol: one bad frame spoils the whole message, so none of it
+// is handled. Either failure ends the connection.
+[[nodiscard]] std::variant<std::vector<ServerFrame>, DecodeFailure> decode_server_batch(
+    ByteView bytes);
 
 }  // namespace exile::client::detail

@@ -7,6 +7,7 @@
 //     (neither);
 //   - requests are written only in state Ready, when keys_ holds this connection's Hello;
 //   - each request's auth_keys and each remembered subscription hold one keys_ reference.
+#include <QPointer>
 #include <QRandomGenerator>
 #include <QWebSocket>
 #include <algorithm>
@@ -97,8 +98,9 @@ void RelayConnection::openSocket() {
   state_ = State::Connecting;
   auto* socket = new QWebSocket(QString(), QWebSocketProtocol::VersionLatest, this);
   socket_ = socket;
-  socket->setMaxAllowedIncomingFrameSize(wire::kMaxFrameBytes);
-  socket->setMaxAllowedIncomingMessageSize(wire::kMaxFrameBytes);
+  // A message from the relay is a batch of frames (relay-protocol.md §1), sent as one frame.
+  socket->setMaxAllowedIncomingFrameSize(wire::kMaxServerMessageBytes);
+  socket->setMaxAllowedIncomingMessageSize(wire::kMaxServerMessageBytes);
   if (options_.tls) socket->setSslConfiguration(*options_.tls);
   connect(socket, &QWebSocket::binaryMessageReceived, this, [this, socket](const QByteArray& m) {
     if (socket == socket_) onBinaryMessage(m);
@@ -176,56 +178,79 @@ void RelayConnection::onConnectionLost(std::optional<RelayError> reason) {
 void RelayConnection::onBinaryMessage(const QByteArray& message) {
   const ByteView bytes(reinterpret_cast<const std::uint8_t*>(message.constData()),
                        static_cast<std::size_t>(message.size()));
-  auto decoded = detail::decode_server_frame(bytes);
+  auto decoded = detail::decode_server_batch(bytes);
   if (auto* failure = std::get_if<detail::DecodeFailure>(&decoded)) {
     onConnectionLost(*failure == detail::DecodeFailure::UnsupportedVersion
                          ? RelayError::UnsupportedVersion
                          : RelayError::ProtocolViolation);
     return;
   }
-  auto& frame = std::get<detail::ServerFrame>(decoded);
-  if (auto* push = std::get_if<detail::Push>(&frame.body)) {
-    if (auto* hello = std::get_if<detail::HelloFrame>(push)) return onHello(*hello);
-    if (state_ != State::Ready) return onConnectionLost(RelayError::ProtocolViolation);
-    if (auto* msg = std::get_if<detail::MsgPush>(push)) {
-      if (!subscriptions_.contains(msg->recv_id)) return;  // unsubscribed meanwhile
-      Q_EMIT messageReceived(msg->recv_id, msg->msg_id,
-                             from_millis(static_cast<std::int64_t>(msg->timestamp_ms)),
-                             std::move(msg->body));
-    } else if (auto* end = std::get_if<detail::EndPush>(push)) {
-      if (!subscriptions_.contains(end->recv_id)) return;
-      forgetSubscription(end->recv_id);
-      Q_EMIT subscriptionEnded(end->recv_id);
-    }
-    return;
-  }
 
-  if (state_ != State::Ready) return onConnectionLost(RelayError::ProtocolViolation);
-  auto found = in_flight_.find(frame.request_id);
-  if (found == in_flight_.end()) return;  // its request timed out meanwhile
-  const std::uint64_t handle = found->second;
-  in_flight_.erase(found);
-  Request& request = *requests_.at(handle);
-  request.request_id = 0;
-  request.attempt_deadline.reset();
-
-  auto& reply = std::get<detail::Reply>(frame.body);
-  if (auto* refusal = std::get_if<detail::ErrorReply>(&reply)) {
-    const RelayFailure failure = failure_of(*refusal);
-    if (request.retry_transient && is_transient(failure.code)) {
-      request.not_before = Clock::now() + std::max(failure.retry_after, options_.backoff.initial);
-      unsent_.insert(handle);
-      sweep_timer_.start();
-      return;
+  // One frame, as if it had come alone. True if it answered a request.
+  auto handle_frame = [this](detail::ServerFrame& frame) -> bool {
+    if (auto* push = std::get_if<detail::Push>(&frame.body)) {
+      if (auto* hello = std::get_if<detail::HelloFrame>(push)) {
+        onHello(*hello);
+        return false;
+      }
+      if (state_ != State::Ready) {
+        onConnectionLost(RelayError::ProtocolViolation);
+        return false;
+      }
+      if (auto* msg = std::get_if<detail::MsgPush>(push)) {
+        if (!subscriptions_.contains(msg->recv_id)) return false;  // unsubscribed meanwhile
+        Q_EMIT messageReceived(msg->recv_id, msg->msg_id,
+                               from_millis(static_cast<std::int64_t>(msg->timestamp_ms)),
+                               std::move(msg->body));
+      } else if (auto* end = std::get_if<detail::EndPush>(push)) {
+        if (!subscriptions_.contains(end->recv_id)) return false;
+        forgetSubscription(end->recv_id);
+        Q_EMIT subscriptionEnded(end->recv_id);
+      }
+      return false;
     }
-    complete(handle, std::unexpected(failure));
-  } else if (!matches(request.expect, reply)) {
-    complete(handle, std::unexpected(RelayFailure{RelayError::ProtocolViolation}));
-    Q_EMIT error(RelayError::ProtocolViolation);
-  } else {
-    complete(handle, std::move(reply));
+
+    if (state_ != State::Ready) {
+      onConnectionLost(RelayError::ProtocolViolation);
+      return false;
+    }
+    auto found = in_flight_.find(frame.request_id);
+    if (found == in_flight_.end()) return false;  // its request timed out meanwhile
+    const std::uint64_t handle = found->second;
+    in_flight_.erase(found);
+    Request& request = *requests_.at(handle);
+    request.request_id = 0;
+    request.attempt_deadline.reset();
+
+    auto& reply = std::get<detail::Reply>(frame.body);
+    if (auto* refusal = std::get_if<detail::ErrorReply>(&reply)) {
+      const RelayFailure failure = failure_of(*refusal);
+      if (request.retry_transient && is_transient(failure.code)) {
+        request.not_before = Clock::now() + std::max(failure.retry_after, options_.backoff.initial);
+        unsent_.insert(handle);
+        sweep_timer_.start();
+        return false;
+      }
+      complete(handle, std::unexpected(failure));
+    } else if (!matches(request.expect, reply)) {
+      complete(handle, std::unexpected(RelayFailure{RelayError::ProtocolViolation}));
+      Q_EMIT error(RelayError::ProtocolViolation);
+    } else {
+      complete(handle, std::move(reply));
+    }
+    return true;
+  };
+
+  // A frame's handler may end this connection (a protocol violation; stop() or reconnect()
+  // from a signal or a completion), or this object: the rest of the batch is dropped then.
+  const QPointer<RelayConnection> alive(this);
+  QWebSocket* const socket = socket_;
+  bool answered = false;
+  for (detail::ServerFrame& frame : std::get<std::vector<detail::ServerFrame>>(decoded)) {
+    answered = handle_frame(frame) || answered;
+    if (alive.isNull() || socket_ != socket) return;
   }
-  flush();
+  if (answered) flush();  // in-flight slots were freed
 }
 
 void RelayConnection::onHello(const detail::HelloFrame& hello) {

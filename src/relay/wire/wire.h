@@ -39,6 +39,11 @@ inline constexpr std::size_t kAuthenticatorBytes = 32;
 // Limits (relay-protocol.md §6). The relay may be configured lower, and says so in Hello.
 inline constexpr std::size_t kMaxBodyBytes = 65536;
 inline constexpr std::size_t kMaxFrameBytes = kMaxBodyBytes + 4096;  // body + framing overhead
+// A binary message from the relay is a ServerBatch of one or more ServerFrames
+// (relay-protocol.md §1); the relay packs frames while the message stays at most this size
+// (a single frame always fits).
+inline constexpr std::size_t kMaxServerMessageBytes = 256 * 1024;
+static_assert(kMaxFrameBytes + 16 <= kMaxServerMessageBytes);
 inline constexpr std::size_t kMaxBundleBytes = 4096;
 inline constexpr std::size_t kMaxOneTimeKeyBytes = 256;
 inline constexpr std::size_t kMaxOneTimeKeysPerCommand = 100;

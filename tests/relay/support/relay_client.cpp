@@ -120,6 +120,8 @@ void RelayClient::reset_state() {
   closed_ = false;
   close_code_.reset();
   last_request_id_ = 0;
+  messages_received_ = 0;
+  frames_received_ = 0;
   responses_.clear();
   pushes_.clear();
   command_keys_.clear();
@@ -136,29 +138,37 @@ bool RelayClient::pump_until(Clock::time_point deadline, const std::function<boo
   return true;
 }
 
-void RelayClient::on_frame(std::string bytes, bool binary) {
+void RelayClient::on_message(std::string bytes, bool binary) {
   if (!binary) {
     error_ = "the relay sent a text frame";
     return;
   }
-  pb::ServerFrame frame;
-  if (!frame.ParseFromString(bytes)) {
-    error_ = "the relay sent an unparseable frame";
+  pb::ServerBatch batch;
+  if (!batch.ParseFromString(bytes)) {
+    error_ = "the relay sent an unparseable message";
     return;
   }
-  if (!have_hello_) {
-    if (!frame.has_hello() || frame.request_id() != 0) {
-      error_ = "first frame is not a Hello: " + describe(frame);
-    } else {
-      hello_ = frame.hello();
-      have_hello_ = true;
-      return;
-    }
+  if (batch.frames().empty()) {
+    error_ = "the relay sent an empty batch";
+    return;
   }
-  if (is_push(frame)) {
-    pushes_.push_back(std::move(frame));
-  } else {
-    responses_.push_back(std::move(frame));
+  ++messages_received_;
+  frames_received_ += static_cast<std::size_t>(batch.frames_size());
+  for (pb::ServerFrame& frame : *batch.mutable_frames()) {
+    if (!have_hello_) {
+      if (!frame.has_hello() || frame.request_id() != 0) {
+        error_ = "first frame is not a Hello: " + describe(frame);
+      } else {
+        hello_ = frame.hello();
+        have_hello_ = true;
+        continue;
+      }
+    }
+    if (is_push(frame)) {
+      pushes_.push_back(std::move(frame));
+    } else {
+      responses_.push_back(std::move(frame));
+    }
   }
 }
 
@@ -181,7 +191,7 @@ void RelayClient::start_read() {
     const bool binary = impl_->ws->got_binary();
     std::string bytes = beast::buffers_to_string(impl_->buffer.data());
     impl_->buffer.consume(impl_->buffer.size());
-    on_frame(std::move(bytes), binary);
+    on_message(std::move(bytes), binary);
     start_read();
   });
 }

@@ -2,9 +2,10 @@
 // (docs/relay-protocol.md). Plain ws:// on 127.0.0.1 only.
 //
 // Every call that reads takes a timeout and returns when it passes: a test against a broken
-// relay fails, it never hangs. Frames are read in the background of every blocking call and
-// sorted: answers (request_id != 0, or an Error) into one buffer, pushes (Hello, Msg, End)
-// into another, so a test can wait for the answer to one request while Msgs arrive.
+// relay fails, it never hangs. Messages are read in the background of every blocking call;
+// each is a ServerBatch, split into its frames, which are sorted in order: answers (request_id !=
+// 0, or an Error) into one buffer, pushes (Hello, Msg, End) into another, so a test can wait for
+// the answer to one request while Msgs arrive.
 //
 // One RelayClient belongs to one thread. Boost.Beast stays in the .cpp: this header exposes
 // only proto and std types (and the wire key types).
@@ -99,6 +100,9 @@ class RelayClient {
   // Number of buffered, not yet taken pushes / answers.
   [[nodiscard]] std::size_t pending_pushes() const { return pushes_.size(); }
   [[nodiscard]] std::size_t pending_responses() const { return responses_.size(); }
+  // Binary messages (batches) and the frames in them received since connect().
+  [[nodiscard]] std::size_t messages_received() const { return messages_received_; }
+  [[nodiscard]] std::size_t frames_received() const { return frames_received_; }
   // Reads for up to `timeout`, returning early once any frame arrived. False if closed.
   bool poll(std::chrono::milliseconds timeout);
 
@@ -142,7 +146,7 @@ class RelayClient {
                   const std::function<bool()>& done);
   bool write_frame(std::string_view bytes, bool binary, std::chrono::milliseconds timeout);
   void start_read();
-  void on_frame(std::string bytes, bool binary);
+  void on_message(std::string bytes, bool binary);
 
   std::unique_ptr<Impl> impl_;
   pb::Hello hello_;
@@ -151,6 +155,8 @@ class RelayClient {
   bool closed_ = false;
   std::optional<std::uint16_t> close_code_;
   std::uint64_t last_request_id_ = 0;
+  std::size_t messages_received_ = 0;
+  std::size_t frames_received_ = 0;
   std::deque<pb::ServerFrame> responses_;
   std::deque<pb::ServerFrame> pushes_;
   std::map<relay::wire::PublicKey, relay::wire::CommandKey> command_keys_;
