@@ -4,6 +4,7 @@
 #include <array>
 #include <atomic>
 #include <condition_variable>
+#include <deque>
 #include <limits>
 #include <map>
 #include <mutex>
@@ -11,10 +12,18 @@
 #include <span>
 #include <string>
 #include <thread>
+#include <unordered_map>
+#include <unordered_set>
 #include <utility>
 #include <variant>
 #include <vector>
 
+#include <fcntl.h>
+#include <sodium.h>
+#include <sqlite3.h>
+#include <unistd.h>
+
+#include "relay/detail/ids.h"
 #include "store/database.h"
 #include "store/detail/cached_statement.h"
 
@@ -73,6 +82,37 @@ CREATE TABLE one_time_keys (
 ) STRICT, WITHOUT ROWID;
 )sql";
 
+// Schema v2, laid out for fewer pages written per message (docs/performance.md):
+// - messages are kept in arrival order (rowid `seq`), so new bodies fill pages at the end of the
+//   table instead of one partly filled page per queue; (recv_id, msg_id) becomes an index.
+// - a client_msg_id's dedup window after its message is gone is kept apart from the stored
+//   messages' dedup rows, as an append-only log of keyed hashes (see released_key()). The dedup
+//   table then only holds stored messages (small and hot), and an ACK appends one short row at
+//   the end of a table instead of rewriting a random page of a table a day long.
+constexpr std::string_view kSchemaV2 = R"sql(
+CREATE TABLE messages_v2 (
+  seq           INTEGER PRIMARY KEY,
+  recv_id       BLOB NOT NULL,
+  msg_id        INTEGER NOT NULL,
+  client_msg_id BLOB NOT NULL CHECK (length(client_msg_id) = 16),
+  ts_ms         INTEGER NOT NULL,
+  body          BLOB NOT NULL,
+  UNIQUE (recv_id, msg_id)
+) STRICT;
+INSERT INTO messages_v2 (recv_id, msg_id, client_msg_id, ts_ms, body)
+  SELECT recv_id, msg_id, client_msg_id, ts_ms, body FROM messages ORDER BY ts_ms, recv_id, msg_id;
+DROP TABLE messages;
+ALTER TABLE messages_v2 RENAME TO messages;
+CREATE INDEX messages_by_ts ON messages (ts_ms);
+
+CREATE TABLE released (
+  seq         INTEGER PRIMARY KEY,
+  dedup_key   BLOB NOT NULL CHECK (length(dedup_key) = 16),
+  released_ms INTEGER NOT NULL
+) STRICT;
+DROP INDEX dedup_by_released;
+)sql";
+
 // Expiry works in chunks of this many rows per transaction, so appends get their turn between.
 constexpr std::int64_t kExpireChunk = 4096;
 
@@ -126,6 +166,21 @@ Result<void> set_busy_timeout(Database& db, std::chrono::milliseconds timeout) {
   return db.exec("PRAGMA busy_timeout=" + std::to_string(timeout.count()));
 }
 
+// The released log's key for a client_msg_id of a queue: BLAKE2b-128 of both under a key fixed
+// per schema. It answers "was this (queue, id) acknowledged lately?" and nothing else: rows of
+// one queue cannot be linked to each other or to the queue without its client_msg_ids.
+using ReleasedKey = std::array<std::uint8_t, 16>;
+ReleasedKey released_key(const QueueId& recv_id, const ClientMsgId& client_msg_id) {
+  static constexpr std::string_view kPersonal = "exile-relay-released-v2";
+  std::array<std::uint8_t, wire::kQueueIdBytes + wire::kClientMsgIdBytes> in{};
+  std::copy(recv_id.begin(), recv_id.end(), in.begin());
+  std::copy(client_msg_id.begin(), client_msg_id.end(), in.begin() + wire::kQueueIdBytes);
+  ReleasedKey out{};
+  crypto_generichash(out.data(), out.size(), in.data(), in.size(),
+                     reinterpret_cast<const unsigned char*>(kPersonal.data()), kPersonal.size());
+  return out;
+}
+
 Result<void> migrate(Database& db) {
   auto version = pragma_int(db, "PRAGMA user_version");
   if (!version) return fail(std::move(version).error());
@@ -142,7 +197,36 @@ Result<void> migrate(Database& db) {
     EXILE_TRY(db.exec(kSchemaV1));
     EXILE_TRY(db.exec("PRAGMA user_version=1"));
   }
-  // Later versions: `if (*locked < 2) { ... PRAGMA user_version=2 }`.
+  if (*locked < 2) {
+    EXILE_TRY(db.exec(kSchemaV2));
+    // v1 kept released records in dedup: they move to the log, hashed, oldest first.
+    std::vector<std::pair<ReleasedKey, std::int64_t>> moved;
+    {
+      auto old = db.prepare(
+          "SELECT recv_id, client_msg_id, released_ms FROM dedup WHERE released_ms IS NOT NULL "
+          "ORDER BY released_ms");
+      if (!old) return fail(std::move(old).error());
+      for (;;) {
+        auto row = old->step();
+        if (!row) return fail(std::move(row).error());
+        if (!*row) break;
+        QueueId recv_id{};
+        ClientMsgId client_msg_id{};
+        if (!copy_blob(*old, 0, recv_id) || !copy_blob(*old, 1, client_msg_id)) {
+          return fail(corrupt_row());
+        }
+        moved.emplace_back(released_key(recv_id, client_msg_id), old->column_int64(2));
+      }
+    }
+    for (const auto& [key, ms] : moved) {
+      EXILE_TRY(store::detail::execute(
+          db, "INSERT INTO released (dedup_key, released_ms) VALUES (?1, ?2)", ByteView(key), ms));
+    }
+    EXILE_TRY(db.exec(
+        "DELETE FROM dedup WHERE released_ms IS NOT NULL; "
+        "ALTER TABLE dedup DROP COLUMN released_ms; PRAGMA user_version=2"));
+  }
+  // Later versions: `if (*locked < 3) { ... PRAGMA user_version=3 }`.
   return tx->commit();
 }
 
@@ -224,6 +308,25 @@ struct CallJob {
 };
 using Job = std::variant<AppendJob, AckJob, CallJob>;
 
+// A queue's message counter and quota totals as the writer last left them. The writer is the
+// only connection that changes them, so once read they are kept here and written back once per
+// batch (not once per SEND and ACK).
+struct QueueState {
+  QueueId send_id{};
+  std::int64_t next_msg_id = 1;
+  std::int64_t count = 0;
+  std::int64_t bytes = 0;
+  bool dirty = false;
+};
+
+// Above this many cached queues the cache is emptied between batches (it refills on use).
+constexpr std::size_t kMaxCachedQueues = 65536;
+
+// Acknowledged client_msg_ids the writer remembers in memory (about 100 bytes each). The
+// released log on disk holds the whole dedup window; past this many acknowledgements within
+// one window the oldest are no longer recognised (relay-protocol.md §5).
+constexpr std::size_t kMaxReleasedInMemory = 262144;
+
 // The writing connection and its statements; used only on the writer thread.
 struct Writer {
   explicit Writer(Database database) : db(std::move(database)) {}
@@ -231,23 +334,39 @@ struct Writer {
   CountDelta delta;       // of the batch being run
   std::uint64_t now = 0;  // the batch's clock reading
 
+  // QueueState of recently written queues, by recv_id; recv_id by send_id; the dirty ones.
+  std::unordered_map<QueueId, QueueState, detail::ArrayHash> states;
+  std::unordered_map<QueueId, QueueId, detail::ArrayHash> recv_by_send;
+  std::vector<QueueId> dirty;
+
+  // The released log's recent keys, oldest first (loaded at open, trimmed by expire), and
+  // those of the batch being run (added once it commits).
+  std::unordered_set<ReleasedKey, detail::ArrayHash> released;
+  std::deque<std::pair<ReleasedKey, std::uint64_t>> released_order;
+  std::vector<std::pair<ReleasedKey, std::uint64_t>> released_in_batch;
+
   CachedStatement queue_by_send{
       "SELECT recv_id, next_msg_id, msg_count, msg_bytes FROM queues WHERE send_id = ?1"};
+  CachedStatement queue_by_recv{
+      "SELECT send_id, next_msg_id, msg_count, msg_bytes FROM queues WHERE recv_id = ?1"};
+  CachedStatement write_state{
+      "UPDATE queues SET next_msg_id = ?2, msg_count = ?3, msg_bytes = ?4 WHERE recv_id = ?1"};
   CachedStatement dedup_exists{"SELECT 1 FROM dedup WHERE recv_id = ?1 AND client_msg_id = ?2"};
   CachedStatement insert_message{
       "INSERT INTO messages (recv_id, msg_id, client_msg_id, ts_ms, body) "
       "VALUES (?1, ?2, ?3, ?4, ?5)"};
-  CachedStatement insert_dedup{
-      "INSERT INTO dedup (recv_id, client_msg_id, released_ms) VALUES (?1, ?2, NULL)"};
-  CachedStatement update_after_append{
-      "UPDATE queues SET next_msg_id = ?2, msg_count = msg_count + 1, "
-      "msg_bytes = msg_bytes + ?3 WHERE recv_id = ?1"};
+  // Inserts the dedup record unless the queue already has it (then changes() is 0).
+  CachedStatement claim_dedup{
+      "INSERT INTO dedup (recv_id, client_msg_id) VALUES (?1, ?2) ON CONFLICT DO NOTHING"};
 
   CachedStatement message_info{
       "SELECT client_msg_id, length(body) FROM messages WHERE recv_id = ?1 AND msg_id = ?2"};
   CachedStatement delete_message{"DELETE FROM messages WHERE recv_id = ?1 AND msg_id = ?2"};
-  CachedStatement release_dedup{
-      "UPDATE dedup SET released_ms = ?3 WHERE recv_id = ?1 AND client_msg_id = ?2"};
+  CachedStatement take_message{
+      "DELETE FROM messages WHERE recv_id = ?1 AND msg_id = ?2 "
+      "RETURNING client_msg_id, length(body)"};
+  CachedStatement delete_dedup{"DELETE FROM dedup WHERE recv_id = ?1 AND client_msg_id = ?2"};
+  CachedStatement log_release{"INSERT INTO released (dedup_key, released_ms) VALUES (?1, ?2)"};
   CachedStatement update_after_remove{
       "UPDATE queues SET msg_count = msg_count - ?2, msg_bytes = msg_bytes - ?3 "
       "WHERE recv_id = ?1"};
@@ -277,10 +396,10 @@ struct Writer {
   CachedStatement expired_messages{
       "SELECT recv_id, msg_id, client_msg_id, length(body) FROM messages WHERE ts_ms < ?1 "
       "ORDER BY ts_ms LIMIT ?2"};
-  CachedStatement expired_dedup{
-      "SELECT recv_id, client_msg_id FROM dedup "
-      "WHERE released_ms IS NOT NULL AND released_ms < ?1 LIMIT ?2"};
-  CachedStatement delete_dedup{"DELETE FROM dedup WHERE recv_id = ?1 AND client_msg_id = ?2"};
+  // The log is in release order (seq), so the oldest rows are found first.
+  CachedStatement expire_released{
+      "DELETE FROM released WHERE seq IN "
+      "(SELECT seq FROM released WHERE released_ms < ?1 ORDER BY seq LIMIT ?2)"};
 };
 
 // Runs `statement` to completion (no rows expected).
@@ -290,6 +409,105 @@ Result<void> run(CachedStatement& cached, Database& db, auto&&... binds) {
   int index = 0;
   ((*use)->bind(++index, binds), ...);
   return (*use)->run();
+}
+
+// The cached state of the queue whose send_id is `send_id` (read on first use); nullptr and
+// `recv_id` untouched if there is no such queue.
+Result<QueueState*> state_by_send(Writer& w, const QueueId& send_id, QueueId& recv_id) {
+  if (auto it = w.recv_by_send.find(send_id); it != w.recv_by_send.end()) {
+    recv_id = it->second;
+    return &w.states.at(recv_id);
+  }
+  auto use = w.queue_by_send.use(w.db);
+  if (!use) return fail(std::move(use).error());
+  (*use)->bind(1, ByteView(send_id));
+  auto row = (*use)->step();
+  if (!row) return fail(std::move(row).error());
+  if (!*row) return nullptr;
+  if (!copy_blob(**use, 0, recv_id)) return fail(corrupt_row());
+  QueueState& state = w.states[recv_id];
+  state = QueueState{send_id, (*use)->column_int64(1), (*use)->column_int64(2),
+                     (*use)->column_int64(3), false};
+  w.recv_by_send[send_id] = recv_id;
+  return &state;
+}
+
+// The cached state of queue `recv_id`; nullptr if there is no such queue.
+Result<QueueState*> state_by_recv(Writer& w, const QueueId& recv_id) {
+  if (auto it = w.states.find(recv_id); it != w.states.end()) return &it->second;
+  auto use = w.queue_by_recv.use(w.db);
+  if (!use) return fail(std::move(use).error());
+  (*use)->bind(1, ByteView(recv_id));
+  auto row = (*use)->step();
+  if (!row) return fail(std::move(row).error());
+  if (!*row) return nullptr;
+  QueueState state{{}, (*use)->column_int64(1), (*use)->column_int64(2), (*use)->column_int64(3),
+                   false};
+  if (!copy_blob(**use, 0, state.send_id)) return fail(corrupt_row());
+  w.recv_by_send[state.send_id] = recv_id;
+  return &(w.states[recv_id] = state);
+}
+
+void mark_dirty(Writer& w, const QueueId& recv_id, QueueState& state) {
+  if (state.dirty) return;
+  state.dirty = true;
+  w.dirty.push_back(recv_id);
+}
+
+// Writes the changed queue states back (inside the batch transaction).
+Result<void> flush_states(Writer& w) {
+  for (const QueueId& id : w.dirty) {
+    auto it = w.states.find(id);
+    if (it == w.states.end() || !it->second.dirty) continue;
+    QueueState& state = it->second;
+    EXILE_TRY(run(w.write_state, w.db, ByteView(id), state.next_msg_id, state.count, state.bytes));
+    state.dirty = false;
+  }
+  w.dirty.clear();
+  return {};
+}
+
+// Drops the cached state of one queue (its row was changed or deleted by SQL directly).
+void forget_state(Writer& w, const QueueId& recv_id) {
+  auto it = w.states.find(recv_id);
+  if (it == w.states.end()) return;
+  w.recv_by_send.erase(it->second.send_id);
+  w.states.erase(it);
+}
+
+// Drops every cached state (after a rollback, or when the cache is full).
+void forget_states(Writer& w) {
+  w.states.clear();
+  w.recv_by_send.clear();
+  w.dirty.clear();
+}
+
+// A message is gone (acked or expired): its client_msg_id's dedup window continues in the
+// released log, and in memory once the batch commits.
+Result<void> log_released(Writer& w, const QueueId& recv_id, const Bytes& client_msg_id) {
+  ClientMsgId id{};
+  if (client_msg_id.size() != id.size()) return fail(corrupt_row());
+  std::copy(client_msg_id.begin(), client_msg_id.end(), id.begin());
+  const ReleasedKey key = released_key(recv_id, id);
+  EXILE_TRY(run(w.log_release, w.db, ByteView(key), i64(w.now)));
+  w.released_in_batch.emplace_back(key, w.now);
+  return {};
+}
+
+// Whether (recv_id, client_msg_id) was acknowledged within the dedup window, as far as memory
+// holds.
+bool recently_released(const Writer& w, const ReleasedKey& key) {
+  if (w.released.contains(key)) return true;
+  return std::any_of(w.released_in_batch.begin(), w.released_in_batch.end(),
+                     [&](const auto& entry) { return entry.first == key; });
+}
+
+void remember_released(Writer& w, const ReleasedKey& key, std::uint64_t released_ms) {
+  if (w.released.insert(key).second) w.released_order.emplace_back(key, released_ms);
+  while (w.released_order.size() > kMaxReleasedInMemory) {
+    w.released.erase(w.released_order.front().first);
+    w.released_order.pop_front();
+  }
 }
 
 }  // namespace
@@ -314,6 +532,39 @@ struct SqliteQueueStore::Impl {
   std::thread::id writer_id;
   std::mutex drain_mutex;
 
+  // Commit pipeline (see the header: DURABILITY). The writer commits with synchronous=NORMAL
+  // (no fsync) and hands the batch to the syncer, which fdatasyncs the WAL and only then runs
+  // the batch's callbacks; the writer meanwhile runs the next batch. At most kPipelineDepth
+  // committed batches wait for their fsync. wal_fd < 0: commits are synchronous=FULL and the
+  // syncer only runs callbacks.
+  static constexpr std::size_t kPipelineDepth = 2;
+  struct Committed {
+    std::vector<Job> jobs;
+  };
+  std::mutex sync_mutex;
+  std::condition_variable sync_cv;       // the syncer waits for batches
+  std::condition_variable pipeline_cv;   // the writer waits for room in the pipeline
+  std::deque<Committed> to_sync;
+  std::size_t in_pipeline = 0;  // committed batches whose callbacks have not run yet
+  bool sync_stopping = false;
+  std::thread syncer;
+  std::thread::id syncer_id;
+  int wal_fd = -1;
+
+  // Checkpoints (wal_autocheckpoint is off on the writer): a connection of its own copies the
+  // WAL into the database when the writer reports at least kCheckpointFrames frames in it.
+  static constexpr int kCheckpointFrames = 8192;  // 32 MiB of 4 KiB pages
+  std::unique_ptr<Database> checkpointer_db;
+  std::mutex checkpoint_mutex;
+  std::condition_variable checkpoint_cv;
+  bool checkpoint_wanted = false;
+  bool checkpoint_stopping = false;
+  std::thread checkpointer;
+  // Set after each background checkpoint: the writer then checkpoints the frames committed
+  // meanwhile (few), so that the WAL is wholly copied and its next transaction starts the WAL
+  // file over instead of growing it.
+  std::atomic<bool> catch_up{false};
+
   // Statistics and store-wide counts (written by the writer after each commit).
   std::atomic<std::uint64_t> commits{0};
   std::atomic<std::uint64_t> requests{0};
@@ -322,7 +573,8 @@ struct SqliteQueueStore::Impl {
 
   ~Impl() {
     stop();
-    // Statements and connections close with their owners; the writer thread is gone.
+    if (wal_fd >= 0) ::close(wal_fd);
+    // Statements and connections close with their owners; the threads are gone.
   }
 
   // --- Reader pool ---------------------------------------------------------------------
@@ -368,10 +620,17 @@ struct SqliteQueueStore::Impl {
     return true;
   }
 
+  // True on the threads that run callbacks or commits: a blocking call there would wait for
+  // itself.
+  [[nodiscard]] bool on_store_thread() const {
+    const auto self = std::this_thread::get_id();
+    return self == writer_id || self == syncer_id;
+  }
+
   // Runs `body(writer, out)` inside a writer batch and waits for the batch's commit.
   template <class T, class F>
   Result<T> call(F&& body, bool outside_transaction = false) {
-    if (std::this_thread::get_id() == writer_id) {
+    if (on_store_thread()) {
       return fail(ErrorCode::Internal, "blocking store call from the writer thread");
     }
     Result<T> out = fail(ErrorCode::Internal, "not run");
@@ -385,24 +644,47 @@ struct SqliteQueueStore::Impl {
   }
 
   void stop() {
-    bool on_writer = false;
+    const auto self = std::this_thread::get_id();
     {
       std::lock_guard lock(queue_mutex);
       accepting = false;
       stopping = true;
-      on_writer = std::this_thread::get_id() == writer_id;
     }
     queue_cv.notify_all();
-    // From a callback (the writer thread itself): the writer exits once the queue is empty;
-    // whoever destroys the store joins it.
-    if (on_writer) return;
+    // From a callback (the syncer, or the writer completing a failed batch): the threads exit
+    // once everything queued is done; whoever destroys the store joins them.
+    if (self == writer_id || self == syncer_id) return;
     std::lock_guard drain_lock(drain_mutex);
-    if (thread.joinable()) thread.join();
+    if (thread.joinable()) thread.join();  // every batch is committed and handed over
+    {
+      std::lock_guard lock(sync_mutex);
+      sync_stopping = true;
+    }
+    sync_cv.notify_all();
+    if (syncer.joinable()) syncer.join();  // every callback has run
+    {
+      std::lock_guard lock(checkpoint_mutex);
+      checkpoint_stopping = true;
+    }
+    checkpoint_cv.notify_all();
+    if (checkpointer.joinable()) checkpointer.join();
   }
 
   void writer_loop() {
     std::vector<Job> taken;
     for (;;) {
+      if (catch_up.exchange(false)) {
+        int log_frames = 0;
+        int copied = 0;
+        (void)sqlite3_wal_checkpoint_v2(writer->db.handle(), nullptr, SQLITE_CHECKPOINT_PASSIVE,
+                                        &log_frames, &copied);
+      }
+      {
+        // Room in the pipeline first: while the syncer is behind, requests gather in the
+        // queue and the next batch is larger.
+        std::unique_lock lock(sync_mutex);
+        pipeline_cv.wait(lock, [this] { return in_pipeline < kPipelineDepth; });
+      }
       {
         std::unique_lock lock(queue_mutex);
         queue_cv.wait(lock, [this] { return !queue.empty() || stopping; });
@@ -423,6 +705,7 @@ struct SqliteQueueStore::Impl {
       auto* call_job = std::get_if<CallJob>(&jobs[i]);
       if (call_job != nullptr && call_job->call->outside_transaction) {
         if (i > begin) run_batch(std::span<Job>(jobs.data() + begin, i - begin));
+        // Alone and synchronous: earlier batches' callbacks may still wait for their fsync.
         auto done = call_job->call->apply(*writer);
         call_job->call->finish(done ? std::nullopt : std::optional<Error>(done.error()));
         begin = i + 1;
@@ -438,6 +721,7 @@ struct SqliteQueueStore::Impl {
     Writer& w = *writer;
     w.delta = {};
     w.now = options.now_ms ? options.now_ms() : system_now_ms();
+    if (w.states.size() > kMaxCachedQueues) forget_states(w);
     std::optional<Error> fatal;
     {
       auto tx = w.db.begin();
@@ -445,11 +729,17 @@ struct SqliteQueueStore::Impl {
         fatal = std::move(tx).error();
       } else {
         for (Job& job : jobs) {
-          Result<void> applied = std::visit([&](auto& j) { return apply(w, j); }, job);
+          // Calls may read or change queue rows with SQL: they see the cached states first.
+          Result<void> applied =
+              std::holds_alternative<CallJob>(job) ? flush_states(w) : Result<void>{};
+          if (applied) applied = std::visit([&](auto& j) { return apply(w, j); }, job);
           if (!applied) {
             fatal = std::move(applied).error();
             break;
           }
+        }
+        if (!fatal) {
+          if (auto flushed = flush_states(w); !flushed) fatal = std::move(flushed).error();
         }
         if (fatal) {
           tx->rollback();
@@ -458,15 +748,92 @@ struct SqliteQueueStore::Impl {
         }
       }
     }
-    if (!fatal) {
-      commits.fetch_add(1, std::memory_order_relaxed);
-      requests.fetch_add(jobs.size(), std::memory_order_relaxed);
+    if (fatal) {
+      forget_states(w);  // the cache may hold what was rolled back
+      w.released_in_batch.clear();
+      for (Job& job : jobs) complete(job, fatal);
+      return;
+    }
+    for (const auto& [key, ms] : w.released_in_batch) remember_released(w, key, ms);
+    w.released_in_batch.clear();
+    commits.fetch_add(1, std::memory_order_relaxed);
+    requests.fetch_add(jobs.size(), std::memory_order_relaxed);
+    {
       std::lock_guard lock(counts_mutex);
       totals.queues = u64(i64(totals.queues) + w.delta.queues);
       totals.messages = u64(i64(totals.messages) + w.delta.messages);
       totals.message_bytes = u64(i64(totals.message_bytes) + w.delta.bytes);
     }
-    for (Job& job : jobs) complete(job, fatal);
+    Committed batch;
+    batch.jobs.reserve(jobs.size());
+    for (Job& job : jobs) batch.jobs.push_back(std::move(job));
+    {
+      std::lock_guard lock(sync_mutex);
+      to_sync.push_back(std::move(batch));
+      ++in_pipeline;
+    }
+    sync_cv.notify_one();
+  }
+
+  // The syncer: makes committed batches durable (one fdatasync of the WAL covers every batch
+  // committed before it), then runs their callbacks.
+  void syncer_loop() {
+    std::deque<Committed> taken;
+    for (;;) {
+      {
+        std::unique_lock lock(sync_mutex);
+        sync_cv.wait(lock, [this] { return !to_sync.empty() || sync_stopping; });
+        if (to_sync.empty()) return;  // stopping, and every batch is done
+        taken.swap(to_sync);
+      }
+      std::optional<Error> fatal;
+      if (wal_fd >= 0 && ::fdatasync(wal_fd) != 0) {
+        // The commits are in the WAL but not known to be on disk: nobody is told they are
+        // durable. Their requests fail; a retry with the same client_msg_id is a duplicate.
+        fatal = Error{ErrorCode::StorageIo, "relay store: WAL fsync failed"};
+      }
+      const std::size_t batches = taken.size();
+      for (Committed& batch : taken) {
+        for (Job& job : batch.jobs) complete(job, fatal);
+      }
+      taken.clear();
+      {
+        std::lock_guard lock(sync_mutex);
+        in_pipeline -= batches;
+      }
+      pipeline_cv.notify_one();
+    }
+  }
+
+  // Called by SQLite on the writer thread after each commit, with the WAL's size in frames.
+  static int on_wal_commit(void* arg, sqlite3* /*db*/, const char* /*name*/, int frames) {
+    auto* impl = static_cast<Impl*>(arg);
+    if (frames >= kCheckpointFrames) {
+      {
+        std::lock_guard lock(impl->checkpoint_mutex);
+        impl->checkpoint_wanted = true;
+      }
+      impl->checkpoint_cv.notify_one();
+    }
+    return SQLITE_OK;
+  }
+
+  void checkpointer_loop() {
+    for (;;) {
+      {
+        std::unique_lock lock(checkpoint_mutex);
+        checkpoint_cv.wait(lock, [this] { return checkpoint_wanted || checkpoint_stopping; });
+        if (checkpoint_stopping) return;
+        checkpoint_wanted = false;
+      }
+      // PASSIVE: copies what no reader still needs, never blocks the writer or readers. A
+      // failure leaves the WAL as it is; the next report or the minute sweep tries again.
+      int log_frames = 0;
+      int copied = 0;
+      (void)sqlite3_wal_checkpoint_v2(checkpointer_db->handle(), nullptr,
+                                      SQLITE_CHECKPOINT_PASSIVE, &log_frames, &copied);
+      catch_up.store(true);
+    }
   }
 
   static void complete(Job& job, const std::optional<Error>& fatal) {
@@ -496,48 +863,46 @@ struct SqliteQueueStore::Impl {
   static Result<void> apply(Writer& w, AppendJob& job) {
     const AppendRequest& request = job.request;
     AppendResult& result = job.result;
-    std::int64_t next_msg_id = 0;
-    std::int64_t count = 0;
-    std::int64_t bytes = 0;
-    {
-      auto q = w.queue_by_send.use(w.db);
-      if (!q) return fail(std::move(q).error());
-      (*q)->bind(1, ByteView(request.send_id));
-      auto row = (*q)->step();
-      if (!row) return fail(std::move(row).error());
-      if (!*row) {
-        result.status = AppendStatus::NoSuchQueue;
-        return {};
-      }
-      if (!copy_blob(**q, 0, result.recv_id)) return fail(corrupt_row());
-      next_msg_id = (*q)->column_int64(1);
-      count = (*q)->column_int64(2);
-      bytes = (*q)->column_int64(3);
+    auto found = state_by_send(w, request.send_id, result.recv_id);
+    if (!found) return fail(std::move(found).error());
+    QueueState* state = *found;
+    if (state == nullptr) {
+      result.status = AppendStatus::NoSuchQueue;
+      return {};
     }
-    {
+    const std::uint64_t size = request.body.size();
+    if (u64(state->count) + 1 > request.quota.max_messages ||
+        u64(state->bytes) + size > request.quota.max_bytes) {
+      // A retry of a stored message is still a duplicate, even with the queue full.
       auto d = w.dedup_exists.use(w.db);
       if (!d) return fail(std::move(d).error());
       (*d)->bind(1, ByteView(result.recv_id)).bind(2, ByteView(request.client_msg_id));
       auto row = (*d)->step();
       if (!row) return fail(std::move(row).error());
-      if (*row) {
-        result.status = AppendStatus::Duplicate;
-        return {};
-      }
-    }
-    const std::uint64_t size = request.body.size();
-    if (u64(count) + 1 > request.quota.max_messages ||
-        u64(bytes) + size > request.quota.max_bytes) {
-      result.status = AppendStatus::QueueFull;
+      result.status = *row || recently_released(w, released_key(result.recv_id,
+                                                                request.client_msg_id))
+                          ? AppendStatus::Duplicate
+                          : AppendStatus::QueueFull;
       return {};
     }
-    EXILE_TRY(run(w.insert_message, w.db, ByteView(result.recv_id), next_msg_id,
+    if (recently_released(w, released_key(result.recv_id, request.client_msg_id))) {
+      result.status = AppendStatus::Duplicate;
+      return {};
+    }
+    EXILE_TRY(run(w.claim_dedup, w.db, ByteView(result.recv_id), ByteView(request.client_msg_id)));
+    if (w.db.changes() == 0) {
+      result.status = AppendStatus::Duplicate;
+      return {};
+    }
+    const std::int64_t msg_id = state->next_msg_id;
+    EXILE_TRY(run(w.insert_message, w.db, ByteView(result.recv_id), msg_id,
                   ByteView(request.client_msg_id), i64(request.now_ms), ByteView(request.body)));
-    EXILE_TRY(run(w.insert_dedup, w.db, ByteView(result.recv_id), ByteView(request.client_msg_id)));
-    EXILE_TRY(
-        run(w.update_after_append, w.db, ByteView(result.recv_id), next_msg_id + 1, i64(size)));
+    state->next_msg_id = msg_id + 1;
+    state->count += 1;
+    state->bytes += i64(size);
+    mark_dirty(w, result.recv_id, *state);
     result.status = AppendStatus::Stored;
-    result.msg_id = u64(next_msg_id);
+    result.msg_id = u64(msg_id);
     result.timestamp_ms = request.now_ms;
     w.delta.messages += 1;
     w.delta.bytes += i64(size);
@@ -545,8 +910,9 @@ struct SqliteQueueStore::Impl {
   }
 
   // Removes one stored message, starts its dedup window; false if there is no such message.
-  static Result<bool> remove_message(Writer& w, const QueueId& recv_id, std::int64_t msg_id,
-                                     bool update_queue) {
+  // Expiry only (an ACK takes the message in one statement); the caller corrects the queue's
+  // totals and drops its cached state.
+  static Result<bool> remove_message(Writer& w, const QueueId& recv_id, std::int64_t msg_id) {
     Bytes client_msg_id;
     std::int64_t size = 0;
     {
@@ -560,18 +926,39 @@ struct SqliteQueueStore::Impl {
       size = (*m)->column_int64(1);
     }
     EXILE_TRY(run(w.delete_message, w.db, ByteView(recv_id), msg_id));
-    EXILE_TRY(run(w.release_dedup, w.db, ByteView(recv_id), ByteView(client_msg_id), i64(w.now)));
-    if (update_queue) {
-      EXILE_TRY(run(w.update_after_remove, w.db, ByteView(recv_id), std::int64_t{1}, size));
-    }
+    EXILE_TRY(run(w.delete_dedup, w.db, ByteView(recv_id), ByteView(client_msg_id)));
+    EXILE_TRY(log_released(w, recv_id, client_msg_id));
     w.delta.messages -= 1;
     w.delta.bytes -= size;
     return true;
   }
 
   static Result<void> apply(Writer& w, AckJob& job) {
-    auto removed = remove_message(w, job.recv_id, i64(job.msg_id), true);
-    if (!removed) return fail(std::move(removed).error());
+    Bytes client_msg_id;
+    std::int64_t size = 0;
+    {
+      auto m = w.take_message.use(w.db);
+      if (!m) return fail(std::move(m).error());
+      (*m)->bind(1, ByteView(job.recv_id)).bind(2, i64(job.msg_id));
+      auto row = (*m)->step();
+      if (!row) return fail(std::move(row).error());
+      if (!*row) return {};  // already gone: acked before, expired, or never stored
+      client_msg_id = (*m)->column_blob(0);
+      size = (*m)->column_int64(1);
+      auto rest = (*m)->step();  // finishes the statement
+      if (!rest) return fail(std::move(rest).error());
+    }
+    EXILE_TRY(run(w.delete_dedup, w.db, ByteView(job.recv_id), ByteView(client_msg_id)));
+    EXILE_TRY(log_released(w, job.recv_id, client_msg_id));
+    auto found = state_by_recv(w, job.recv_id);
+    if (!found) return fail(std::move(found).error());
+    if (QueueState* state = *found; state != nullptr) {
+      state->count -= 1;
+      state->bytes -= size;
+      mark_dirty(w, job.recv_id, *state);
+    }
+    w.delta.messages -= 1;
+    w.delta.bytes -= size;
     return {};
   }
 
@@ -615,13 +1002,35 @@ Result<std::unique_ptr<SqliteQueueStore>> SqliteQueueStore::open(const std::file
     impl->readers.push_back(std::make_unique<Reader>(std::move(*reader)));
     impl->free_readers.push_back(impl->readers.back().get());
   }
+  {
+    auto checkpointer = Database::open_unencrypted(file, OpenMode::OpenExisting);
+    if (!checkpointer) return fail(std::move(checkpointer).error());
+    EXILE_TRY(set_busy_timeout(*checkpointer, options.busy_timeout));
+    impl->checkpointer_db = std::make_unique<Database>(std::move(*checkpointer));
+  }
 
   auto mode = pragma_text(w, "PRAGMA journal_mode=WAL");
   if (!mode) return fail(std::move(mode).error());
   if (*mode != "wal") return fail(ErrorCode::StorageIo, "relay store: cannot enable WAL");
-  // Durable before OK: every commit fsyncs the WAL. secure_delete stays ON (from Exile's
-  // pragmas); a WAL grown by a burst is truncated back after checkpoints.
-  EXILE_TRY(w.exec("PRAGMA synchronous=FULL; PRAGMA journal_size_limit=67108864"));
+  // Durable before OK: every commit fsyncs the WAL, either in COMMIT (synchronous=FULL) or, once
+  // the WAL file is open here, in the syncer (synchronous=NORMAL, then fdatasync; see the
+  // commit pipeline in Impl). Checkpoints run on their own connection, not inside commits.
+  // secure_delete stays ON (from Exile's pragmas); a WAL grown by a burst is truncated back
+  // after checkpoints.
+  EXILE_TRY(w.exec(
+      "PRAGMA synchronous=FULL; PRAGMA journal_size_limit=67108864; PRAGMA wal_autocheckpoint=0"));
+  // The WAL exists once a transaction has run in WAL mode; the checkpointer's connection finds
+  // the file in WAL mode at its first read.
+  for (Database* connection : {&w, impl->checkpointer_db.get()}) {
+    if (auto touched = pragma_int(*connection, "SELECT count(*) FROM sqlite_schema"); !touched) {
+      return fail(std::move(touched).error());
+    }
+  }
+  {
+    const std::string wal = file.string() + "-wal";
+    impl->wal_fd = ::open(wal.c_str(), O_RDONLY | O_CLOEXEC);
+    if (impl->wal_fd >= 0) EXILE_TRY(w.exec("PRAGMA synchronous=NORMAL"));
+  }
   if (options.max_page_count > 0) {
     EXILE_TRY(w.exec("PRAGMA max_page_count=" + std::to_string(options.max_page_count)));
   }
@@ -642,10 +1051,31 @@ Result<std::unique_ptr<SqliteQueueStore>> SqliteQueueStore::open(const std::file
     }
   }
 
+  {
+    // The newest part of the released log, oldest first, into memory.
+    auto recent = w.prepare(
+        "SELECT dedup_key, released_ms FROM (SELECT seq, dedup_key, released_ms FROM released "
+        "ORDER BY seq DESC LIMIT ?1) ORDER BY seq");
+    if (!recent) return fail(std::move(recent).error());
+    recent->bind(1, static_cast<std::int64_t>(kMaxReleasedInMemory));
+    for (;;) {
+      auto row = recent->step();
+      if (!row) return fail(std::move(row).error());
+      if (!*row) break;
+      ReleasedKey key{};
+      if (!copy_blob(*recent, 0, key)) return fail(corrupt_row());
+      remember_released(*impl->writer, key, u64(recent->column_int64(1)));
+    }
+  }
+
   impl->options = std::move(options);
   Impl* raw = impl.get();
   {
     std::lock_guard lock(raw->queue_mutex);  // writer_id is read by call() on other threads
+    raw->syncer = std::thread([raw] { raw->syncer_loop(); });
+    raw->syncer_id = raw->syncer.get_id();
+    raw->checkpointer = std::thread([raw] { raw->checkpointer_loop(); });
+    sqlite3_wal_hook(w.handle(), &Impl::on_wal_commit, raw);
     raw->thread = std::thread([raw] { raw->writer_loop(); });
     raw->writer_id = raw->thread.get_id();
   }
@@ -748,6 +1178,7 @@ Result<void> SqliteQueueStore::delete_queue(const QueueId& recv_id) {
           "DELETE FROM queues WHERE recv_id = ?1"}) {
       EXILE_TRY(store::detail::execute(w.db, sql, id));
     }
+    forget_state(w, recv_id);
     w.delta.queues -= 1;
     w.delta.messages -= count;
     w.delta.bytes -= bytes;
@@ -937,7 +1368,7 @@ Result<std::uint64_t> SqliteQueueStore::expire(std::uint64_t message_cutoff_ms,
         std::map<QueueId, std::pair<std::int64_t, std::int64_t>> per_queue;
         for (const Row& r : rows) {
           const std::int64_t bytes_before = w.delta.bytes;
-          auto gone = Impl::remove_message(w, r.recv_id, r.msg_id, false);
+          auto gone = Impl::remove_message(w, r.recv_id, r.msg_id);
           if (!gone) return fail(std::move(gone).error());
           if (!*gone) continue;
           auto& [count, bytes] = per_queue[r.recv_id];
@@ -947,32 +1378,17 @@ Result<std::uint64_t> SqliteQueueStore::expire(std::uint64_t message_cutoff_ms,
         }
         for (const auto& [id, totals] : per_queue) {
           EXILE_TRY(run(w.update_after_remove, w.db, ByteView(id), totals.first, totals.second));
+          forget_state(w, id);
         }
         c.more = static_cast<std::int64_t>(rows.size()) == kExpireChunk;
       } else {
-        struct Row {
-          QueueId recv_id{};
-          ClientMsgId client_msg_id{};
-        };
-        std::vector<Row> rows;
-        {
-          auto use = w.expired_dedup.use(w.db);
-          if (!use) return fail(std::move(use).error());
-          (*use)->bind(1, dedup_cutoff).bind(2, kExpireChunk);
-          for (;;) {
-            auto row = (*use)->step();
-            if (!row) return fail(std::move(row).error());
-            if (!*row) break;
-            Row& r = rows.emplace_back();
-            if (!copy_blob(**use, 0, r.recv_id) || !copy_blob(**use, 1, r.client_msg_id)) {
-              return fail(corrupt_row());
-            }
-          }
+        EXILE_TRY(run(w.expire_released, w.db, dedup_cutoff, kExpireChunk));
+        c.more = w.db.changes() == kExpireChunk;
+        while (!w.released_order.empty() &&
+               clamp_i64(w.released_order.front().second) < dedup_cutoff) {
+          w.released.erase(w.released_order.front().first);
+          w.released_order.pop_front();
         }
-        for (const Row& r : rows) {
-          EXILE_TRY(run(w.delete_dedup, w.db, ByteView(r.recv_id), ByteView(r.client_msg_id)));
-        }
-        c.more = static_cast<std::int64_t>(rows.size()) == kExpireChunk;
       }
       out = c;
       return {};

@@ -68,7 +68,7 @@ struct SqliteQueueStoreOptions {
 class SqliteQueueStore final : public QueueStore {
  public:
   using Options = SqliteQueueStoreOptions;
-  static constexpr std::int64_t kSchemaVersion = 1;
+  static constexpr std::int64_t kSchemaVersion = 2;
 
   // Opens (creating if missing) the store at `file`, upgrading its schema; SchemaTooNew if a
   // newer relay wrote it. DatabaseBusy if another process has it open.

@@ -20,6 +20,7 @@
 #include <vector>
 
 #include "store/database.h"
+#include "store/detail/cached_statement.h"
 #include "support/temp_dir.h"
 
 namespace exile::relay {
@@ -914,11 +915,108 @@ TEST_F(SqliteQueueStoreTest, SchemaVersionAndTooNew) {
       ASSERT_TRUE(row && *row);
       EXPECT_EQ(version->column_int64(0), SqliteQueueStore::kSchemaVersion);
     }
-    ASSERT_TRUE(db->exec("PRAGMA user_version=2"));
+    ASSERT_TRUE(db->exec("PRAGMA user_version=" +
+                         std::to_string(SqliteQueueStore::kSchemaVersion + 1)));
   }
   auto too_new = SqliteQueueStore::open(file());
   ASSERT_FALSE(too_new);
   EXPECT_EQ(too_new.error().code, ErrorCode::SchemaTooNew);
+}
+
+TEST_F(SqliteQueueStoreTest, AckedIdsStayDuplicatesAcrossARestart) {
+  const QueueRecord q = make_queue(1);
+  ASSERT_TRUE(store_->create_queue(q));
+  auto r = append_sync(*store_, request(q, 7));
+  ASSERT_TRUE(r && r->status == AppendStatus::Stored);
+  ASSERT_TRUE(ack_sync(*store_, q.recv_id, r->msg_id));
+  reopen();  // the released log is read back into memory
+  auto again = append_sync(*store_, request(q, 7));
+  ASSERT_TRUE(again);
+  EXPECT_EQ(again->status, AppendStatus::Duplicate);
+  auto other = append_sync(*store_, request(q, 8));
+  ASSERT_TRUE(other);
+  EXPECT_EQ(other->status, AppendStatus::Stored);
+  EXPECT_EQ(other->msg_id, 2u);  // the queue's counter survived the restart too
+}
+
+// A store written by schema v1 (the first relay release's format, fixed here as it was on disk)
+// is upgraded in place: its acknowledged client_msg_ids move to the released log and are still
+// duplicates; stored messages and their dedup records stay.
+TEST_F(SqliteQueueStoreTest, UpgradesSchemaV1) {
+  store_.reset();
+  std::filesystem::remove(file());
+  const QueueRecord q = make_queue(1);
+  {
+    auto db = store::Database::open_unencrypted(file(), store::OpenMode::CreateIfMissing);
+    ASSERT_TRUE(db);
+    ASSERT_TRUE(db->exec(R"sql(
+CREATE TABLE queues (
+  recv_id BLOB PRIMARY KEY CHECK (length(recv_id) = 16),
+  send_id BLOB NOT NULL UNIQUE CHECK (length(send_id) = 16),
+  recipient_key BLOB NOT NULL CHECK (length(recipient_key) = 32),
+  sender_key BLOB CHECK (sender_key IS NULL OR length(sender_key) = 32),
+  contact_address INTEGER NOT NULL CHECK (contact_address IN (0, 1)),
+  created_ms INTEGER NOT NULL,
+  next_msg_id INTEGER NOT NULL DEFAULT 1 CHECK (next_msg_id >= 1),
+  msg_count INTEGER NOT NULL DEFAULT 0 CHECK (msg_count >= 0),
+  msg_bytes INTEGER NOT NULL DEFAULT 0 CHECK (msg_bytes >= 0)
+) STRICT, WITHOUT ROWID;
+CREATE TABLE messages (
+  recv_id BLOB NOT NULL, msg_id INTEGER NOT NULL,
+  client_msg_id BLOB NOT NULL CHECK (length(client_msg_id) = 16),
+  ts_ms INTEGER NOT NULL, body BLOB NOT NULL, PRIMARY KEY (recv_id, msg_id)
+) STRICT, WITHOUT ROWID;
+CREATE INDEX messages_by_ts ON messages (ts_ms);
+CREATE TABLE dedup (
+  recv_id BLOB NOT NULL, client_msg_id BLOB NOT NULL CHECK (length(client_msg_id) = 16),
+  released_ms INTEGER, PRIMARY KEY (recv_id, client_msg_id)
+) STRICT, WITHOUT ROWID;
+CREATE INDEX dedup_by_released ON dedup (released_ms) WHERE released_ms IS NOT NULL;
+CREATE TABLE bundles (recv_id BLOB PRIMARY KEY, bundle BLOB NOT NULL) STRICT, WITHOUT ROWID;
+CREATE TABLE one_time_keys (
+  recv_id BLOB NOT NULL, seq INTEGER NOT NULL, otk BLOB NOT NULL, PRIMARY KEY (recv_id, seq)
+) STRICT, WITHOUT ROWID;
+PRAGMA user_version=1;
+)sql"));
+    // Message 1 was acked at 5,000 (its dedup record released); message 2 is stored.
+    ASSERT_TRUE(store::detail::execute(
+        *db,
+        "INSERT INTO queues (recv_id, send_id, recipient_key, contact_address, created_ms, "
+        "next_msg_id, msg_count, msg_bytes) VALUES (?1, ?2, ?3, 0, 1, 3, 1, 32)",
+        ByteView(q.recv_id), ByteView(q.send_id), ByteView(q.recipient_key)));
+    const ClientMsgId acked = cmid(1);
+    const ClientMsgId stored = cmid(2);
+    const Bytes body = body_of(2);
+    ASSERT_TRUE(store::detail::execute(
+        *db, "INSERT INTO messages VALUES (?1, 2, ?2, 2000, ?3)", ByteView(q.recv_id),
+        ByteView(stored), ByteView(body)));
+    ASSERT_TRUE(store::detail::execute(*db, "INSERT INTO dedup VALUES (?1, ?2, 5000)",
+                                       ByteView(q.recv_id), ByteView(acked)));
+    ASSERT_TRUE(store::detail::execute(*db, "INSERT INTO dedup VALUES (?1, ?2, NULL)",
+                                       ByteView(q.recv_id), ByteView(stored)));
+  }
+  store_ = open_store(file());
+  ASSERT_NE(store_, nullptr);
+  for (std::uint64_t n : {1u, 2u}) {
+    auto r = append_sync(*store_, request(q, n));
+    ASSERT_TRUE(r);
+    EXPECT_EQ(r->status, AppendStatus::Duplicate) << n;
+  }
+  auto left = store_->pending(q.recv_id, 0, 10);
+  ASSERT_TRUE(left);
+  ASSERT_EQ(left->size(), 1u);
+  EXPECT_EQ(left->front().msg_id, 2u);
+  EXPECT_EQ(left->front().body, body_of(2));
+  auto fresh = append_sync(*store_, request(q, 3));
+  ASSERT_TRUE(fresh);
+  EXPECT_EQ(fresh->status, AppendStatus::Stored);
+  EXPECT_EQ(fresh->msg_id, 3u);
+  // The moved record keeps its release time: a cutoff past it ends its window.
+  ASSERT_TRUE(store_->expire(0, 6000));
+  auto after = append_sync(*store_, request(q, 1));
+  ASSERT_TRUE(after);
+  EXPECT_EQ(after->status, AppendStatus::Stored);
+  ASSERT_TRUE(store_->check_integrity());
 }
 
 TEST_F(SqliteQueueStoreTest, SecureDeleteOverwritesAckedBodies) {
