@@ -13,7 +13,7 @@ EXILE_BUILD_PACKAGES=(
   libsodium-dev libprotobuf-dev protobuf-compiler libsqlite3-dev sqlite3
   libgtest-dev libgmock-dev
   clang-format
-  libboost-dev libssl-dev
+  libboost-dev libssl-dev libjemalloc-dev
   qt6-base-dev qt6-websockets-dev
 )
 # Fuzzing (libFuzzer needs clang; clang 16 for libstdc++'s <expected>).

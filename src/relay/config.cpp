@@ -16,7 +16,7 @@ constexpr std::string_view kUsage =
     "  --tls-cert FILE           TLS certificate chain (PEM); without it, loopback only\n"
     "  --tls-key FILE            TLS private key (PEM)\n"
     "  --config FILE             key = value settings with the flags' names (flags win)\n"
-    "  --threads N               io threads (default: hardware concurrency)\n"
+    "  --threads N               io threads (default: cores - 1, at least 1)\n"
     "  --admin HOST:PORT         loopback listener serving GET /metrics\n"
     "  --message-ttl DURATION    default 21d\n"
     "  --idle-timeout DURATION   default 120s\n"

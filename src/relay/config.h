@@ -28,7 +28,7 @@ struct Config {
   std::filesystem::path tls_cert;
   std::filesystem::path tls_key;
   std::optional<std::filesystem::path> config_file;
-  unsigned threads = 0;  // 0: hardware concurrency
+  unsigned threads = 0;  // 0: cores - 1, at least 1
   std::optional<Endpoint> admin;
   std::chrono::milliseconds message_ttl = std::chrono::hours(24 * 21);
   std::chrono::milliseconds idle_timeout = std::chrono::seconds(120);

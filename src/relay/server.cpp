@@ -75,7 +75,8 @@ struct Server::Impl {
 
   [[nodiscard]] unsigned threads() const {
     if (config.threads > 0) return config.threads;
-    return std::max(1u, std::thread::hardware_concurrency());
+    // One core is left to the store's writer thread, the one serial stage of a SEND.
+    return std::max(2u, std::thread::hardware_concurrency()) - 1;
   }
 
   Result<void> listen();

@@ -1,5 +1,10 @@
 #include "relay/sqlite_queue_store.h"
 
+#include <fcntl.h>
+#include <sodium.h>
+#include <sqlite3.h>
+#include <unistd.h>
+
 #include <algorithm>
 #include <array>
 #include <atomic>
@@ -17,11 +22,6 @@
 #include <utility>
 #include <variant>
 #include <vector>
-
-#include <fcntl.h>
-#include <sodium.h>
-#include <sqlite3.h>
-#include <unistd.h>
 
 #include "relay/detail/ids.h"
 #include "store/database.h"
@@ -85,10 +85,11 @@ CREATE TABLE one_time_keys (
 // Schema v2, laid out for fewer pages written per message (docs/performance.md):
 // - messages are kept in arrival order (rowid `seq`), so new bodies fill pages at the end of the
 //   table instead of one partly filled page per queue; (recv_id, msg_id) becomes an index.
-// - a client_msg_id's dedup window after its message is gone is kept apart from the stored
-//   messages' dedup rows, as an append-only log of keyed hashes (see released_key()). The dedup
-//   table then only holds stored messages (small and hot), and an ACK appends one short row at
-//   the end of a table instead of rewriting a random page of a table a day long.
+// - a stored message's client_msg_id is unique in its queue (an index of messages), and once
+//   the message is gone its dedup window goes on in an append-only log of keyed hashes (see
+//   released_key()): the dedup table is gone. A SEND is one INSERT, and an ACK one DELETE plus
+//   one short row at the end of a table, instead of rewriting a random page of a table a day
+//   long.
 constexpr std::string_view kSchemaV2 = R"sql(
 CREATE TABLE messages_v2 (
   seq           INTEGER PRIMARY KEY,
@@ -97,7 +98,8 @@ CREATE TABLE messages_v2 (
   client_msg_id BLOB NOT NULL CHECK (length(client_msg_id) = 16),
   ts_ms         INTEGER NOT NULL,
   body          BLOB NOT NULL,
-  UNIQUE (recv_id, msg_id)
+  UNIQUE (recv_id, msg_id),
+  UNIQUE (recv_id, client_msg_id)
 ) STRICT;
 INSERT INTO messages_v2 (recv_id, msg_id, client_msg_id, ts_ms, body)
   SELECT recv_id, msg_id, client_msg_id, ts_ms, body FROM messages ORDER BY ts_ms, recv_id, msg_id;
@@ -110,7 +112,6 @@ CREATE TABLE released (
   dedup_key   BLOB NOT NULL CHECK (length(dedup_key) = 16),
   released_ms INTEGER NOT NULL
 ) STRICT;
-DROP INDEX dedup_by_released;
 )sql";
 
 // Expiry works in chunks of this many rows per transaction, so appends get their turn between.
@@ -222,9 +223,8 @@ Result<void> migrate(Database& db) {
       EXILE_TRY(store::detail::execute(
           db, "INSERT INTO released (dedup_key, released_ms) VALUES (?1, ?2)", ByteView(key), ms));
     }
-    EXILE_TRY(db.exec(
-        "DELETE FROM dedup WHERE released_ms IS NOT NULL; "
-        "ALTER TABLE dedup DROP COLUMN released_ms; PRAGMA user_version=2"));
+    // Its other rows are the stored messages' client_msg_ids, now an index of messages.
+    EXILE_TRY(db.exec("DROP TABLE dedup; PRAGMA user_version=2"));
   }
   // Later versions: `if (*locked < 3) { ... PRAGMA user_version=3 }`.
   return tx->commit();
@@ -351,13 +351,12 @@ struct Writer {
       "SELECT send_id, next_msg_id, msg_count, msg_bytes FROM queues WHERE recv_id = ?1"};
   CachedStatement write_state{
       "UPDATE queues SET next_msg_id = ?2, msg_count = ?3, msg_bytes = ?4 WHERE recv_id = ?1"};
-  CachedStatement dedup_exists{"SELECT 1 FROM dedup WHERE recv_id = ?1 AND client_msg_id = ?2"};
+  CachedStatement dedup_exists{"SELECT 1 FROM messages WHERE recv_id = ?1 AND client_msg_id = ?2"};
+  // Stores nothing if the queue holds this client_msg_id already (then changes() is 0): msg_id
+  // is new by construction.
   CachedStatement insert_message{
       "INSERT INTO messages (recv_id, msg_id, client_msg_id, ts_ms, body) "
-      "VALUES (?1, ?2, ?3, ?4, ?5)"};
-  // Inserts the dedup record unless the queue already has it (then changes() is 0).
-  CachedStatement claim_dedup{
-      "INSERT INTO dedup (recv_id, client_msg_id) VALUES (?1, ?2) ON CONFLICT DO NOTHING"};
+      "VALUES (?1, ?2, ?3, ?4, ?5) ON CONFLICT DO NOTHING"};
 
   CachedStatement message_info{
       "SELECT client_msg_id, length(body) FROM messages WHERE recv_id = ?1 AND msg_id = ?2"};
@@ -365,7 +364,6 @@ struct Writer {
   CachedStatement take_message{
       "DELETE FROM messages WHERE recv_id = ?1 AND msg_id = ?2 "
       "RETURNING client_msg_id, length(body)"};
-  CachedStatement delete_dedup{"DELETE FROM dedup WHERE recv_id = ?1 AND client_msg_id = ?2"};
   CachedStatement log_release{"INSERT INTO released (dedup_key, released_ms) VALUES (?1, ?2)"};
   CachedStatement update_after_remove{
       "UPDATE queues SET msg_count = msg_count - ?2, msg_bytes = msg_bytes - ?3 "
@@ -441,8 +439,8 @@ Result<QueueState*> state_by_recv(Writer& w, const QueueId& recv_id) {
   auto row = (*use)->step();
   if (!row) return fail(std::move(row).error());
   if (!*row) return nullptr;
-  QueueState state{{}, (*use)->column_int64(1), (*use)->column_int64(2), (*use)->column_int64(3),
-                   false};
+  QueueState state{
+      {}, (*use)->column_int64(1), (*use)->column_int64(2), (*use)->column_int64(3), false};
   if (!copy_blob(**use, 0, state.send_id)) return fail(corrupt_row());
   w.recv_by_send[state.send_id] = recv_id;
   return &(w.states[recv_id] = state);
@@ -542,8 +540,8 @@ struct SqliteQueueStore::Impl {
     std::vector<Job> jobs;
   };
   std::mutex sync_mutex;
-  std::condition_variable sync_cv;       // the syncer waits for batches
-  std::condition_variable pipeline_cv;   // the writer waits for room in the pipeline
+  std::condition_variable sync_cv;      // the syncer waits for batches
+  std::condition_variable pipeline_cv;  // the writer waits for room in the pipeline
   std::deque<Committed> to_sync;
   std::size_t in_pipeline = 0;  // committed batches whose callbacks have not run yet
   bool sync_stopping = false;
@@ -830,8 +828,8 @@ struct SqliteQueueStore::Impl {
       // failure leaves the WAL as it is; the next report or the minute sweep tries again.
       int log_frames = 0;
       int copied = 0;
-      (void)sqlite3_wal_checkpoint_v2(checkpointer_db->handle(), nullptr,
-                                      SQLITE_CHECKPOINT_PASSIVE, &log_frames, &copied);
+      (void)sqlite3_wal_checkpoint_v2(checkpointer_db->handle(), nullptr, SQLITE_CHECKPOINT_PASSIVE,
+                                      &log_frames, &copied);
       catch_up.store(true);
     }
   }
@@ -879,24 +877,23 @@ struct SqliteQueueStore::Impl {
       (*d)->bind(1, ByteView(result.recv_id)).bind(2, ByteView(request.client_msg_id));
       auto row = (*d)->step();
       if (!row) return fail(std::move(row).error());
-      result.status = *row || recently_released(w, released_key(result.recv_id,
-                                                                request.client_msg_id))
-                          ? AppendStatus::Duplicate
-                          : AppendStatus::QueueFull;
+      result.status =
+          *row || recently_released(w, released_key(result.recv_id, request.client_msg_id))
+              ? AppendStatus::Duplicate
+              : AppendStatus::QueueFull;
       return {};
     }
     if (recently_released(w, released_key(result.recv_id, request.client_msg_id))) {
       result.status = AppendStatus::Duplicate;
       return {};
     }
-    EXILE_TRY(run(w.claim_dedup, w.db, ByteView(result.recv_id), ByteView(request.client_msg_id)));
+    const std::int64_t msg_id = state->next_msg_id;
+    EXILE_TRY(run(w.insert_message, w.db, ByteView(result.recv_id), msg_id,
+                  ByteView(request.client_msg_id), i64(request.now_ms), ByteView(request.body)));
     if (w.db.changes() == 0) {
       result.status = AppendStatus::Duplicate;
       return {};
     }
-    const std::int64_t msg_id = state->next_msg_id;
-    EXILE_TRY(run(w.insert_message, w.db, ByteView(result.recv_id), msg_id,
-                  ByteView(request.client_msg_id), i64(request.now_ms), ByteView(request.body)));
     state->next_msg_id = msg_id + 1;
     state->count += 1;
     state->bytes += i64(size);
@@ -926,7 +923,6 @@ struct SqliteQueueStore::Impl {
       size = (*m)->column_int64(1);
     }
     EXILE_TRY(run(w.delete_message, w.db, ByteView(recv_id), msg_id));
-    EXILE_TRY(run(w.delete_dedup, w.db, ByteView(recv_id), ByteView(client_msg_id)));
     EXILE_TRY(log_released(w, recv_id, client_msg_id));
     w.delta.messages -= 1;
     w.delta.bytes -= size;
@@ -948,7 +944,6 @@ struct SqliteQueueStore::Impl {
       auto rest = (*m)->step();  // finishes the statement
       if (!rest) return fail(std::move(rest).error());
     }
-    EXILE_TRY(run(w.delete_dedup, w.db, ByteView(job.recv_id), ByteView(client_msg_id)));
     EXILE_TRY(log_released(w, job.recv_id, client_msg_id));
     auto found = state_by_recv(w, job.recv_id);
     if (!found) return fail(std::move(found).error());
@@ -1173,9 +1168,8 @@ Result<void> SqliteQueueStore::delete_queue(const QueueId& recv_id) {
     const ByteView id(recv_id);
     // Off the hot path: prepared per call.
     for (const char* sql :
-         {"DELETE FROM messages WHERE recv_id = ?1", "DELETE FROM dedup WHERE recv_id = ?1",
-          "DELETE FROM one_time_keys WHERE recv_id = ?1", "DELETE FROM bundles WHERE recv_id = ?1",
-          "DELETE FROM queues WHERE recv_id = ?1"}) {
+         {"DELETE FROM messages WHERE recv_id = ?1", "DELETE FROM one_time_keys WHERE recv_id = ?1",
+          "DELETE FROM bundles WHERE recv_id = ?1", "DELETE FROM queues WHERE recv_id = ?1"}) {
       EXILE_TRY(store::detail::execute(w.db, sql, id));
     }
     forget_state(w, recv_id);

@@ -915,8 +915,8 @@ TEST_F(SqliteQueueStoreTest, SchemaVersionAndTooNew) {
       ASSERT_TRUE(row && *row);
       EXPECT_EQ(version->column_int64(0), SqliteQueueStore::kSchemaVersion);
     }
-    ASSERT_TRUE(db->exec("PRAGMA user_version=" +
-                         std::to_string(SqliteQueueStore::kSchemaVersion + 1)));
+    ASSERT_TRUE(
+        db->exec("PRAGMA user_version=" + std::to_string(SqliteQueueStore::kSchemaVersion + 1)));
   }
   auto too_new = SqliteQueueStore::open(file());
   ASSERT_FALSE(too_new);
@@ -987,9 +987,8 @@ PRAGMA user_version=1;
     const ClientMsgId acked = cmid(1);
     const ClientMsgId stored = cmid(2);
     const Bytes body = body_of(2);
-    ASSERT_TRUE(store::detail::execute(
-        *db, "INSERT INTO messages VALUES (?1, 2, ?2, 2000, ?3)", ByteView(q.recv_id),
-        ByteView(stored), ByteView(body)));
+    ASSERT_TRUE(store::detail::execute(*db, "INSERT INTO messages VALUES (?1, 2, ?2, 2000, ?3)",
+                                       ByteView(q.recv_id), ByteView(stored), ByteView(body)));
     ASSERT_TRUE(store::detail::execute(*db, "INSERT INTO dedup VALUES (?1, ?2, 5000)",
                                        ByteView(q.recv_id), ByteView(acked)));
     ASSERT_TRUE(store::detail::execute(*db, "INSERT INTO dedup VALUES (?1, ?2, NULL)",

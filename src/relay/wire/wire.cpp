@@ -22,17 +22,16 @@ Result<CommandKey> derive(const SecretKey& secret, const PublicKey& peer,
   std::copy(queue_key.begin(), queue_key.end(), info.begin() + kAuthInfo.size());
   std::copy(session_key.begin(), session_key.end(),
             info.begin() + kAuthInfo.size() + kPublicKeyBytes);
-  CommandKey key;
+  SecureBuffer<32> key;
   EXILE_TRY(crypto::hkdf_sha256(key.span(), nonce, shared.span(), info));
-  return key;
+  return CommandKey(key.span());
 }
 
 void mac(std::span<std::uint8_t, kAuthenticatorBytes> out, const CommandKey& key,
          std::uint64_t request_id, ByteView command) {
   std::array<std::uint8_t, 8> id{};
   for (std::size_t i = 0; i < 8; ++i) id[i] = static_cast<std::uint8_t>(request_id >> (56 - 8 * i));
-  const crypto::HmacSha256Key hmac(key.span());
-  hmac.mac(out, as_bytes(kCommandLabel), id, command);
+  key.hmac().mac(out, as_bytes(kCommandLabel), id, command);
 }
 
 }  // namespace

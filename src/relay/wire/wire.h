@@ -19,11 +19,13 @@
 #include <array>
 #include <cstddef>
 #include <cstdint>
+#include <memory>
 #include <optional>
 
 #include "common/bytes.h"
 #include "common/result.h"
 #include "common/secure_buffer.h"
+#include "crypto/hkdf.h"
 
 namespace exile::relay::wire {
 
@@ -54,8 +56,18 @@ using ClientMsgId = std::array<std::uint8_t, kClientMsgIdBytes>;
 using PublicKey = std::array<std::uint8_t, kPublicKeyBytes>;
 using SessionNonce = std::array<std::uint8_t, kNonceBytes>;
 using Authenticator = std::array<std::uint8_t, kAuthenticatorBytes>;
-using SecretKey = SecureBuffer<32>;   // an X25519 secret key (queue key or session key)
-using CommandKey = SecureBuffer<32>;  // K above
+using SecretKey = SecureBuffer<32>;  // an X25519 secret key (queue key or session key)
+
+// K above, kept as HMAC-SHA256's keyed state, so that authenticating or verifying a command is
+// one HMAC and not a key schedule as well. Move-only; the state is wiped on destruction.
+class CommandKey {
+ public:
+  explicit CommandKey(ByteView key) : hmac_(std::make_unique<crypto::HmacSha256Key>(key)) {}
+  [[nodiscard]] const crypto::HmacSha256Key& hmac() const { return *hmac_; }
+
+ private:
+  std::unique_ptr<crypto::HmacSha256Key> hmac_;
+};
 
 struct KeyPair {
   PublicKey public_key{};
