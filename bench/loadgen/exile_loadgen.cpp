@@ -25,6 +25,7 @@
 #include <boost/beast/websocket.hpp>
 #include <deque>
 #include <memory>
+#include <optional>
 #include <random>
 #include <string>
 #include <vector>
@@ -238,7 +239,7 @@ class Receiver final : public Conn {
 
   void send(const pb::Command& command) {
     command.SerializeToString(&command_bytes_);
-    send_command(command_bytes_, &key_);
+    send_command(command_bytes_, &*key_);
   }
 
   void on_frame(const pb::ServerFrame& frame) override {
@@ -290,7 +291,7 @@ class Receiver final : public Conn {
   Pair& pair_;
   State state_ = State::New;
   wire::KeyPair recipient_;
-  wire::CommandKey key_;
+  std::optional<wire::CommandKey> key_;  // once Hello has come
   std::string recv_id_;
   std::string command_bytes_;
   pb::Command ack_;
@@ -336,7 +337,7 @@ class Sender final : public Conn {
       put_be(id + 8, seq, 8);
       stamp(send->mutable_body()->data(), seq, pair_.index);
       command_.SerializeToString(&command_bytes_);
-      send_command(command_bytes_, &key_);
+      send_command(command_bytes_, &*key_);
       ++inflight_;
     }
   }
@@ -366,7 +367,7 @@ class Sender final : public Conn {
   }
 
   Pair& pair_;
-  wire::CommandKey key_;
+  std::optional<wire::CommandKey> key_;  // once Hello has come
   pb::Command command_;
   std::string command_bytes_;
   asio::steady_timer timer_{bench_.ioc};
