@@ -1,11 +1,12 @@
 // SqliteQueueStore: the relay's embedded QueueStore, one plain SQLite file (the relay holds only
 // ciphertext and public keys, so the file is not encrypted; see relay-protocol.md §8).
 //
-// WHAT IT STORES. Tables (schema v1, `PRAGMA user_version`): queues (ids, public keys, the next
-// msg_id and the queue's stored message count and byte total, so quota checks read one row),
-// messages (body = ciphertext, arrival time, the sender's client_msg_id), dedup (the
-// client_msg_ids a queue remembers: while the message is stored and until expire() drops them
-// after the dedup window), bundles and one_time_keys (opaque). Nothing about who owns a queue.
+// WHAT IT STORES. Tables (schema v2, `PRAGMA user_version`; v1 is upgraded at open): queues
+// (ids, public keys, the next msg_id and the queue's stored message count and byte total, so
+// quota checks read one row), messages in arrival order (body = ciphertext, arrival time, the
+// sender's client_msg_id, unique per queue), released (keyed hashes of the client_msg_ids of
+// acked or expired messages, until expire() drops them after the dedup window), bundles and
+// one_time_keys (opaque). Nothing about who owns a queue.
 // secure_delete stays ON (Exile's pragma): deleted ciphertext is overwritten in the database
 // file; WAL frames that held it are dropped by the TRUNCATE checkpoint that ends every
 // expire() (and on close). Nothing here logs; errors never carry ids, keys or bodies.
@@ -20,7 +21,9 @@
 // method of this store: such a call fails with Internal instead of deadlocking; append/ack and
 // drain from a callback are fine). Reads (find_*, pending) lease one of `reader_connections`
 // WAL reader connections, which never block the writer. counts() reads counters kept in memory by
-// the writer (updated after each commit).
+// the writer (updated after each commit). Two more threads: the syncer, which makes commits
+// durable and runs append/ack callbacks (so "the writer thread" above, for callbacks, means the
+// syncer; a blocking call from either fails with Internal), and the checkpointer.
 //
 // GROUP COMMIT. The writer takes everything queued (at most `max_batch` requests), runs it in
 // one BEGIN IMMEDIATE transaction and one COMMIT (one WAL fsync), then runs the callbacks.
@@ -30,8 +33,10 @@
 // request of it gets that error (nothing half-applied; the client retries with the same
 // client_msg_id and gets a duplicate if a commit did in fact land).
 //
-// DURABILITY. journal_mode=WAL, synchronous=FULL: a `done` with Stored (or a returned write)
-// means the commit is on disk. A full disk fails the batch with ErrorCode::DiskFull and loses
+// DURABILITY. journal_mode=WAL; the writer commits with synchronous=NORMAL and the syncer
+// fdatasyncs the WAL before it runs the batch's callbacks or returns its blocking writes, while
+// the writer runs the next batch (relay-protocol.md §10): a `done` with Stored (or a returned
+// write) means the commit is on disk. A full disk fails the batch with ErrorCode::DiskFull and loses
 // nothing committed before. drain() (and the destructor) finishes every queued request, then
 // refuses new writes with Internal "store is shutting down"; reads still work until destruction.
 #pragma once
