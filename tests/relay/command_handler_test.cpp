@@ -13,6 +13,7 @@
 
 #include "relay.pb.h"
 #include "relay/sqlite_queue_store.h"
+#include "support/temp_dir.h"
 
 namespace exile::relay {
 namespace {
@@ -196,10 +197,7 @@ std::string msg_id_str(int i) {
 class CommandHandlerTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    std::string pattern = (fs::temp_directory_path() / "exile-relay-handler-XXXXXX").string();
-    ASSERT_NE(mkdtemp(pattern.data()), nullptr);
-    dir_ = pattern;
-    auto store = SqliteQueueStore::open(dir_ / "relay.db");
+    auto store = SqliteQueueStore::open(dir_.file("relay.db"));
     ASSERT_TRUE(store) << store.error().message;
     store_ = std::move(*store);
     make_core(RelayLimits{});
@@ -209,7 +207,6 @@ class CommandHandlerTest : public ::testing::Test {
     if (store_) store_->drain();
     core_.reset();
     store_.reset();
-    fs::remove_all(dir_);
   }
   void make_core(RelayLimits limits) {
     connections_.clear();
@@ -235,7 +232,7 @@ class CommandHandlerTest : public ::testing::Test {
     return q;
   }
 
-  fs::path dir_;
+  test::TempDir dir_{"exile-relay-handler"};
   std::unique_ptr<SqliteQueueStore> store_;
   ManualClock clock_{from_millis(1'800'000'000'000)};
   Metrics metrics_;

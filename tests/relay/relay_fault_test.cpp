@@ -33,6 +33,7 @@
 #include "common/rng.h"
 #include "relay/support/relay_client.h"
 #include "support/relay_process.h"
+#include "support/temp_dir.h"
 
 namespace exile::test {
 namespace {
@@ -312,9 +313,8 @@ void run_receiver(std::uint16_t port, const std::vector<TestQueue>& queues, Shar
 
 TEST(RelayFaultTest, TenThousandMessagesSurviveRepeatedSigkill) {
   const auto test_start = Clock::now();
-  std::string pattern = std::filesystem::temp_directory_path() / "exile-relay-fault-XXXXXX";
-  ASSERT_NE(::mkdtemp(pattern.data()), nullptr);
-  const std::filesystem::path dir = pattern;
+  test::TempDir temp("exile-relay-fault");
+  const std::filesystem::path& dir = temp.path();
 
   RelayProcess::Options options;
   options.data_dir = dir / "data";
@@ -474,10 +474,8 @@ TEST(RelayFaultTest, TenThousandMessagesSurviveRepeatedSigkill) {
       std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() - test_start).count();
   std::cout << "fault test took " << total_ms << " ms\n";
   EXPECT_LT(total_ms, 180000);
-  if (!HasFailure()) {
-    std::error_code ec;
-    std::filesystem::remove_all(dir, ec);
-  } else {
+  if (HasFailure()) {
+    temp.keep();
     std::cerr << "relay data and log kept in " << dir << "\n";
   }
 }

@@ -28,6 +28,7 @@
 #include "common/encoding.h"
 #include "relay/support/relay_client.h"
 #include "relay/wire/wire.h"
+#include "support/temp_dir.h"
 
 namespace exile::test {
 namespace {
@@ -51,9 +52,6 @@ std::int64_t unix_ms_now() {
 class RelayProcessTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    std::string pattern = (std::filesystem::temp_directory_path() / "exile-relay-test-XXXXXX");
-    ASSERT_NE(::mkdtemp(pattern.data()), nullptr);
-    dir_ = pattern;
     forbid(kMarker);
   }
 
@@ -63,18 +61,16 @@ class RelayProcessTest : public ::testing::Test {
       check_output_is_clean();
     }
     relay_.reset();
-    if (!HasFailure()) {
-      std::error_code ec;
-      std::filesystem::remove_all(dir_, ec);
-    } else {
-      std::cerr << "relay data and log kept in " << dir_ << "\n";
+    if (HasFailure()) {
+      dir_.keep();
+      std::cerr << "relay data and log kept in " << dir_.path() << "\n";
     }
   }
 
   // Starts the relay (data in dir_/data). False, with a failure recorded, if it did not start.
   bool start_relay(std::vector<std::string> extra_args = {}) {
     RelayProcess::Options options;
-    options.data_dir = dir_ / "data";
+    options.data_dir = dir_.file("data");
     options.extra_args = std::move(extra_args);
     relay_ = std::make_unique<RelayProcess>(std::move(options));
     if (!relay_->start()) {
@@ -124,7 +120,7 @@ class RelayProcessTest : public ::testing::Test {
     }
   }
 
-  std::filesystem::path dir_;
+  test::TempDir dir_{"exile-relay-test"};
   std::unique_ptr<RelayProcess> relay_;
   std::vector<std::string> forbidden_;
 };
@@ -806,9 +802,9 @@ TEST_F(RelayProcessTest, AbusiveClientsLoseOnlyTheirOwnConnection) {
 }
 
 TEST_F(RelayProcessTest, ExpiredMessagesAreSweptAtStart) {
-  const std::filesystem::path clock = dir_ / "clock";
+  const std::filesystem::path clock = dir_.file("clock");
   auto set_clock = [&](std::int64_t ms) {
-    const std::filesystem::path tmp = dir_ / "clock.tmp";
+    const std::filesystem::path tmp = dir_.file("clock.tmp");
     {
       std::ofstream out(tmp, std::ios::trunc);
       out << ms << "\n";
@@ -1149,7 +1145,7 @@ TEST_F(RelayProcessTest, IdleConnectionsAreClosedAndMaxConnectionsHolds) {
 TEST_F(RelayProcessTest, RelayProcessReportsStartFailuresAndRestartsOnItsPort) {
   {
     RelayProcess::Options options;
-    options.data_dir = dir_ / "bad";
+    options.data_dir = dir_.file("bad");
     options.extra_args = {"--no-such-flag", "1"};
     RelayProcess bad(std::move(options));
     EXPECT_FALSE(bad.start());
@@ -1350,7 +1346,7 @@ double metric(const std::string& text, const std::string& name) {
 TEST_F(RelayProcessTest, CountersOnTheAdminListenerAndOnSigusr1) {
   {
     RelayProcess::Options options;
-    options.data_dir = dir_ / "public-admin";
+    options.data_dir = dir_.file("public-admin");
     options.extra_args = {"--admin", "0.0.0.0:" + std::to_string(free_port())};
     RelayProcess refused(std::move(options));
     EXPECT_FALSE(refused.start()) << "--admin on a non-loopback address";

@@ -14,6 +14,7 @@
 #include "relay/support/relay_client.h"
 #include "relay/wire/wire.h"
 #include "support/relay_process.h"
+#include "support/temp_dir.h"
 
 namespace exile::relay {
 namespace {
@@ -101,9 +102,8 @@ TEST(ServerBatchTest, PrefixSizes) {
 // A SUB's backlog is read from the store in one read and pushed by one handler: its Msgs (and
 // the SUB's Ok, unless its write is already under way) share messages, in order.
 TEST(ServerBatchProcessTest, BacklogPushesShareMessages) {
-  std::string pattern = (std::filesystem::temp_directory_path() / "exile-batch-test-XXXXXX");
-  ASSERT_NE(::mkdtemp(pattern.data()), nullptr);
-  const std::filesystem::path dir = pattern;
+  test::TempDir temp("exile-batch-test");
+  const std::filesystem::path& dir = temp.path();
   test::RelayProcess::Options options;
   options.data_dir = dir / "data";
   test::RelayProcess relay(std::move(options));
@@ -135,8 +135,6 @@ TEST(ServerBatchProcessTest, BacklogPushesShareMessages) {
 
   client.close();
   EXPECT_EQ(relay.stop(), 0);
-  std::error_code ignored;
-  std::filesystem::remove_all(dir, ignored);
 }
 
 }  // namespace

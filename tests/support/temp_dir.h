@@ -1,5 +1,6 @@
 // A fresh directory under the system temporary directory, removed with everything in it when
-// the object goes. For tests that need real files.
+// the object goes (unless keep() was called: a failing test leaves its files to look at). For
+// tests that need real files.
 #pragma once
 
 #include <stdlib.h>
@@ -21,6 +22,7 @@ class TempDir {
     path_ = pattern;
   }
   ~TempDir() {
+    if (keep_) return;
     std::error_code ec;
     std::filesystem::remove_all(path_, ec);
   }
@@ -29,9 +31,11 @@ class TempDir {
 
   [[nodiscard]] const std::filesystem::path& path() const { return path_; }
   [[nodiscard]] std::filesystem::path file(std::string_view name) const { return path_ / name; }
+  void keep() { keep_ = true; }
 
  private:
   std::filesystem::path path_;
+  bool keep_ = false;
 };
 
 }  // namespace exile::test
