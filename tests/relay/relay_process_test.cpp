@@ -51,9 +51,7 @@ std::int64_t unix_ms_now() {
 
 class RelayProcessTest : public ::testing::Test {
  protected:
-  void SetUp() override {
-    forbid(kMarker);
-  }
+  void SetUp() override { forbid(kMarker); }
 
   void TearDown() override {
     if (relay_) {
