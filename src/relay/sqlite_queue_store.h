@@ -36,8 +36,8 @@
 // DURABILITY. journal_mode=WAL; the writer commits with synchronous=NORMAL and the syncer
 // fdatasyncs the WAL before it runs the batch's callbacks or returns its blocking writes, while
 // the writer runs the next batch (relay-protocol.md §10): a `done` with Stored (or a returned
-// write) means the commit is on disk. A full disk fails the batch with ErrorCode::DiskFull and loses
-// nothing committed before. drain() (and the destructor) finishes every queued request, then
+// write) means the commit is on disk. A full disk fails the batch with ErrorCode::DiskFull and
+// loses nothing committed before. drain() (and the destructor) finishes every queued request, then
 // refuses new writes with Internal "store is shutting down"; reads still work until destruction.
 #pragma once
 
