@@ -116,7 +116,10 @@ RelayProcess::~RelayProcess() {
 
 std::filesystem::path RelayProcess::binary() { return EXILE_RELAY_BINARY; }
 
-std::string RelayProcess::url() const { return "ws://127.0.0.1:" + std::to_string(port_) + "/"; }
+std::string RelayProcess::url() const {
+  const char* scheme = options_.tls_cert.empty() ? "ws://" : "wss://";
+  return scheme + ("127.0.0.1:" + std::to_string(port_) + "/");
+}
 
 std::string RelayProcess::output() const { return read_file_from(log_path_, 0); }
 
@@ -148,6 +151,10 @@ bool RelayProcess::start() {
   const std::string program = binary().string();
   std::vector<std::string> args = {program, "--listen", "127.0.0.1:" + std::to_string(port_),
                                    "--data", options_.data_dir.string()};
+  if (!options_.tls_cert.empty()) {
+    args.insert(args.end(), {"--tls-cert", options_.tls_cert.string()});
+  }
+  if (!options_.tls_key.empty()) args.insert(args.end(), {"--tls-key", options_.tls_key.string()});
   args.insert(args.end(), options_.extra_args.begin(), options_.extra_args.end());
   std::vector<char*> argv;
   argv.reserve(args.size() + 1);

@@ -22,6 +22,9 @@ class RelayProcess {
     std::uint16_t port = 0;               // 0: ephemeral (a restart reuses the first port)
     std::vector<std::string> extra_args;  // e.g. {"--message-ttl", "2s"}
     std::vector<std::string> env;         // "NAME=value" added to the environment
+    // Both set: the relay serves TLS (--tls-cert, --tls-key; PEM) and url() is wss://.
+    std::filesystem::path tls_cert;
+    std::filesystem::path tls_key;
     std::chrono::milliseconds timeout{15000};
   };
 
@@ -41,7 +44,8 @@ class RelayProcess {
   [[nodiscard]] bool running() const { return pid_ > 0; }
   [[nodiscard]] pid_t pid() const { return pid_; }
   [[nodiscard]] std::uint16_t port() const { return port_; }
-  [[nodiscard]] std::string url() const;  // "ws://127.0.0.1:PORT/"
+  // "ws://127.0.0.1:PORT/", or "wss://127.0.0.1:PORT/" with Options::tls_cert.
+  [[nodiscard]] std::string url() const;
   [[nodiscard]] const std::string& error() const { return error_; }
   // Everything the process wrote to stdout and stderr so far (for log-content assertions).
   [[nodiscard]] std::string output() const;
