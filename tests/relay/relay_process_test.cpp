@@ -17,6 +17,7 @@
 #include <chrono>
 #include <filesystem>
 #include <fstream>
+#include <map>
 #include <memory>
 #include <mutex>
 #include <optional>
@@ -1226,6 +1227,75 @@ TEST_F(RelayProcessTest, AtMost128UnackedPushesPerQueue) {
     bodies.insert(m->body());
   }
   EXPECT_EQ(bodies.size(), 140U);
+}
+
+// A subscriber that stops reading holds up nobody else, and is not cut off: the relay stops
+// pushing to it once 1 MiB waits in its outgoing queue (without that pause its five queues,
+// 30 MB, would pass the 16 MiB at which a connection is dropped, even after the kernel's socket
+// buffers took their share), goes on serving the
+// other connections, and when the subscriber reads again every message comes, oldest first.
+TEST_F(RelayProcessTest, ASubscriberThatStopsReadingHoldsUpNobodyElse) {
+  ASSERT_TRUE(start_relay());
+  auto s = connect();
+  ASSERT_TRUE(s);
+  constexpr int kQueues = 5;
+  constexpr int kPerQueue = 100;  // within the 128-push window
+  const std::string filler(60000, 'f');
+  std::vector<TestQueue> queues(kQueues);
+  std::vector<std::uint64_t> requests;
+  for (TestQueue& q : queues) {
+    ASSERT_TRUE(s->create_queue(q, true)) << s->error();
+    forbid(q);
+    for (int i = 0; i < kPerQueue; ++i) {
+      pb::Command command;
+      command.mutable_send()->set_send_id(q.send_id);
+      command.mutable_send()->set_client_msg_id(random_id());
+      command.mutable_send()->set_body(filler);
+      requests.push_back(s->send_command(command, {&q.sender}));
+    }
+  }
+  for (auto id : requests) ASSERT_TRUE(s->wait_response(id, 30s).has_ok());
+
+  auto slow = connect();
+  ASSERT_TRUE(slow);
+  {
+    std::vector<std::string> ids;
+    std::vector<const relay::wire::KeyPair*> keys;
+    for (const TestQueue& q : queues) {
+      ids.push_back(q.recv_id);
+      keys.push_back(&q.recipient);
+    }
+    ASSERT_TRUE(slow->sub(ids, keys).has_ok());
+  }
+  // From here `slow` reads nothing for a while: its socket buffers fill, then the relay's
+  // outgoing queue up to the watermark.
+
+  auto r = connect();
+  ASSERT_TRUE(r);
+  TestQueue live;
+  ASSERT_TRUE(r->create_queue(live, true)) << r->error();
+  forbid(live);
+  ASSERT_TRUE(r->sub(live.recv_id, live.recipient).has_ok());
+  for (int i = 0; i < 20; ++i) {
+    const auto sent_at = Clock::now();
+    ASSERT_TRUE(s->send_to(live, random_id(), kMarker + "-live").has_ok());
+    auto m = next_msg(*r, 5s);
+    ASSERT_TRUE(m) << "message " << i << " to a reading subscriber";
+    EXPECT_LT(Clock::now() - sent_at, 2s);
+    ASSERT_TRUE(r->ack(live.recv_id, m->msg_id(), live.recipient).has_ok());
+  }
+  std::this_thread::sleep_for(500ms);  // time for the relay to push whatever it would
+
+  std::map<std::string, std::uint64_t> last;
+  for (int i = 0; i < kQueues * kPerQueue; ++i) {
+    auto m = next_msg(*slow, 10s);
+    ASSERT_TRUE(m) << "after " << i << " messages: " << slow->error();
+    EXPECT_GT(m->msg_id(), last[m->recv_id()]);
+    last[m->recv_id()] = m->msg_id();
+    EXPECT_EQ(m->body(), filler);
+  }
+  EXPECT_EQ(last.size(), static_cast<std::size_t>(kQueues));
+  expect_no_msg(*slow, 200ms);
 }
 
 TEST_F(RelayProcessTest, CommandRateLimitAndRepeatedRefusalsCloseTheConnection) {
