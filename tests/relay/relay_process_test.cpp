@@ -1298,6 +1298,43 @@ TEST_F(RelayProcessTest, ASubscriberThatStopsReadingHoldsUpNobodyElse) {
   expect_no_msg(*slow, 200ms);
 }
 
+// The relay listens on the IPv6 loopback too (plain WebSocket is allowed there), and serves
+// a whole round trip on it. Skipped where this machine has no IPv6 loopback.
+TEST_F(RelayProcessTest, ServesOnTheIpv6Loopback) {
+  {
+    const int probe = ::socket(AF_INET6, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    sockaddr_in6 address{};
+    address.sin6_family = AF_INET6;
+    address.sin6_addr = in6addr_loopback;
+    const bool usable = probe >= 0 && ::bind(probe, reinterpret_cast<const sockaddr*>(&address),
+                                             sizeof address) == 0;
+    if (probe >= 0) ::close(probe);
+    if (!usable) GTEST_SKIP() << "no IPv6 loopback here";
+  }
+  RelayProcess::Options options;
+  options.data_dir = dir_.file("data");
+  options.host = "::1";
+  relay_ = std::make_unique<RelayProcess>(std::move(options));
+  ASSERT_TRUE(relay_->start()) << relay_->error();
+  EXPECT_EQ(relay_->url().rfind("ws://[::1]:", 0), 0u) << relay_->url();
+  RelayClient a;
+  ASSERT_TRUE(a.connect(relay_->port(), 5s, "::1")) << a.error();
+  TestQueue q;
+  ASSERT_TRUE(a.create_queue(q, true)) << a.error();
+  forbid(q);
+  ASSERT_TRUE(a.sub(q.recv_id, q.recipient).has_ok());
+  RelayClient b;
+  ASSERT_TRUE(b.connect(relay_->port(), 5s, "::1")) << b.error();
+  ASSERT_TRUE(b.send_to(q, random_id(), kMarker + "-v6").has_ok());
+  auto m = next_msg(a);
+  ASSERT_TRUE(m);
+  EXPECT_EQ(m->body(), kMarker + "-v6");
+  ASSERT_TRUE(a.ack(q.recv_id, m->msg_id(), q.recipient).has_ok());
+  // Not on the IPv4 loopback: the relay listens where it was told only.
+  RelayClient v4;
+  EXPECT_FALSE(v4.connect(relay_->port(), 2s));
+}
+
 TEST_F(RelayProcessTest, CommandRateLimitAndRepeatedRefusalsCloseTheConnection) {
   ASSERT_TRUE(start_relay({"--rate", "1"}));  // burst 2
   auto c = connect();

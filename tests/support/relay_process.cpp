@@ -34,7 +34,15 @@ extern char** environ;
 namespace exile::test {
 namespace {
 
-constexpr std::string_view kListeningPrefix = "exile-relay: listening on 127.0.0.1:";
+// HOST as the relay writes it in an address: IPv6 in brackets.
+std::string host_in_address(const std::string& host) {
+  return host.find(':') != std::string::npos ? "[" + host + "]" : host;
+}
+
+// What the relay prints once it listens, before the port.
+std::string listening_prefix(const std::string& host) {
+  return "exile-relay: listening on " + host_in_address(host) + ":";
+}
 
 std::filesystem::path choose_log_path(const std::filesystem::path& data_dir) {
   static std::atomic<unsigned> counter{0};
@@ -69,10 +77,10 @@ std::uintmax_t file_size_or_zero(const std::filesystem::path& path) {
 }
 
 // The port of the first complete "listening" line in `text`, 0 if there is none yet.
-std::uint16_t find_listening_port(std::string_view text) {
-  auto pos = text.find(kListeningPrefix);
+std::uint16_t find_listening_port(std::string_view text, std::string_view prefix) {
+  auto pos = text.find(prefix);
   while (pos != std::string_view::npos) {
-    auto rest = text.substr(pos + kListeningPrefix.size());
+    auto rest = text.substr(pos + prefix.size());
     auto end = rest.find('\n');
     if (end == std::string_view::npos) return 0;  // the line is not complete yet
     auto digits = rest.substr(0, end);
@@ -82,7 +90,7 @@ std::uint16_t find_listening_port(std::string_view text) {
     if (err == std::errc() && ptr == digits.data() + digits.size() && value > 0 && value <= 65535) {
       return static_cast<std::uint16_t>(value);
     }
-    pos = text.find(kListeningPrefix, pos + 1);
+    pos = text.find(prefix, pos + 1);
   }
   return 0;
 }
@@ -118,7 +126,7 @@ std::filesystem::path RelayProcess::binary() { return EXILE_RELAY_BINARY; }
 
 std::string RelayProcess::url() const {
   const char* scheme = options_.tls_cert.empty() ? "ws://" : "wss://";
-  return scheme + ("127.0.0.1:" + std::to_string(port_) + "/");
+  return scheme + (host_in_address(options_.host) + ":" + std::to_string(port_) + "/");
 }
 
 std::string RelayProcess::output() const { return read_file_from(log_path_, 0); }
@@ -149,7 +157,8 @@ bool RelayProcess::start() {
 
   // argv and envp, built before fork.
   const std::string program = binary().string();
-  std::vector<std::string> args = {program, "--listen", "127.0.0.1:" + std::to_string(port_),
+  std::vector<std::string> args = {program, "--listen",
+                                   host_in_address(options_.host) + ":" + std::to_string(port_),
                                    "--data", options_.data_dir.string()};
   if (!options_.tls_cert.empty()) {
     args.insert(args.end(), {"--tls-cert", options_.tls_cert.string()});
@@ -210,7 +219,8 @@ bool RelayProcess::start() {
   const auto deadline = std::chrono::steady_clock::now() + options_.timeout;
   for (;;) {
     const std::string text = read_file_from(log_path_, log_offset);
-    if (const std::uint16_t port = find_listening_port(text); port != 0) {
+    if (const std::uint16_t port = find_listening_port(text, listening_prefix(options_.host));
+        port != 0) {
       if (port_ != 0 && port != port_) {
         error_ = "relay listens on port " + std::to_string(port) + ", asked for " +
                  std::to_string(port_) + "; output:\n" + text;
@@ -230,7 +240,7 @@ bool RelayProcess::start() {
     }
     if (std::chrono::steady_clock::now() >= deadline) {
       kill();
-      error_ = "relay did not print \"" + std::string(kListeningPrefix) + "PORT\" within " +
+      error_ = "relay did not print \"" + listening_prefix(options_.host) + "PORT\" within " +
                std::to_string(options_.timeout.count()) + " ms; output:\n" +
                read_file_from(log_path_, log_offset);
       return false;

@@ -19,6 +19,7 @@ class RelayProcess {
  public:
   struct Options {
     std::filesystem::path data_dir;       // required; created if missing, kept on stop
+    std::string host = "127.0.0.1";       // or "::1"
     std::uint16_t port = 0;               // 0: ephemeral (a restart reuses the first port)
     std::vector<std::string> extra_args;  // e.g. {"--message-ttl", "2s"}
     std::vector<std::string> env;         // "NAME=value" added to the environment
@@ -44,7 +45,7 @@ class RelayProcess {
   [[nodiscard]] bool running() const { return pid_ > 0; }
   [[nodiscard]] pid_t pid() const { return pid_; }
   [[nodiscard]] std::uint16_t port() const { return port_; }
-  // "ws://127.0.0.1:PORT/", or "wss://127.0.0.1:PORT/" with Options::tls_cert.
+  // "ws://HOST:PORT/" ("[::1]" for IPv6), or "wss://..." with Options::tls_cert.
   [[nodiscard]] std::string url() const;
   [[nodiscard]] const std::string& error() const { return error_; }
   // Everything the process wrote to stdout and stderr so far (for log-content assertions).

@@ -196,7 +196,8 @@ void RelayClient::start_read() {
   });
 }
 
-bool RelayClient::connect(std::uint16_t port, std::chrono::milliseconds timeout) {
+bool RelayClient::connect(std::uint16_t port, std::chrono::milliseconds timeout,
+                          const std::string& host) {
   abort();
   reset_state();
   impl_->ws.emplace(impl_->ioc);
@@ -207,12 +208,11 @@ bool RelayClient::connect(std::uint16_t port, std::chrono::milliseconds timeout)
   bool done = false;
   beast::error_code result;
   impl_->writing = true;  // "an operation is pending" for pump_until
-  stream.async_connect(tcp::endpoint(net::ip::make_address_v4("127.0.0.1"), port),
-                       [&](beast::error_code ec) {
-                         impl_->writing = false;
-                         done = true;
-                         result = ec;
-                       });
+  stream.async_connect(tcp::endpoint(net::ip::make_address(host), port), [&](beast::error_code ec) {
+    impl_->writing = false;
+    done = true;
+    result = ec;
+  });
   if (!pump_until(deadline, [&] { return done; })) {
     impl_->drop();
     error_ = "connect: timeout";
@@ -235,7 +235,9 @@ bool RelayClient::connect(std::uint16_t port, std::chrono::milliseconds timeout)
   impl_->ws->binary(true);
   done = false;
   impl_->writing = true;
-  impl_->ws->async_handshake("127.0.0.1:" + std::to_string(port), "/", [&](beast::error_code ec) {
+  const std::string authority =
+      (host.find(':') != std::string::npos ? "[" + host + "]" : host) + ":" + std::to_string(port);
+  impl_->ws->async_handshake(authority, "/", [&](beast::error_code ec) {
     impl_->writing = false;
     done = true;
     result = ec;

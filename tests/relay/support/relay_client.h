@@ -54,7 +54,8 @@ class RelayClient {
 
   // Connects to ws://127.0.0.1:port/ and waits for the Hello. False, with error(), on failure
   // (refused, no Hello in time, a first frame that is not a Hello).
-  bool connect(std::uint16_t port, std::chrono::milliseconds timeout = 5s);
+  bool connect(std::uint16_t port, std::chrono::milliseconds timeout = 5s,
+               const std::string& host = "127.0.0.1");
   // Sends a close frame (best effort, bounded) and drops the socket.
   void close(std::chrono::milliseconds timeout = 1s);
   // Drops the socket at once, without a close handshake.
