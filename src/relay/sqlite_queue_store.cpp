@@ -358,9 +358,6 @@ struct Writer {
       "INSERT INTO messages (recv_id, msg_id, client_msg_id, ts_ms, body) "
       "VALUES (?1, ?2, ?3, ?4, ?5) ON CONFLICT DO NOTHING"};
 
-  CachedStatement message_info{
-      "SELECT client_msg_id, length(body) FROM messages WHERE recv_id = ?1 AND msg_id = ?2"};
-  CachedStatement delete_message{"DELETE FROM messages WHERE recv_id = ?1 AND msg_id = ?2"};
   CachedStatement take_message{
       "DELETE FROM messages WHERE recv_id = ?1 AND msg_id = ?2 "
       "RETURNING client_msg_id, length(body)"};
@@ -392,7 +389,7 @@ struct Writer {
   CachedStatement delete_key{"DELETE FROM one_time_keys WHERE recv_id = ?1 AND seq = ?2"};
 
   CachedStatement expired_messages{
-      "SELECT recv_id, msg_id, client_msg_id, length(body) FROM messages WHERE ts_ms < ?1 "
+      "SELECT recv_id, msg_id FROM messages WHERE ts_ms < ?1 "
       "ORDER BY ts_ms LIMIT ?2"};
   // The log is in release order (seq), so the oldest rows are found first.
   CachedStatement expire_released{
@@ -906,54 +903,42 @@ struct SqliteQueueStore::Impl {
     return {};
   }
 
-  // Removes one stored message, starts its dedup window; false if there is no such message.
-  // Expiry only (an ACK takes the message in one statement); the caller corrects the queue's
-  // totals and drops its cached state.
-  static Result<bool> remove_message(Writer& w, const QueueId& recv_id, std::int64_t msg_id) {
-    Bytes client_msg_id;
-    std::int64_t size = 0;
-    {
-      auto m = w.message_info.use(w.db);
-      if (!m) return fail(std::move(m).error());
-      (*m)->bind(1, ByteView(recv_id)).bind(2, msg_id);
-      auto row = (*m)->step();
-      if (!row) return fail(std::move(row).error());
-      if (!*row) return false;
-      client_msg_id = (*m)->column_blob(0);
-      size = (*m)->column_int64(1);
-    }
-    EXILE_TRY(run(w.delete_message, w.db, ByteView(recv_id), msg_id));
-    EXILE_TRY(log_released(w, recv_id, client_msg_id));
-    w.delta.messages -= 1;
-    w.delta.bytes -= size;
-    return true;
-  }
-
-  static Result<void> apply(Writer& w, AckJob& job) {
+  // Removes one stored message and starts its dedup window (one DELETE ... RETURNING); the
+  // size of its body, or nullopt if there is no such message. The caller corrects the queue's
+  // totals.
+  static Result<std::optional<std::int64_t>> remove_message(Writer& w, const QueueId& recv_id,
+                                                            std::int64_t msg_id) {
     Bytes client_msg_id;
     std::int64_t size = 0;
     {
       auto m = w.take_message.use(w.db);
       if (!m) return fail(std::move(m).error());
-      (*m)->bind(1, ByteView(job.recv_id)).bind(2, i64(job.msg_id));
+      (*m)->bind(1, ByteView(recv_id)).bind(2, msg_id);
       auto row = (*m)->step();
       if (!row) return fail(std::move(row).error());
-      if (!*row) return {};  // already gone: acked before, expired, or never stored
+      if (!*row) return std::optional<std::int64_t>();
       client_msg_id = (*m)->column_blob(0);
       size = (*m)->column_int64(1);
       auto rest = (*m)->step();  // finishes the statement
       if (!rest) return fail(std::move(rest).error());
     }
-    EXILE_TRY(log_released(w, job.recv_id, client_msg_id));
+    EXILE_TRY(log_released(w, recv_id, client_msg_id));
+    w.delta.messages -= 1;
+    w.delta.bytes -= size;
+    return std::optional<std::int64_t>(size);
+  }
+
+  static Result<void> apply(Writer& w, AckJob& job) {
+    auto removed = remove_message(w, job.recv_id, i64(job.msg_id));
+    if (!removed) return fail(std::move(removed).error());
+    if (!*removed) return {};  // already gone: acked before, expired, or never stored
     auto found = state_by_recv(w, job.recv_id);
     if (!found) return fail(std::move(found).error());
     if (QueueState* state = *found; state != nullptr) {
       state->count -= 1;
-      state->bytes -= size;
+      state->bytes -= **removed;
       mark_dirty(w, job.recv_id, *state);
     }
-    w.delta.messages -= 1;
-    w.delta.bytes -= size;
     return {};
   }
 
@@ -1361,13 +1346,12 @@ Result<std::uint64_t> SqliteQueueStore::expire(std::uint64_t message_cutoff_ms,
         // Per-queue totals, updated once per queue.
         std::map<QueueId, std::pair<std::int64_t, std::int64_t>> per_queue;
         for (const Row& r : rows) {
-          const std::int64_t bytes_before = w.delta.bytes;
           auto gone = Impl::remove_message(w, r.recv_id, r.msg_id);
           if (!gone) return fail(std::move(gone).error());
           if (!*gone) continue;
           auto& [count, bytes] = per_queue[r.recv_id];
           count += 1;
-          bytes += bytes_before - w.delta.bytes;
+          bytes += **gone;
           c.messages += 1;
         }
         for (const auto& [id, totals] : per_queue) {

@@ -34,11 +34,6 @@ extern char** environ;
 namespace exile::test {
 namespace {
 
-// HOST as the relay writes it in an address: IPv6 in brackets.
-std::string host_in_address(const std::string& host) {
-  return host.find(':') != std::string::npos ? "[" + host + "]" : host;
-}
-
 // What the relay prints once it listens, before the port.
 std::string listening_prefix(const std::string& host) {
   return "exile-relay: listening on " + host_in_address(host) + ":";
@@ -94,6 +89,14 @@ std::uint16_t find_listening_port(std::string_view text, std::string_view prefix
   }
   return 0;
 }
+
+}  // namespace
+
+std::string host_in_address(const std::string& host) {
+  return host.find(':') != std::string::npos ? "[" + host + "]" : host;
+}
+
+namespace {
 
 std::string describe_status(int status) {
   if (WIFEXITED(status)) return "exited with status " + std::to_string(WEXITSTATUS(status));

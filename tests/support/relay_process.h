@@ -15,6 +15,9 @@
 
 namespace exile::test {
 
+// HOST as it stands in an address or URL: an IPv6 address in brackets.
+[[nodiscard]] std::string host_in_address(const std::string& host);
+
 class RelayProcess {
  public:
   struct Options {

@@ -17,6 +17,7 @@
 #pragma GCC diagnostic pop
 
 #include "common/rng.h"
+#include "support/relay_process.h"
 
 namespace exile::test {
 
@@ -235,8 +236,7 @@ bool RelayClient::connect(std::uint16_t port, std::chrono::milliseconds timeout,
   impl_->ws->binary(true);
   done = false;
   impl_->writing = true;
-  const std::string authority =
-      (host.find(':') != std::string::npos ? "[" + host + "]" : host) + ":" + std::to_string(port);
+  const std::string authority = test::host_in_address(host) + ":" + std::to_string(port);
   impl_->ws->async_handshake(authority, "/", [&](beast::error_code ec) {
     impl_->writing = false;
     done = true;
