@@ -11,7 +11,7 @@
 // generator shares the machine's cores with the relay; its own CPU time is reported.
 //
 // Authenticators: one X25519 key pair per queue key; the command key K is derived once per
-// connection (wire::client_command_key) and each command costs one HMAC (wire::authenticate).
+// connection (wire::client_command_key) and each command costs one keyed hash (wire::authenticate).
 // GCC 12 at -O3 reports -Wnull-dereference inside Asio's scheduler (scheduler.ipp: this_thread
 // on paths it cannot prove impossible) once inlined here; the system-header exemption does not
 // cover it. Off for this file only, before Asio is included.

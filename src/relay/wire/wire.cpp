@@ -8,7 +8,7 @@ namespace exile::relay::wire {
 namespace {
 
 constexpr std::string_view kAuthInfo = "exile-relay-auth-v1";
-constexpr std::string_view kCommandLabel = "exile-relay-cmd-v1";
+constexpr std::string_view kCommandLabel = "exile-relay-cmd-v2";
 
 Result<CommandKey> derive(const SecretKey& secret, const PublicKey& peer,
                           const PublicKey& queue_key, const PublicKey& session_key,
@@ -31,7 +31,7 @@ void mac(std::span<std::uint8_t, kAuthenticatorBytes> out, const CommandKey& key
          std::uint64_t request_id, ByteView command) {
   std::array<std::uint8_t, 8> id{};
   for (std::size_t i = 0; i < 8; ++i) id[i] = static_cast<std::uint8_t>(request_id >> (56 - 8 * i));
-  key.hmac().mac(out, as_bytes(kCommandLabel), id, command);
+  key.mac().mac(out, as_bytes(kCommandLabel), id, command);
 }
 
 }  // namespace

@@ -7,10 +7,10 @@
 // nonce N. For a queue key Q the command key is
 //     K = HKDF-SHA256(salt = N, IKM = X25519(q, S) [client] = X25519(s, Q) [relay],
 //                     info = "exile-relay-auth-v1" ‖ Q ‖ S)            (32 bytes)
-// and a command's authenticator is HMAC-SHA256(K, "exile-relay-cmd-v1" ‖ be64(request_id) ‖
-// command bytes). K differs on every connection, so a captured command is worthless on
-// another. Both sides derive K once per (connection, queue key) and keep it for the
-// connection's life: after the first command, a queue command costs one HMAC instead of an
+// and a command's authenticator is BLAKE2b-256 keyed with K over "exile-relay-cmd-v2" ‖
+// be64(request_id) ‖ command bytes. K differs on every connection, so a captured command is
+// worthless on another. Both sides derive K once per (connection, queue key) and keep it for the
+// connection's life: after the first command, a queue command costs one keyed hash instead of an
 // Ed25519 signature and verification (docs/relay-protocol.md §3 says why this replaces the
 // Ed25519 signatures PROTOCOL.md first named).
 #pragma once
@@ -25,7 +25,7 @@
 #include "common/bytes.h"
 #include "common/result.h"
 #include "common/secure_buffer.h"
-#include "crypto/hkdf.h"
+#include "crypto/keyed_hash.h"
 
 namespace exile::relay::wire {
 
@@ -58,15 +58,15 @@ using SessionNonce = std::array<std::uint8_t, kNonceBytes>;
 using Authenticator = std::array<std::uint8_t, kAuthenticatorBytes>;
 using SecretKey = SecureBuffer<32>;  // an X25519 secret key (queue key or session key)
 
-// K above, kept as HMAC-SHA256's keyed state, so that authenticating or verifying a command is
-// one HMAC and not a key schedule as well. Move-only; the state is wiped on destruction.
+// K above, kept as keyed BLAKE2b's state after the key block, so that authenticating or
+// verifying a command hashes only the command. Move-only; the state is wiped on destruction.
 class CommandKey {
  public:
-  explicit CommandKey(ByteView key) : hmac_(std::make_unique<crypto::HmacSha256Key>(key)) {}
-  [[nodiscard]] const crypto::HmacSha256Key& hmac() const { return *hmac_; }
+  explicit CommandKey(ByteView key) : mac_(std::make_unique<crypto::KeyedBlake2b>(key)) {}
+  [[nodiscard]] const crypto::KeyedBlake2b& mac() const { return *mac_; }
 
  private:
-  std::unique_ptr<crypto::HmacSha256Key> hmac_;
+  std::unique_ptr<crypto::KeyedBlake2b> mac_;
 };
 
 struct KeyPair {
