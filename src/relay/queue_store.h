@@ -68,6 +68,14 @@ struct AppendRequest {
   Bytes body;
   std::uint64_t now_ms = 0;
   Quota quota;
+  // The queue has a subscriber now: a backend may hold the message for its ACK instead of
+  // writing it (relay-protocol.md §5, "Held for the ACK"). Then `done` runs once the message is
+  // acked or, if no ACK comes within the backend's hold time, once it is stored.
+  bool hold = false;
+  // Runs once the message has its msg_id and may be pushed, always before `done` (for Stored),
+  // on the store's thread; must not block. For a held message this is when its number (not
+  // yet the message) is durable; otherwise just before `done`.
+  std::function<void(const AppendResult&)> on_numbered;
 };
 
 struct TakenBundle {
@@ -96,7 +104,8 @@ class QueueStore {
   // Deletes the queue, its messages, dedup records, bundle and one-time keys. Ok if absent.
   [[nodiscard]] virtual Result<void> delete_queue(const QueueId& recv_id) = 0;
 
-  // Group-committed append (see the threading note above). `done` runs exactly once.
+  // Group-committed append (see the threading note above). `done` runs exactly once, and for
+  // Stored after `request.on_numbered`.
   virtual void append(AppendRequest request, std::function<void(Result<AppendResult>)> done) = 0;
   // Group-committed delete of one message; Ok if it is already gone. `done` runs exactly once.
   virtual void ack(const QueueId& recv_id, std::uint64_t msg_id,

@@ -114,6 +114,13 @@ CREATE TABLE released (
 ) STRICT;
 )sql";
 
+// Schema v3: messages held for their ACK (relay-protocol.md §5) are never written to
+// `messages`; what is written for them is one row of the dedup log with the msg_id they were
+// given, so that a retry after a crash gets that msg_id again.
+constexpr std::string_view kSchemaV3 = R"sql(
+ALTER TABLE released ADD COLUMN msg_id INTEGER;
+)sql";
+
 // Expiry works in chunks of this many rows per transaction, so appends get their turn between.
 constexpr std::int64_t kExpireChunk = 4096;
 
@@ -226,7 +233,11 @@ Result<void> migrate(Database& db) {
     // Its other rows are the stored messages' client_msg_ids, now an index of messages.
     EXILE_TRY(db.exec("DROP TABLE dedup; PRAGMA user_version=2"));
   }
-  // Later versions: `if (*locked < 3) { ... PRAGMA user_version=3 }`.
+  if (*locked < 3) {
+    EXILE_TRY(db.exec(kSchemaV3));
+    EXILE_TRY(db.exec("PRAGMA user_version=3"));
+  }
+  // Later versions: `if (*locked < 4) { ... PRAGMA user_version=4 }`.
   return tx->commit();
 }
 
@@ -297,6 +308,7 @@ struct AppendJob {
   AppendRequest request;
   std::function<void(Result<AppendResult>)> done;
   AppendResult result;
+  bool held = false;  // numbered and held for its ACK, not written
 };
 struct AckJob {
   QueueId recv_id{};
@@ -319,6 +331,41 @@ struct QueueState {
   bool dirty = false;
 };
 
+// A message held for its ACK (relay-protocol.md §5): it has its msg_id, and that number is
+// durable (the queue's next_msg_id and a row of the dedup log), but the message itself is only
+// in memory. It is written to `messages` if no ACK comes within the hold time.
+struct HeldKey {
+  QueueId recv_id{};
+  std::uint64_t msg_id = 0;
+  auto operator<=>(const HeldKey&) const = default;
+};
+enum class HeldState {
+  Numbering,  // its number is committed, not yet durable: not pushed, not acked
+  Held,       // may be pushed and acked
+  Inserting,  // being written by the current batch
+  Settling,   // acked by the current batch
+};
+struct HeldMessage {
+  HeldState state = HeldState::Numbering;
+  ClientMsgId client_msg_id{};
+  ReleasedKey dedup_key{};
+  std::uint64_t timestamp_ms = 0;
+  Bytes body;
+  // The SEND's completion, taken over from its job once the number is durable.
+  std::function<void(Result<AppendResult>)> done;
+  AppendResult result;
+  std::chrono::steady_clock::time_point deadline{};
+};
+struct HeldTotals {
+  std::int64_t count = 0;
+  std::int64_t bytes = 0;
+};
+// Past these, the oldest held messages are written without waiting for their hold time.
+constexpr std::size_t kMaxHeldMessages = 65536;
+constexpr std::int64_t kMaxHeldBytes = std::int64_t{64} << 20;
+
+using Settled = std::pair<std::function<void(Result<AppendResult>)>, AppendResult>;
+
 // Above this many cached queues the cache is emptied between batches (it refills on use).
 constexpr std::size_t kMaxCachedQueues = 65536;
 
@@ -340,10 +387,33 @@ struct Writer {
   std::vector<QueueId> dirty;
 
   // The released log's recent keys, oldest first (loaded at open, trimmed by expire), and
-  // those of the batch being run (added once it commits).
-  std::unordered_set<ReleasedKey, detail::ArrayHash> released;
+  // those of the batch being run (added once it commits). The value is the msg_id a message
+  // held by an earlier run of the relay was given (that run may have lost it in a crash), or 0.
+  std::unordered_map<ReleasedKey, std::uint64_t, detail::ArrayHash> released;
   std::deque<std::pair<ReleasedKey, std::uint64_t>> released_order;
-  std::vector<std::pair<ReleasedKey, std::uint64_t>> released_in_batch;
+  struct BatchRelease {
+    ReleasedKey key{};
+    std::uint64_t released_ms = 0;
+  };
+  std::vector<BatchRelease> released_in_batch;
+
+  // Messages held for their ACK. held_mutex guards these five (pending() reads `held` from
+  // other threads, the syncer makes numbers durable); no SQL runs under it.
+  std::chrono::milliseconds hold{0};
+  std::mutex held_mutex;
+  std::map<HeldKey, HeldMessage> held;
+  std::unordered_map<ReleasedKey, HeldKey, detail::ArrayHash> held_by_dedup;
+  std::unordered_map<QueueId, HeldTotals, detail::ArrayHash> held_totals;
+  std::deque<HeldKey> held_order;  // in numbering order; erased entries are skipped
+  std::int64_t held_bytes = 0;
+  // The batch's changes to them, made final at commit or undone at rollback.
+  std::vector<HeldKey> held_numbered;
+  std::vector<HeldKey> held_inserted;
+  std::vector<HeldKey> held_settled;
+  bool store_all_held = false;  // the batch writes every held message (expire, shutdown)
+  // SENDs the batch settles (held messages acked or written): their `done` runs once the batch
+  // is durable.
+  std::vector<Settled> settled;
 
   CachedStatement queue_by_send{
       "SELECT recv_id, next_msg_id, msg_count, msg_bytes FROM queues WHERE send_id = ?1"};
@@ -362,6 +432,8 @@ struct Writer {
       "DELETE FROM messages WHERE recv_id = ?1 AND msg_id = ?2 "
       "RETURNING client_msg_id, length(body)"};
   CachedStatement log_release{"INSERT INTO released (dedup_key, released_ms) VALUES (?1, ?2)"};
+  CachedStatement log_numbered{
+      "INSERT INTO released (dedup_key, released_ms, msg_id) VALUES (?1, ?2, ?3)"};
   CachedStatement update_after_remove{
       "UPDATE queues SET msg_count = msg_count - ?2, msg_bytes = msg_bytes - ?3 "
       "WHERE recv_id = ?1"};
@@ -485,24 +557,176 @@ Result<void> log_released(Writer& w, const QueueId& recv_id, const Bytes& client
   std::copy(client_msg_id.begin(), client_msg_id.end(), id.begin());
   const ReleasedKey key = released_key(recv_id, id);
   EXILE_TRY(run(w.log_release, w.db, ByteView(key), i64(w.now)));
-  w.released_in_batch.emplace_back(key, w.now);
+  w.released_in_batch.push_back({key, w.now});
   return {};
 }
 
 // Whether (recv_id, client_msg_id) was acknowledged within the dedup window, as far as memory
-// holds.
-bool recently_released(const Writer& w, const ReleasedKey& key) {
-  if (w.released.contains(key)) return true;
-  return std::any_of(w.released_in_batch.begin(), w.released_in_batch.end(),
-                     [&](const auto& entry) { return entry.first == key; });
+// holds: nullopt if not, else the msg_id an earlier run gave it while held (or 0).
+std::optional<std::uint64_t> recently_released(const Writer& w, const ReleasedKey& key) {
+  if (auto it = w.released.find(key); it != w.released.end()) return it->second;
+  for (const auto& entry : w.released_in_batch) {
+    if (entry.key == key) return std::uint64_t{0};
+  }
+  return std::nullopt;
 }
 
-void remember_released(Writer& w, const ReleasedKey& key, std::uint64_t released_ms) {
-  if (w.released.insert(key).second) w.released_order.emplace_back(key, released_ms);
+void remember_released(Writer& w, const ReleasedKey& key, std::uint64_t released_ms,
+                       std::uint64_t held_msg_id = 0) {
+  auto [it, inserted] = w.released.try_emplace(key, held_msg_id);
+  if (inserted) {
+    w.released_order.emplace_back(key, released_ms);
+  } else {
+    it->second = held_msg_id;  // a later record of the same id: it replaces the earlier one
+  }
   while (w.released_order.size() > kMaxReleasedInMemory) {
     w.released.erase(w.released_order.front().first);
     w.released_order.pop_front();
   }
+}
+
+// --- Held messages (relay-protocol.md §5, "Held for the ACK") ------------------------------
+// Callers hold w.held_mutex.
+
+// Removes a held message from every index; its `done` (if any) is returned to the caller.
+std::function<void(Result<AppendResult>)> erase_held(Writer& w,
+                                                     std::map<HeldKey, HeldMessage>::iterator it) {
+  HeldMessage& m = it->second;
+  auto done = std::move(m.done);
+  const auto size = static_cast<std::int64_t>(m.body.size());
+  w.held_by_dedup.erase(m.dedup_key);
+  if (auto t = w.held_totals.find(it->first.recv_id); t != w.held_totals.end()) {
+    t->second.count -= 1;
+    t->second.bytes -= size;
+    if (t->second.count <= 0) w.held_totals.erase(t);
+  }
+  w.held_bytes -= size;
+  w.held.erase(it);
+  return done;
+}
+
+// Drops erased entries from the front of the numbering order.
+void trim_held_order(Writer& w) {
+  while (!w.held_order.empty() && !w.held.contains(w.held_order.front())) {
+    w.held_order.pop_front();
+  }
+}
+
+bool held_over_cap(const Writer& w) {
+  return w.held.size() > kMaxHeldMessages || w.held_bytes > kMaxHeldBytes;
+}
+
+// When the writer must next write held messages: nullopt if none waits for a deadline (numbers
+// not yet durable do not: the syncer wakes the writer when they are).
+std::optional<std::chrono::steady_clock::time_point> next_held_deadline(Writer& w) {
+  std::lock_guard lock(w.held_mutex);
+  trim_held_order(w);
+  if (held_over_cap(w)) return std::chrono::steady_clock::time_point{};
+  for (const HeldKey& key : w.held_order) {
+    auto it = w.held.find(key);
+    if (it == w.held.end()) continue;
+    if (it->second.state == HeldState::Held) return it->second.deadline;
+    if (it->second.state == HeldState::Numbering) break;
+  }
+  return std::nullopt;
+}
+
+// Writes the held messages whose hold time is over (all of them with w.store_all_held, and the
+// oldest while there are too many), inside the batch transaction and before its requests. A
+// message whose queue was deleted meanwhile is not written; its SEND is answered like any
+// message deleted with its queue. If writing fails (a full disk), the messages stay held and
+// the batch goes on: ACKs, which free space, must still commit.
+Result<void> store_held(Writer& w) {
+  std::vector<std::pair<HeldKey, const HeldMessage*>> due;
+  {
+    std::lock_guard lock(w.held_mutex);
+    trim_held_order(w);
+    const auto now = std::chrono::steady_clock::now();
+    auto count = static_cast<std::int64_t>(w.held.size());
+    std::int64_t bytes = w.held_bytes;
+    for (const HeldKey& key : w.held_order) {
+      auto it = w.held.find(key);
+      if (it == w.held.end()) continue;
+      HeldMessage& m = it->second;
+      if (m.state == HeldState::Numbering) break;
+      if (m.state != HeldState::Held) continue;
+      const bool over =
+          count > static_cast<std::int64_t>(kMaxHeldMessages) || bytes > kMaxHeldBytes;
+      if (!w.store_all_held && !over && m.deadline > now) break;
+      m.state = HeldState::Inserting;
+      due.emplace_back(key, &m);  // entries stay put: only the writer erases them
+      count -= 1;
+      bytes -= static_cast<std::int64_t>(m.body.size());
+    }
+  }
+  if (due.empty()) return {};
+  EXILE_TRY(flush_states(w));  // so that a rollback below loses no cached change
+  EXILE_TRY(w.db.exec("SAVEPOINT held"));
+  const CountDelta before = w.delta;
+  const auto write = [&]() -> Result<void> {
+    for (const auto& [key, m] : due) {
+      auto found = state_by_recv(w, key.recv_id);
+      if (!found) return fail(std::move(found).error());
+      QueueState* state = *found;
+      if (state == nullptr) {
+        w.delta.messages -= 1;
+        w.delta.bytes -= static_cast<std::int64_t>(m->body.size());
+        continue;
+      }
+      EXILE_TRY(run(w.insert_message, w.db, ByteView(key.recv_id), i64(key.msg_id),
+                    ByteView(m->client_msg_id), i64(m->timestamp_ms), ByteView(m->body)));
+      if (w.db.changes() == 0) continue;  // cannot happen: its ids were checked when numbered
+      state->count += 1;
+      state->bytes += static_cast<std::int64_t>(m->body.size());
+      mark_dirty(w, key.recv_id, *state);
+    }
+    return {};
+  };
+  if (auto written = write(); !written) {
+    EXILE_TRY(w.db.exec("ROLLBACK TO held; RELEASE held"));
+    forget_states(w);
+    w.delta = before;
+    std::lock_guard lock(w.held_mutex);
+    for (const auto& [key, m] : due) {
+      if (auto it = w.held.find(key); it != w.held.end()) it->second.state = HeldState::Held;
+    }
+    return {};
+  }
+  for (const auto& entry : due) w.held_inserted.push_back(entry.first);
+  return w.db.exec("RELEASE held");
+}
+
+// After the batch's COMMIT: messages it acked or wrote leave memory, and their SENDs are
+// settled once the batch is durable.
+void commit_held(Writer& w) {
+  if (w.held_inserted.empty() && w.held_settled.empty() && w.held_numbered.empty()) return;
+  std::lock_guard lock(w.held_mutex);
+  for (auto* keys : {&w.held_inserted, &w.held_settled}) {
+    for (const HeldKey& key : *keys) {
+      auto it = w.held.find(key);
+      if (it == w.held.end()) continue;
+      AppendResult result = it->second.result;
+      auto done = erase_held(w, it);
+      if (done) w.settled.emplace_back(std::move(done), result);
+    }
+    keys->clear();
+  }
+  w.held_numbered.clear();
+}
+
+// After a rollback: numbers the batch gave are void, and what it acked or wrote is held again.
+void roll_back_held(Writer& w) {
+  std::lock_guard lock(w.held_mutex);
+  for (const HeldKey& key : w.held_numbered) {
+    if (auto it = w.held.find(key); it != w.held.end()) (void)erase_held(w, it);
+  }
+  for (auto* keys : {&w.held_inserted, &w.held_settled}) {
+    for (const HeldKey& key : *keys) {
+      if (auto it = w.held.find(key); it != w.held.end()) it->second.state = HeldState::Held;
+    }
+    keys->clear();
+  }
+  w.held_numbered.clear();
 }
 
 }  // namespace
@@ -535,6 +759,7 @@ struct SqliteQueueStore::Impl {
   static constexpr std::size_t kPipelineDepth = 2;
   struct Committed {
     std::vector<Job> jobs;
+    std::vector<Settled> settled;  // SENDs of held messages this batch acked or wrote
   };
   std::mutex sync_mutex;
   std::condition_variable sync_cv;      // the syncer waits for batches
@@ -680,11 +905,36 @@ struct SqliteQueueStore::Impl {
         std::unique_lock lock(sync_mutex);
         pipeline_cv.wait(lock, [this] { return in_pipeline < kPipelineDepth; });
       }
+      bool last = false;
       {
         std::unique_lock lock(queue_mutex);
-        queue_cv.wait(lock, [this] { return !queue.empty() || stopping; });
-        if (queue.empty()) return;  // stopping, and everything queued is done
+        for (;;) {
+          if (!queue.empty()) break;
+          if (stopping) {
+            last = true;  // everything queued is done
+            break;
+          }
+          // Nothing queued: wake for the next held message whose hold time ends.
+          const auto next = next_held_deadline(*writer);
+          if (next && *next <= std::chrono::steady_clock::now()) break;
+          if (next) {
+            queue_cv.wait_until(lock, *next);
+          } else {
+            queue_cv.wait(lock);
+          }
+        }
         taken.swap(queue);
+      }
+      if (last) {
+        // Numbers still in the pipeline become held first; then every held message is
+        // written, so that each SEND is answered before the store closes.
+        {
+          std::unique_lock lock(sync_mutex);
+          pipeline_cv.wait(lock, [this] { return in_pipeline == 0; });
+        }
+        writer->store_all_held = true;
+        run_batch({});
+        return;
       }
       run_jobs(taken);
       taken.clear();
@@ -709,11 +959,18 @@ struct SqliteQueueStore::Impl {
         begin = i + 1;
       }
     }
-    if (begin < jobs.size()) run_batch(std::span<Job>(jobs.data() + begin, jobs.size() - begin));
+    if (begin < jobs.size() || jobs.empty()) {
+      run_batch(std::span<Job>(jobs.data() + begin, jobs.size() - begin));
+    }
   }
 
   void run_batch(std::span<Job> jobs) {
     Writer& w = *writer;
+    if (jobs.empty() && !w.store_all_held) {
+      // Woken for held messages only: nothing to commit unless one is due.
+      const auto next = next_held_deadline(w);
+      if (!next || *next > std::chrono::steady_clock::now()) return;
+    }
     w.delta = {};
     w.now = options.now_ms ? options.now_ms() : system_now_ms();
     if (w.states.size() > kMaxCachedQueues) forget_states(w);
@@ -723,7 +980,9 @@ struct SqliteQueueStore::Impl {
       if (!tx) {
         fatal = std::move(tx).error();
       } else {
+        if (auto stored = store_held(w); !stored) fatal = std::move(stored).error();
         for (Job& job : jobs) {
+          if (fatal) break;
           // Calls may read or change queue rows with SQL: they see the cached states first.
           Result<void> applied =
               std::holds_alternative<CallJob>(job) ? flush_states(w) : Result<void>{};
@@ -743,13 +1002,17 @@ struct SqliteQueueStore::Impl {
         }
       }
     }
+    w.store_all_held = false;
     if (fatal) {
       forget_states(w);  // the cache may hold what was rolled back
       w.released_in_batch.clear();
+      roll_back_held(w);
       for (Job& job : jobs) complete(job, fatal);
       return;
     }
-    for (const auto& [key, ms] : w.released_in_batch) remember_released(w, key, ms);
+    commit_held(w);
+    for (const auto& entry : w.released_in_batch)
+      remember_released(w, entry.key, entry.released_ms);
     w.released_in_batch.clear();
     commits.fetch_add(1, std::memory_order_relaxed);
     requests.fetch_add(jobs.size(), std::memory_order_relaxed);
@@ -762,6 +1025,7 @@ struct SqliteQueueStore::Impl {
     Committed batch;
     batch.jobs.reserve(jobs.size());
     for (Job& job : jobs) batch.jobs.push_back(std::move(job));
+    batch.settled.swap(w.settled);
     {
       std::lock_guard lock(sync_mutex);
       to_sync.push_back(std::move(batch));
@@ -788,10 +1052,27 @@ struct SqliteQueueStore::Impl {
         fatal = Error{ErrorCode::StorageIo, "relay store: WAL fsync failed"};
       }
       const std::size_t batches = taken.size();
+      bool numbered = false;
       for (Committed& batch : taken) {
-        for (Job& job : batch.jobs) complete(job, fatal);
+        for (Job& job : batch.jobs) {
+          const auto* a = std::get_if<AppendJob>(&job);
+          numbered = numbered || (a != nullptr && a->held);
+          complete(job, fatal);
+        }
+        for (auto& [done, result] : batch.settled) {
+          if (fatal) {
+            done(fail(*fatal));
+          } else {
+            done(result);
+          }
+        }
       }
       taken.clear();
+      if (numbered) {
+        // Messages became held: the writer may be waiting with no deadline.
+        { std::lock_guard lock(queue_mutex); }
+        queue_cv.notify_one();
+      }
       {
         std::lock_guard lock(sync_mutex);
         in_pipeline -= batches;
@@ -831,12 +1112,37 @@ struct SqliteQueueStore::Impl {
     }
   }
 
-  static void complete(Job& job, const std::optional<Error>& fatal) {
+  void complete(Job& job, const std::optional<Error>& fatal) {
     if (auto* a = std::get_if<AppendJob>(&job)) {
       auto done = std::move(a->done);
+      if (a->held) {
+        // Its number is durable (or, after a failed fsync, committed): the message is held
+        // from now on and may be pushed; `done` waits for its ACK or for it to be written. A
+        // rolled-back batch already dropped it.
+        bool kept = false;
+        {
+          Writer& w = *writer;
+          std::lock_guard lock(w.held_mutex);
+          if (auto it = w.held.find(HeldKey{a->result.recv_id, a->result.msg_id});
+              it != w.held.end() && it->second.state == HeldState::Numbering) {
+            it->second.state = HeldState::Held;
+            it->second.deadline = std::chrono::steady_clock::now() + w.hold;
+            it->second.result = a->result;
+            // After a failed fsync the SEND fails now; its retry is a duplicate of this one.
+            if (!fatal) it->second.done = std::move(done);
+            kept = true;
+          }
+        }
+        if (kept && a->request.on_numbered) a->request.on_numbered(a->result);
+        if (fatal || !kept) done(fail(fatal ? *fatal : Error{ErrorCode::Internal, "not run"}));
+        return;
+      }
       if (fatal) {
         done(fail(*fatal));
       } else {
+        if (a->result.status == AppendStatus::Stored && a->request.on_numbered) {
+          a->request.on_numbered(a->result);
+        }
         done(a->result);
       }
     } else if (auto* k = std::get_if<AckJob>(&job)) {
@@ -856,7 +1162,7 @@ struct SqliteQueueStore::Impl {
   static Result<void> apply(Writer& w, CallJob& job) { return job.call->apply(w); }
 
   static Result<void> apply(Writer& w, AppendJob& job) {
-    const AppendRequest& request = job.request;
+    AppendRequest& request = job.request;
     AppendResult& result = job.result;
     auto found = state_by_send(w, request.send_id, result.recv_id);
     if (!found) return fail(std::move(found).error());
@@ -866,34 +1172,80 @@ struct SqliteQueueStore::Impl {
       return {};
     }
     const std::uint64_t size = request.body.size();
-    if (u64(state->count) + 1 > request.quota.max_messages ||
-        u64(state->bytes) + size > request.quota.max_bytes) {
+    const ReleasedKey key = released_key(result.recv_id, request.client_msg_id);
+    HeldTotals held{};
+    bool is_held = false;
+    bool may_hold = false;
+    {
+      std::lock_guard lock(w.held_mutex);
+      if (auto t = w.held_totals.find(result.recv_id); t != w.held_totals.end()) held = t->second;
+      is_held = w.held_by_dedup.contains(key);
+      may_hold = request.hold && w.hold.count() > 0 && !held_over_cap(w);
+    }
+    if (is_held) {
+      result.status = AppendStatus::Duplicate;
+      return {};
+    }
+    const auto released = recently_released(w, key);
+    if (u64(state->count + held.count) + 1 > request.quota.max_messages ||
+        u64(state->bytes + held.bytes) + size > request.quota.max_bytes) {
       // A retry of a stored message is still a duplicate, even with the queue full.
-      auto d = w.dedup_exists.use(w.db);
-      if (!d) return fail(std::move(d).error());
-      (*d)->bind(1, ByteView(result.recv_id)).bind(2, ByteView(request.client_msg_id));
-      auto row = (*d)->step();
-      if (!row) return fail(std::move(row).error());
-      result.status =
-          *row || recently_released(w, released_key(result.recv_id, request.client_msg_id))
-              ? AppendStatus::Duplicate
-              : AppendStatus::QueueFull;
+      auto stored = stored_under(w, result.recv_id, request.client_msg_id);
+      if (!stored) return fail(std::move(stored).error());
+      result.status = *stored || released ? AppendStatus::Duplicate : AppendStatus::QueueFull;
       return {};
     }
-    if (recently_released(w, released_key(result.recv_id, request.client_msg_id))) {
-      result.status = AppendStatus::Duplicate;
-      return {};
+    std::int64_t msg_id = state->next_msg_id;
+    if (released) {
+      // Acked or expired: a duplicate. Unless an earlier run of the relay held it under a
+      // msg_id and may have lost it in a crash: then it is stored again under that msg_id, so
+      // that a recipient who had it sees the same message again and drops it.
+      if (*released == 0) {
+        result.status = AppendStatus::Duplicate;
+        return {};
+      }
+      msg_id = i64(*released);
+      may_hold = false;
     }
-    const std::int64_t msg_id = state->next_msg_id;
-    EXILE_TRY(run(w.insert_message, w.db, ByteView(result.recv_id), msg_id,
-                  ByteView(request.client_msg_id), i64(request.now_ms), ByteView(request.body)));
-    if (w.db.changes() == 0) {
-      result.status = AppendStatus::Duplicate;
-      return {};
+    if (may_hold) {
+      // Held for its ACK: its number is made durable (the queue's next_msg_id, and a dedup log
+      // row that gives a retry after a crash the same msg_id); the message stays in memory.
+      auto stored = stored_under(w, result.recv_id, request.client_msg_id);
+      if (!stored) return fail(std::move(stored).error());
+      if (*stored) {
+        result.status = AppendStatus::Duplicate;
+        return {};
+      }
+      EXILE_TRY(run(w.log_numbered, w.db, ByteView(key), i64(w.now), msg_id));
+      w.released_in_batch.push_back({key, w.now});
+      const HeldKey held_key{result.recv_id, u64(msg_id)};
+      {
+        std::lock_guard lock(w.held_mutex);
+        HeldMessage& m = w.held[held_key];
+        m.client_msg_id = request.client_msg_id;
+        m.dedup_key = key;
+        m.timestamp_ms = request.now_ms;
+        m.body = std::move(request.body);
+        w.held_by_dedup[key] = held_key;
+        HeldTotals& totals = w.held_totals[result.recv_id];
+        totals.count += 1;
+        totals.bytes += i64(size);
+        w.held_bytes += i64(size);
+        w.held_order.push_back(held_key);
+      }
+      w.held_numbered.push_back(held_key);
+      job.held = true;
+    } else {
+      EXILE_TRY(run(w.insert_message, w.db, ByteView(result.recv_id), msg_id,
+                    ByteView(request.client_msg_id), i64(request.now_ms), ByteView(request.body)));
+      if (w.db.changes() == 0) {
+        result.status = AppendStatus::Duplicate;
+        return {};
+      }
+      state->count += 1;
+      state->bytes += i64(size);
     }
-    state->next_msg_id = msg_id + 1;
-    state->count += 1;
-    state->bytes += i64(size);
+    if (!released) state->next_msg_id = msg_id + 1;
     mark_dirty(w, result.recv_id, *state);
     result.status = AppendStatus::Stored;
     result.msg_id = u64(msg_id);
@@ -901,6 +1253,15 @@ struct SqliteQueueStore::Impl {
     w.delta.messages += 1;
     w.delta.bytes += i64(size);
     return {};
+  }
+
+  // Whether queue `recv_id` stores a message with this client_msg_id.
+  static Result<bool> stored_under(Writer& w, const QueueId& recv_id,
+                                   const ClientMsgId& client_msg_id) {
+    auto d = w.dedup_exists.use(w.db);
+    if (!d) return fail(std::move(d).error());
+    (*d)->bind(1, ByteView(recv_id)).bind(2, ByteView(client_msg_id));
+    return (*d)->step();
   }
 
   // Removes one stored message and starts its dedup window (one DELETE ... RETURNING); the
@@ -929,6 +1290,18 @@ struct SqliteQueueStore::Impl {
   }
 
   static Result<void> apply(Writer& w, AckJob& job) {
+    {
+      // A held message: settled in memory, nothing written (its dedup log row is).
+      std::lock_guard lock(w.held_mutex);
+      if (auto it = w.held.find(HeldKey{job.recv_id, job.msg_id});
+          it != w.held.end() && it->second.state == HeldState::Held) {
+        it->second.state = HeldState::Settling;
+        w.held_settled.push_back(it->first);
+        w.delta.messages -= 1;
+        w.delta.bytes -= static_cast<std::int64_t>(it->second.body.size());
+        return {};
+      }
+    }
     auto removed = remove_message(w, job.recv_id, i64(job.msg_id));
     if (!removed) return fail(std::move(removed).error());
     if (!*removed) return {};  // already gone: acked before, expired, or never stored
@@ -1034,8 +1407,8 @@ Result<std::unique_ptr<SqliteQueueStore>> SqliteQueueStore::open(const std::file
   {
     // The newest part of the released log, oldest first, into memory.
     auto recent = w.prepare(
-        "SELECT dedup_key, released_ms FROM (SELECT seq, dedup_key, released_ms FROM released "
-        "ORDER BY seq DESC LIMIT ?1) ORDER BY seq");
+        "SELECT dedup_key, released_ms, msg_id FROM (SELECT seq, dedup_key, released_ms, msg_id "
+        "FROM released ORDER BY seq DESC LIMIT ?1) ORDER BY seq");
     if (!recent) return fail(std::move(recent).error());
     recent->bind(1, static_cast<std::int64_t>(kMaxReleasedInMemory));
     for (;;) {
@@ -1044,10 +1417,14 @@ Result<std::unique_ptr<SqliteQueueStore>> SqliteQueueStore::open(const std::file
       if (!*row) break;
       ReleasedKey key{};
       if (!copy_blob(*recent, 0, key)) return fail(corrupt_row());
-      remember_released(*impl->writer, key, u64(recent->column_int64(1)));
+      // A msg_id: a message this relay held before it stopped (it may have been lost).
+      const std::uint64_t held_msg_id =
+          recent->column_is_null(2) ? 0 : u64(recent->column_int64(2));
+      remember_released(*impl->writer, key, u64(recent->column_int64(1)), held_msg_id);
     }
   }
 
+  impl->writer->hold = options.hold_for_ack;
   impl->options = std::move(options);
   Impl* raw = impl.get();
   {
@@ -1208,6 +1585,19 @@ Result<std::vector<StoredMessage>> SqliteQueueStore::pending(const QueueId& recv
                                                              std::size_t limit) {
   std::vector<StoredMessage> out;
   if (limit == 0) return out;
+  // Held messages first, then the table: a held message is erased only after the commit that
+  // wrote it, so none is missed in between (one seen twice is dropped below).
+  std::vector<StoredMessage> held;
+  if (after < std::numeric_limits<std::uint64_t>::max()) {
+    Writer& w = *impl_->writer;
+    std::lock_guard lock(w.held_mutex);
+    for (auto it = w.held.lower_bound(HeldKey{recv_id, after + 1});
+         it != w.held.end() && it->first.recv_id == recv_id && held.size() < limit; ++it) {
+      const HeldMessage& m = it->second;
+      if (m.state != HeldState::Held && m.state != HeldState::Inserting) continue;
+      held.push_back(StoredMessage{it->first.msg_id, m.timestamp_ms, m.body});
+    }
+  }
   auto reader = impl_->lease();
   auto use = reader->pending.use(reader->db);
   if (!use) return fail(std::move(use).error());
@@ -1224,6 +1614,19 @@ Result<std::vector<StoredMessage>> SqliteQueueStore::pending(const QueueId& recv
     m.msg_id = u64((*use)->column_int64(0));
     m.timestamp_ms = u64((*use)->column_int64(1));
     m.body = (*use)->column_blob(2);
+  }
+  if (!held.empty()) {
+    out.insert(out.end(), std::make_move_iterator(held.begin()),
+               std::make_move_iterator(held.end()));
+    std::stable_sort(out.begin(), out.end(), [](const StoredMessage& a, const StoredMessage& b) {
+      return a.msg_id < b.msg_id;
+    });
+    out.erase(std::unique(out.begin(), out.end(),
+                          [](const StoredMessage& a, const StoredMessage& b) {
+                            return a.msg_id == b.msg_id;
+                          }),
+              out.end());
+    if (out.size() > limit) out.resize(limit);
   }
   return out;
 }
@@ -1325,6 +1728,9 @@ Result<std::uint64_t> SqliteQueueStore::expire(std::uint64_t message_cutoff_ms,
     auto chunk = impl_->call<Chunk>([&](Writer& w, Result<Chunk>& out) -> Result<void> {
       Chunk c;
       if (messages_phase) {
+        // Held messages are written first, so that expiry sees them.
+        w.store_all_held = true;
+        EXILE_TRY(store_held(w));
         struct Row {
           QueueId recv_id{};
           std::int64_t msg_id = 0;

@@ -65,6 +65,9 @@ struct SqliteQueueStoreOptions {
   // Caps the database size in pages (PRAGMA max_page_count, 4 KiB pages); past it writes fail
   // with DiskFull. 0: SQLite's default (no practical cap). Also what the disk-full test uses.
   std::uint64_t max_page_count = 0;
+  // How long a message SENT to a subscribed queue is held in memory for its ACK before it is
+  // written (relay-protocol.md §5, "Held for the ACK"). 0: every message is written at once.
+  std::chrono::milliseconds hold_for_ack{250};
   // The clock (unix ms) that stamps when an acked or expired message's dedup window starts.
   // Empty: the system clock.
   std::function<std::uint64_t()> now_ms;
@@ -73,7 +76,7 @@ struct SqliteQueueStoreOptions {
 class SqliteQueueStore final : public QueueStore {
  public:
   using Options = SqliteQueueStoreOptions;
-  static constexpr std::int64_t kSchemaVersion = 2;
+  static constexpr std::int64_t kSchemaVersion = 3;
 
   // Opens (creating if missing) the store at `file`, upgrading its schema; SchemaTooNew if a
   // newer relay wrote it. DatabaseBusy if another process has it open.

@@ -79,6 +79,9 @@ void MemoryQueueStore::append(AppendRequest request,
       result = AppendResult{AppendStatus::Stored, q->record.recv_id, id, request.now_ms};
     }
   }
+  if (result && result->status == AppendStatus::Stored && request.on_numbered) {
+    request.on_numbered(*result);
+  }
   done(std::move(result));
 }
 

@@ -160,37 +160,38 @@ void Session::do_send(const Frame& frame) {
     request.now_ms = core_.now_ms();
     request.quota = core_.limits().quota;
     RelayCore* core = &core_;
-    auto self = shared_from_this();
-    core_.store().append(
-        std::move(request), [core, self, frame, message](Result<AppendResult> appended) {
-          // On the store's writer thread: announce the commit to the subscriber, answer on our
-          // strand.
-          if (appended && appended->status == AppendStatus::Stored) {
-            ++core->metrics().messages_stored;
-            ++core->metrics().messages_pending;
-            if (auto subscriber = core->registry().find(appended->recv_id)) {
-              message->msg_id = appended->msg_id;
-              message->timestamp_ms = appended->timestamp_ms;
-              std::shared_ptr<const StoredMessage> pushed = message;
-              subscriber->io_.post([subscriber, recv_id = appended->recv_id, pushed] {
-                subscriber->on_committed(recv_id, pushed);
-              });
-            }
-          }
-          self->io_.post([self, frame, appended] {
-            if (self->closed_) return;
-            if (!appended) {
-              self->reply_internal(frame->id(), appended.error());
-              return;
-            }
-            switch (appended->status) {
-              case AppendStatus::Stored: self->reply_ok(frame->id()); break;
-              case AppendStatus::Duplicate: self->reply_ok(frame->id(), true); break;
-              case AppendStatus::QueueFull: self->reply_error(frame->id(), pb::QUOTA); break;
-              case AppendStatus::NoSuchQueue: self->reply_error(frame->id(), pb::AUTH); break;
-            }
-          });
+    // A subscribed queue's message may be held for its ACK instead of written (§5).
+    request.hold = core_.registry().find(queue.recv_id) != nullptr;
+    request.on_numbered = [core, message](const AppendResult& numbered) {
+      // On the store's thread: the message has its msg_id; announce it to the subscriber.
+      ++core->metrics().messages_stored;
+      ++core->metrics().messages_pending;
+      if (auto subscriber = core->registry().find(numbered.recv_id)) {
+        message->msg_id = numbered.msg_id;
+        message->timestamp_ms = numbered.timestamp_ms;
+        std::shared_ptr<const StoredMessage> pushed = message;
+        subscriber->io_.post([subscriber, recv_id = numbered.recv_id, pushed] {
+          subscriber->on_committed(recv_id, pushed);
         });
+      }
+    };
+    auto self = shared_from_this();
+    core_.store().append(std::move(request), [self, frame](Result<AppendResult> appended) {
+      // On the store's thread: answer on our strand.
+      self->io_.post([self, frame, appended] {
+        if (self->closed_) return;
+        if (!appended) {
+          self->reply_internal(frame->id(), appended.error());
+          return;
+        }
+        switch (appended->status) {
+          case AppendStatus::Stored: self->reply_ok(frame->id()); break;
+          case AppendStatus::Duplicate: self->reply_ok(frame->id(), true); break;
+          case AppendStatus::QueueFull: self->reply_error(frame->id(), pb::QUOTA); break;
+          case AppendStatus::NoSuchQueue: self->reply_error(frame->id(), pb::AUTH); break;
+        }
+      });
+    });
   });
 }
 
