@@ -20,6 +20,8 @@ constexpr std::string_view kUsage =
     "  --admin HOST:PORT         loopback listener serving GET /metrics\n"
     "  --message-ttl DURATION    default 21d\n"
     "  --idle-timeout DURATION   default 120s\n"
+    "  --ack-hold DURATION       how long a message to a subscribed queue waits in memory for\n"
+    "                            its ACK before it is written; 0 writes at once; default 250ms\n"
     "  --max-connections N       default 20000\n"
     "  --queue-max-messages N    default 10000\n"
     "  --queue-max-bytes N       default 67108864\n"
@@ -148,6 +150,13 @@ Result<void> apply_setting(Config& config, std::string_view name, std::string_vi
       return fail(ErrorCode::InvalidArgument, "--" + std::string(name) + " must be positive");
     }
     (name == "message-ttl" ? config.message_ttl : config.idle_timeout) = *d;
+  } else if (name == "ack-hold") {
+    auto d = parse_duration(value);
+    if (!d) return fail(ErrorCode::InvalidArgument, "--ack-hold: " + d.error().message);
+    if (d->count() < 0 || *d > std::chrono::minutes(1)) {
+      return fail(ErrorCode::InvalidArgument, "--ack-hold must be between 0 and 1m");
+    }
+    config.ack_hold = *d;
   } else if (name == "max-connections") {
     auto v = parse_unsigned<std::uint32_t>(name, value, 1);
     if (!v) return fail(v.error());

@@ -32,6 +32,8 @@ struct Config {
   std::optional<Endpoint> admin;
   std::chrono::milliseconds message_ttl = std::chrono::hours(24 * 21);
   std::chrono::milliseconds idle_timeout = std::chrono::seconds(120);
+  // relay-protocol.md §5, "Held for the ACK".
+  std::chrono::milliseconds ack_hold = std::chrono::milliseconds(250);
   std::uint32_t max_connections = 20000;
   std::uint32_t queue_max_messages = 10000;
   std::uint64_t queue_max_bytes = 64ull * 1024 * 1024;

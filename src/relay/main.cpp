@@ -45,6 +45,7 @@ int main(int argc, char** argv) {
   }
 
   SqliteQueueStore::Options store_options;
+  store_options.hold_for_ack = config->ack_hold;
   store_options.now_ms = [c = clock.get()] {
     const auto ms = to_millis(c->now());
     return ms < 0 ? std::uint64_t{0} : static_cast<std::uint64_t>(ms);

@@ -411,6 +411,7 @@ struct Writer {
   std::vector<HeldKey> held_inserted;
   std::vector<HeldKey> held_settled;
   bool store_all_held = false;  // the batch writes every held message (expire, shutdown)
+  bool final_batch = false;     // the last batch before the store closes
   // SENDs the batch settles (held messages acked or written): their `done` runs once the batch
   // is durable.
   std::vector<Settled> settled;
@@ -933,6 +934,7 @@ struct SqliteQueueStore::Impl {
           pipeline_cv.wait(lock, [this] { return in_pipeline == 0; });
         }
         writer->store_all_held = true;
+        writer->final_batch = true;
         run_batch({});
         return;
       }
@@ -994,6 +996,15 @@ struct SqliteQueueStore::Impl {
         }
         if (!fatal) {
           if (auto flushed = flush_states(w); !flushed) fatal = std::move(flushed).error();
+        }
+        if (!fatal && w.final_batch) {
+          // A clean stop: nothing is held any more, so the msg_ids in the dedup log before
+          // this row need not be given out again (the log row with msg_id 0, schema v3).
+          const ReleasedKey none{};
+          if (auto marked = run(w.log_numbered, w.db, ByteView(none), i64(w.now), std::int64_t{0});
+              !marked) {
+            fatal = std::move(marked).error();
+          }
         }
         if (fatal) {
           tx->rollback();
@@ -1417,9 +1428,14 @@ Result<std::unique_ptr<SqliteQueueStore>> SqliteQueueStore::open(const std::file
       if (!*row) break;
       ReleasedKey key{};
       if (!copy_blob(*recent, 0, key)) return fail(corrupt_row());
-      // A msg_id: a message this relay held before it stopped (it may have been lost).
+      // A msg_id: a message this relay held before it stopped (it may have been lost). 0: the
+      // relay stopped cleanly here, so every held message before was acked or written.
       const std::uint64_t held_msg_id =
           recent->column_is_null(2) ? 0 : u64(recent->column_int64(2));
+      if (!recent->column_is_null(2) && held_msg_id == 0) {
+        for (auto& entry : impl->writer->released) entry.second = 0;
+        continue;
+      }
       remember_released(*impl->writer, key, u64(recent->column_int64(1)), held_msg_id);
     }
   }
@@ -1731,6 +1747,7 @@ Result<std::uint64_t> SqliteQueueStore::expire(std::uint64_t message_cutoff_ms,
         // Held messages are written first, so that expiry sees them.
         w.store_all_held = true;
         EXILE_TRY(store_held(w));
+        EXILE_TRY(flush_states(w));  // the SQL below changes queue rows directly
         struct Row {
           QueueId recv_id{};
           std::int64_t msg_id = 0;

@@ -21,6 +21,7 @@ TEST(ConfigTest, Defaults) {
   EXPECT_EQ(config->listen.port, 7443);
   EXPECT_EQ(config->message_ttl, std::chrono::milliseconds(21 * 24h));
   EXPECT_EQ(config->idle_timeout, std::chrono::milliseconds(120s));
+  EXPECT_EQ(config->ack_hold, std::chrono::milliseconds(250));
   EXPECT_EQ(config->max_connections, 20000U);
   EXPECT_EQ(config->queue_max_messages, 10000U);
   EXPECT_EQ(config->queue_max_bytes, 64ULL << 20);
@@ -71,6 +72,8 @@ TEST(ConfigTest, AllFlags) {
                        "--message-ttl",
                        "2s",
                        "--idle-timeout=5s",
+                       "--ack-hold",
+                       "0",
                        "--max-connections",
                        "7",
                        "--queue-max-messages",
@@ -90,6 +93,7 @@ TEST(ConfigTest, AllFlags) {
   EXPECT_EQ(config->admin->port, 9100);
   EXPECT_EQ(config->message_ttl, std::chrono::milliseconds(2000));
   EXPECT_EQ(config->idle_timeout, std::chrono::milliseconds(5000));
+  EXPECT_EQ(config->ack_hold, std::chrono::milliseconds(0));
   EXPECT_EQ(config->max_connections, 7U);
   EXPECT_EQ(config->queue_max_messages, 8U);
   EXPECT_EQ(config->queue_max_bytes, 9U);
@@ -106,6 +110,7 @@ TEST(ConfigTest, RefusesBadInput) {
   EXPECT_FALSE(parse({"--data", "/d", "--threads", "0"}));  // at least one
   EXPECT_FALSE(parse({"--data", "/d", "--rate", "-3"}));    // not a number
   EXPECT_FALSE(parse({"--data", "/d", "--log-level", "loud"}));
+  EXPECT_FALSE(parse({"--data", "/d", "--ack-hold", "2m"}));     // at most a minute
   EXPECT_FALSE(parse({"--data", "/d", "--tls-cert", "c.pem"}));  // key missing
   auto help = parse({"--help"});
   ASSERT_FALSE(help);

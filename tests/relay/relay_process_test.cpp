@@ -493,6 +493,54 @@ TEST_F(RelayProcessTest, UnackedMessagesAreRedeliveredOnTheNextSub) {
   EXPECT_EQ(m->body(), kMarker + "-sentinel") << "an acked message came back";
 }
 
+// relay-protocol.md §5, "Held for the ACK": a message to an online recipient who acks it in
+// time is answered to its sender after the ACK, and never written to the relay's disk.
+TEST_F(RelayProcessTest, AMessageAckedOnlineNeverReachesTheRelaysDisk) {
+  ASSERT_TRUE(start_relay({"--ack-hold", "30s"}));
+  auto recipient = connect();
+  auto sender = connect();
+  ASSERT_TRUE(recipient && sender);
+  TestQueue q;
+  ASSERT_TRUE(recipient->create_queue(q, true)) << recipient->error();
+  forbid(q);
+  ASSERT_TRUE(recipient->sub(q.recv_id, q.recipient).has_ok());
+
+  const std::string body = kMarker + "-held-online";
+  const std::string client_msg_id = random_id();
+  pb::Command command;
+  command.mutable_send()->set_send_id(q.send_id);
+  command.mutable_send()->set_client_msg_id(client_msg_id);
+  command.mutable_send()->set_body(body);
+  const std::uint64_t request_id = sender->send_command(command, {&q.sender});
+  ASSERT_NE(request_id, 0U) << sender->error();
+  auto m = next_msg(*recipient);
+  ASSERT_TRUE(m);
+  EXPECT_EQ(m->body(), body);
+  // No answer yet: the message is neither acked nor written.
+  EXPECT_FALSE(sender->next_response(300ms));
+  ASSERT_TRUE(recipient->ack(q.recv_id, m->msg_id(), q.recipient).has_ok());
+  auto answer = sender->wait_response(request_id, 10s);
+  ASSERT_TRUE(answer.has_ok()) << describe(answer);
+  EXPECT_FALSE(answer.ok().duplicate());
+  auto retry = sender->send_to(q, client_msg_id, body);
+  ASSERT_TRUE(retry.has_ok()) << describe(retry);
+  EXPECT_TRUE(retry.ok().duplicate());
+  expect_no_msg(*recipient, 300ms);
+
+  // Offline, the same relay writes a message before it answers: it is on disk, then acked.
+  ASSERT_TRUE(recipient->unsub(q.recv_id, q.recipient).has_ok());
+  const std::string offline = kMarker + "-written-offline";
+  ASSERT_TRUE(sender->send_to(q, random_id(), offline).has_ok());
+
+  recipient.reset();
+  sender.reset();
+  EXPECT_EQ(relay_->stop(), 0);
+  const std::filesystem::path db = dir_.file("data") / "relay.db";
+  EXPECT_TRUE(test::file_contains(db, offline)) << "the offline message was not written";
+  EXPECT_FALSE(test::file_contains(db, body));
+  EXPECT_FALSE(test::file_contains(db.string() + "-wal", body));
+}
+
 TEST_F(RelayProcessTest, SecondSubscriberTakesTheQueueOver) {
   ASSERT_TRUE(start_relay());
   auto c1 = connect();

@@ -4,7 +4,10 @@
 #include "relay/sqlite_queue_store.h"
 
 #include <gtest/gtest.h>
+#include <signal.h>
 #include <stdlib.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <atomic>
@@ -26,6 +29,7 @@
 namespace exile::relay {
 namespace {
 
+using test::file_contains;
 using test::TempDir;
 
 template <std::size_t N>
@@ -81,6 +85,34 @@ Result<void> ack_sync(QueueStore& store, const QueueId& recv_id, std::uint64_t m
   store.ack(recv_id, msg_id,
             [&promise](Result<void> result) { promise.set_value(std::move(result)); });
   return future.get();
+}
+
+// A held append (AppendRequest::hold): when it was numbered, and its answer.
+struct HeldAppend {
+  std::promise<AppendResult> numbered;
+  std::promise<Result<AppendResult>> done;
+  std::future<AppendResult> numbered_future = numbered.get_future();
+  std::future<Result<AppendResult>> done_future = done.get_future();
+};
+
+std::shared_ptr<HeldAppend> append_held(QueueStore& store, AppendRequest r) {
+  auto held = std::make_shared<HeldAppend>();
+  r.hold = true;
+  r.on_numbered = [held](const AppendResult& a) { held->numbered.set_value(a); };
+  store.append(std::move(r),
+               [held](Result<AppendResult> result) { held->done.set_value(std::move(result)); });
+  return held;
+}
+
+template <class T>
+bool ready_within(const std::future<T>& future, std::chrono::milliseconds timeout) {
+  return future.wait_for(timeout) == std::future_status::ready;
+}
+
+SqliteQueueStore::Options holding_for(std::chrono::milliseconds hold) {
+  SqliteQueueStore::Options options;
+  options.hold_for_ack = hold;
+  return options;
 }
 
 std::unique_ptr<SqliteQueueStore> open_store(const std::filesystem::path& file,
@@ -1028,15 +1060,7 @@ TEST_F(SqliteQueueStoreTest, SecureDeleteOverwritesAckedBodies) {
   ASSERT_TRUE(stored && stored->status == AppendStatus::Stored);
   ASSERT_TRUE(ack_sync(*store_, q.recv_id, stored->msg_id));
   const auto contains_marker = [&](const std::filesystem::path& path) {
-    if (!std::filesystem::exists(path)) return false;
-    std::FILE* f = std::fopen(path.c_str(), "rb");
-    if (f == nullptr) return false;
-    std::string content;
-    char buf[4096];
-    std::size_t n = 0;
-    while ((n = std::fread(buf, 1, sizeof buf, f)) > 0) content.append(buf, n);
-    std::fclose(f);
-    return content.find(marker) != std::string::npos;
+    return file_contains(path, marker);
   };
   const std::filesystem::path wal = file().string() + "-wal";
   EXPECT_TRUE(contains_marker(wal));  // the WAL still holds the frame that stored it
@@ -1051,6 +1075,215 @@ TEST_F(SqliteQueueStoreTest, SecureDeleteOverwritesAckedBodies) {
   store_.reset();  // closing checkpoints and removes the WAL
   EXPECT_FALSE(contains_marker(file()));
   EXPECT_FALSE(contains_marker(wal));
+}
+
+// --- Messages held for their ACK (relay-protocol.md §5) ------------------------------------
+
+// Acked while held: the SEND is answered then, and the body never reaches the database or WAL.
+TEST_F(SqliteQueueStoreTest, AHeldMessageAckedInTimeNeverReachesTheDisk) {
+  reopen(holding_for(std::chrono::hours(1)));
+  const QueueRecord q = make_queue(1);
+  ASSERT_TRUE(store_->create_queue(q));
+  const std::string marker = "EXILE-HELD-CIPHERTEXT-MARKER-9876543210";
+  AppendRequest r = request(q, 1);
+  r.body.assign(marker.begin(), marker.end());
+  auto held = append_held(*store_, std::move(r));
+  ASSERT_TRUE(ready_within(held->numbered_future, std::chrono::seconds(10)));
+  const AppendResult numbered = held->numbered_future.get();
+  EXPECT_EQ(numbered.status, AppendStatus::Stored);
+  EXPECT_EQ(numbered.msg_id, 1u);
+  EXPECT_EQ(numbered.recv_id, q.recv_id);
+  // Not answered yet: it is neither acked nor written.
+  EXPECT_FALSE(ready_within(held->done_future, std::chrono::milliseconds(200)));
+  // It is pending like a stored message (a SUB pushes it), and counted.
+  auto pending = store_->pending(q.recv_id, 0, 10);
+  ASSERT_TRUE(pending);
+  ASSERT_EQ(pending->size(), 1u);
+  EXPECT_EQ((*pending)[0].msg_id, 1u);
+  EXPECT_EQ(std::string((*pending)[0].body.begin(), (*pending)[0].body.end()), marker);
+  EXPECT_EQ(store_->counts()->messages, 1u);
+
+  ASSERT_TRUE(ack_sync(*store_, q.recv_id, 1));
+  ASSERT_TRUE(ready_within(held->done_future, std::chrono::seconds(10)));
+  auto done = held->done_future.get();
+  ASSERT_TRUE(done);
+  EXPECT_EQ(done->status, AppendStatus::Stored);
+  EXPECT_EQ(done->msg_id, 1u);
+  pending = store_->pending(q.recv_id, 0, 10);
+  ASSERT_TRUE(pending);
+  EXPECT_TRUE(pending->empty());
+  EXPECT_EQ(store_->counts()->messages, 0u);
+
+  // A retry is a duplicate, held or not, and the queue's counter went on.
+  auto retry = append_sync(*store_, request(q, 1));
+  ASSERT_TRUE(retry);
+  EXPECT_EQ(retry->status, AppendStatus::Duplicate);
+  auto held_retry = append_held(*store_, request(q, 1));
+  ASSERT_TRUE(ready_within(held_retry->done_future, std::chrono::seconds(10)));
+  auto held_retry_done = held_retry->done_future.get();
+  ASSERT_TRUE(held_retry_done);
+  EXPECT_EQ(held_retry_done->status, AppendStatus::Duplicate);
+  EXPECT_FALSE(ready_within(held_retry->numbered_future, std::chrono::milliseconds(0)));
+  auto next = append_sync(*store_, request(q, 2));
+  ASSERT_TRUE(next && next->status == AppendStatus::Stored);
+  EXPECT_EQ(next->msg_id, 2u);
+
+  const std::filesystem::path wal = file().string() + "-wal";
+  EXPECT_FALSE(file_contains(file(), marker));
+  EXPECT_FALSE(file_contains(wal, marker));
+  store_.reset();
+  EXPECT_FALSE(file_contains(file(), marker));
+  reopen();
+  retry = append_sync(*store_, request(q, 1));  // from the dedup log on disk
+  ASSERT_TRUE(retry);
+  EXPECT_EQ(retry->status, AppendStatus::Duplicate);
+}
+
+// No ACK within the hold time: the message is written, and only then is the SEND answered.
+TEST_F(SqliteQueueStoreTest, AHeldMessageIsWrittenWhenNoAckComes) {
+  reopen(holding_for(std::chrono::milliseconds(50)));
+  const QueueRecord q = make_queue(1);
+  ASSERT_TRUE(store_->create_queue(q));
+  auto held = append_held(*store_, request(q, 1));
+  ASSERT_TRUE(ready_within(held->numbered_future, std::chrono::seconds(10)));
+  EXPECT_EQ(held->numbered_future.get().msg_id, 1u);
+  // Nothing else arrives: the writer wakes for the deadline by itself.
+  ASSERT_TRUE(ready_within(held->done_future, std::chrono::seconds(10)));
+  auto done = held->done_future.get();
+  ASSERT_TRUE(done && done->status == AppendStatus::Stored);
+  EXPECT_EQ(done->msg_id, 1u);
+  auto plain = append_sync(*store_, request(q, 2));
+  ASSERT_TRUE(plain && plain->status == AppendStatus::Stored);
+  EXPECT_EQ(plain->msg_id, 2u);
+
+  reopen();
+  auto pending = store_->pending(q.recv_id, 0, 10);
+  ASSERT_TRUE(pending);
+  ASSERT_EQ(pending->size(), 2u);
+  EXPECT_EQ((*pending)[0].msg_id, 1u);
+  EXPECT_EQ((*pending)[0].body, body_of(1));
+  EXPECT_EQ((*pending)[1].msg_id, 2u);
+  EXPECT_EQ(store_->counts()->messages, 2u);
+  ASSERT_TRUE(ack_sync(*store_, q.recv_id, 1));
+  pending = store_->pending(q.recv_id, 0, 10);
+  ASSERT_TRUE(pending);
+  ASSERT_EQ(pending->size(), 1u);
+  EXPECT_EQ((*pending)[0].msg_id, 2u);
+  auto retry = append_sync(*store_, request(q, 1));
+  ASSERT_TRUE(retry);
+  EXPECT_EQ(retry->status, AppendStatus::Duplicate);
+}
+
+// Expiry and shutdown write what is held first: expiry then sees it, and every held SEND is
+// answered before the store closes.
+TEST_F(SqliteQueueStoreTest, ExpireAndDrainWriteHeldMessages) {
+  reopen(holding_for(std::chrono::hours(1)));
+  const QueueRecord q = make_queue(1);
+  ASSERT_TRUE(store_->create_queue(q));
+  auto old = append_held(*store_, request(q, 1, 1000));
+  ASSERT_TRUE(ready_within(old->numbered_future, std::chrono::seconds(10)));
+  auto removed = store_->expire(2000, 0);
+  ASSERT_TRUE(removed) << removed.error().message;
+  EXPECT_EQ(*removed, 1u);
+  ASSERT_TRUE(ready_within(old->done_future, std::chrono::seconds(10)));
+  auto old_done = old->done_future.get();
+  ASSERT_TRUE(old_done && old_done->status == AppendStatus::Stored);
+
+  auto young = append_held(*store_, request(q, 2, 5000));
+  ASSERT_TRUE(ready_within(young->numbered_future, std::chrono::seconds(10)));
+  EXPECT_EQ(young->numbered_future.get().msg_id, 2u);
+  store_->drain();
+  ASSERT_TRUE(ready_within(young->done_future, std::chrono::milliseconds(0)));
+  auto young_done = young->done_future.get();
+  ASSERT_TRUE(young_done && young_done->status == AppendStatus::Stored);
+  reopen();
+  auto pending = store_->pending(q.recv_id, 0, 10);
+  ASSERT_TRUE(pending);
+  ASSERT_EQ(pending->size(), 1u);
+  EXPECT_EQ((*pending)[0].msg_id, 2u);
+  EXPECT_EQ((*pending)[0].timestamp_ms, 5000u);
+}
+
+TEST_F(SqliteQueueStoreTest, HeldMessagesCountTowardTheQuota) {
+  reopen(holding_for(std::chrono::hours(1)));
+  const QueueRecord q = make_queue(1);
+  ASSERT_TRUE(store_->create_queue(q));
+  const Quota two{2, 1ull << 40};
+  auto first = append_held(*store_, request(q, 1, 1000, two));
+  auto second = append_held(*store_, request(q, 2, 1000, two));
+  ASSERT_TRUE(ready_within(first->numbered_future, std::chrono::seconds(10)));
+  ASSERT_TRUE(ready_within(second->numbered_future, std::chrono::seconds(10)));
+  auto third = append_sync(*store_, request(q, 3, 1000, two));
+  ASSERT_TRUE(third);
+  EXPECT_EQ(third->status, AppendStatus::QueueFull);
+  auto retry = append_sync(*store_, request(q, 1, 1000, two));
+  ASSERT_TRUE(retry);
+  EXPECT_EQ(retry->status, AppendStatus::Duplicate);  // even with the queue full
+  ASSERT_TRUE(ack_sync(*store_, q.recv_id, 1));
+  third = append_sync(*store_, request(q, 3, 1000, two));
+  ASSERT_TRUE(third);
+  EXPECT_EQ(third->status, AppendStatus::Stored);
+  EXPECT_EQ(third->msg_id, 3u);
+}
+
+// kill -9 while a message is held: it was never answered, so its sender retries, and the retry
+// gets the msg_id the lost message had (a recipient who had it drops it as a repeat).
+TEST(SqliteQueueStoreHeldCrashTest, ARetryAfterAKillGetsTheHeldMsgId) {
+  TempDir dir;
+  const std::filesystem::path file = dir.file("relay.db");
+  const QueueRecord q = make_queue(1);
+  {
+    auto store = open_store(file);
+    ASSERT_NE(store, nullptr);
+    ASSERT_TRUE(store->create_queue(q));
+    auto first = append_sync(*store, request(q, 100));
+    ASSERT_TRUE(first && first->msg_id == 1u);
+  }
+  int fds[2];
+  ASSERT_EQ(::pipe(fds), 0);
+  const pid_t pid = ::fork();
+  ASSERT_GE(pid, 0);
+  if (pid == 0) {
+    ::close(fds[0]);
+    auto store = SqliteQueueStore::open(file, holding_for(std::chrono::hours(1)));
+    if (!store) ::_exit(2);
+    auto held = append_held(**store, request(q, 1));
+    if (!ready_within(held->numbered_future, std::chrono::seconds(30))) ::_exit(3);
+    const std::uint64_t msg_id = held->numbered_future.get().msg_id;
+    if (::write(fds[1], &msg_id, sizeof msg_id) != sizeof msg_id) ::_exit(4);
+    for (;;) ::pause();  // killed here, still holding the message
+  }
+  ::close(fds[1]);
+  std::uint64_t msg_id = 0;
+  const auto got = ::read(fds[0], &msg_id, sizeof msg_id);
+  ::close(fds[0]);
+  ::kill(pid, SIGKILL);
+  int status = 0;
+  ::waitpid(pid, &status, 0);
+  ASSERT_EQ(got, static_cast<ssize_t>(sizeof msg_id)) << "child exit status " << status;
+  EXPECT_EQ(msg_id, 2u);
+
+  auto store = open_store(file);
+  ASSERT_NE(store, nullptr);
+  ASSERT_TRUE(store->check_integrity());
+  auto pending = store->pending(q.recv_id, 1, 10);
+  ASSERT_TRUE(pending);
+  EXPECT_TRUE(pending->empty());  // the held message died with the process
+  auto retry = append_sync(*store, request(q, 1));
+  ASSERT_TRUE(retry);
+  EXPECT_EQ(retry->status, AppendStatus::Stored);
+  EXPECT_EQ(retry->msg_id, 2u);
+  auto next = append_sync(*store, request(q, 2));
+  ASSERT_TRUE(next && next->status == AppendStatus::Stored);
+  EXPECT_EQ(next->msg_id, 3u);  // the number given while held was not reused
+  auto again = append_sync(*store, request(q, 1));
+  ASSERT_TRUE(again);
+  EXPECT_EQ(again->status, AppendStatus::Duplicate);
+  pending = store->pending(q.recv_id, 1, 10);
+  ASSERT_TRUE(pending);
+  ASSERT_EQ(pending->size(), 2u);
+  EXPECT_EQ((*pending)[0].msg_id, 2u);
+  EXPECT_EQ((*pending)[0].body, body_of(1));
 }
 
 }  // namespace

@@ -5,6 +5,7 @@
 
 #include <stdlib.h>
 
+#include <cstdio>
 #include <cstdlib>
 #include <filesystem>
 #include <string>
@@ -37,5 +38,18 @@ class TempDir {
   std::filesystem::path path_;
   bool keep_ = false;
 };
+
+// Whether the file at `path` holds `bytes` anywhere (false if there is no such file): for tests
+// that check what reached the disk.
+inline bool file_contains(const std::filesystem::path& path, std::string_view bytes) {
+  std::FILE* f = std::fopen(path.c_str(), "rb");
+  if (f == nullptr) return false;
+  std::string content;
+  char buf[4096];
+  std::size_t n = 0;
+  while ((n = std::fread(buf, 1, sizeof buf, f)) > 0) content.append(buf, n);
+  std::fclose(f);
+  return content.find(bytes) != std::string::npos;
+}
 
 }  // namespace exile::test
