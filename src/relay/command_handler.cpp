@@ -112,6 +112,7 @@ void Session::close() {
   for (const auto& [id, sub] : subs_) core_.registry().unsubscribe(id, this);
   subs_.clear();
   read_queue_.clear();
+  lookups_.clear();
   command_keys_.clear();  // each CommandKey wipes itself
   if (keys_.secret_key.valid()) keys_.secret_key.wipe();
 }
@@ -245,14 +246,26 @@ void Session::lookup_send(const QueueId& id, Lookup then) { lookup(id, false, st
 
 // A queue record by one of its ids: from the cache, or read from the store on the blocking
 // pool and cached (unless a KEY or DEL changed the queue meanwhile: the epoch check).
+// Continuations run in the order the lookups were issued, a cache hit waiting behind an
+// earlier miss (so two SENDs written in a row are numbered in that order: §5).
 void Session::lookup(const QueueId& id, bool by_recv_id, Lookup then) {
   auto& cache = core_.cache();
-  if (auto record = by_recv_id ? cache.by_recv_id(id) : cache.by_send_id(id)) {
+  auto record = by_recv_id ? cache.by_recv_id(id) : cache.by_send_id(id);
+  if (record && lookups_.empty()) {
     then(std::move(record));
     return;
   }
+  // Pointers to deque elements stay valid while others are added or taken from the front.
+  PendingLookup& slot = lookups_.emplace_back();
+  slot.then = std::move(then);
+  if (record) {
+    slot.result = std::move(record);
+    slot.ready = true;
+    return;  // the miss ahead of it runs it
+  }
   RelayCore* core = &core_;
   const std::uint64_t epoch = cache.begin_read();
+  PendingLookup* pending = &slot;
   blocking(
       [core, id, epoch, by_recv_id]() -> Result<detail::QueueCache::Record> {
         auto found =
@@ -262,7 +275,19 @@ void Session::lookup(const QueueId& id, bool by_recv_id, Lookup then) {
         core->cache().insert(**found, epoch);
         return std::make_shared<const QueueRecord>(**found);
       },
-      std::move(then));
+      [this, pending](Result<detail::QueueCache::Record> found) {
+        pending->result = std::move(found);
+        pending->ready = true;
+        run_ready_lookups();
+      });
+}
+
+void Session::run_ready_lookups() {
+  while (!lookups_.empty() && lookups_.front().ready && !closed_) {
+    PendingLookup next = std::move(lookups_.front());
+    lookups_.pop_front();
+    next.then(std::move(next.result));
+  }
 }
 
 void Session::with_recipient(const Frame& frame, const std::string& recv_id, RecordThen then) {

@@ -192,6 +192,7 @@ class Session : public std::enable_shared_from_this<Session> {
   void lookup_recv(const QueueId& id, Lookup then);
   void lookup_send(const QueueId& id, Lookup then);
   void lookup(const QueueId& id, bool by_recv_id, Lookup then);
+  void run_ready_lookups();
   // Checks recv_id's size (MALFORMED), finds the queue and checks authenticators[0] by its
   // recipient key (AUTH for either failure), then runs `then` on the strand.
   void with_recipient(const Frame& frame, const std::string& recv_id, RecordThen then);
@@ -241,6 +242,14 @@ class Session : public std::enable_shared_from_this<Session> {
   std::uint64_t next_generation_ = 1;
   std::unordered_map<QueueId, Subscription, detail::ArrayHash> subs_;
   std::deque<QueueId> read_queue_;  // subscriptions waiting for a store read slot
+  // Lookups that missed the cache, and those issued after them, in the order issued: their
+  // continuations run in that order, so that commands act in the order they were written.
+  struct PendingLookup {
+    bool ready = false;
+    Result<detail::QueueCache::Record> result;
+    Lookup then;
+  };
+  std::deque<PendingLookup> lookups_;
   std::size_t reads_in_flight_ = 0;
   bool push_blocked_ = false;  // a push was held back by the outgoing buffer
 };

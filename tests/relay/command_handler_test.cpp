@@ -312,6 +312,25 @@ TEST_F(CommandHandlerTest, NewNeedsProofOfPossessionAndAGoodKey) {
   EXPECT_NE(ids.ids().recv_id(), ids.ids().send_id());
 }
 
+// The first SEND misses the queue cache and waits for its store read (the test's store pool
+// runs it at once; its answer waits in the loop); the second then hits the cache that read
+// filled. It must still be numbered second (relay-protocol.md §5, "Order").
+TEST_F(CommandHandlerTest, SendsAreNumberedInTheOrderWrittenWhenTheFirstMissesTheCache) {
+  auto& owner = connect();
+  const QueueKeys q = create_secured(owner);  // KEY left the queue out of the cache
+  auto& sender = connect();
+  const auto first = sender.send(send_cmd(q.send_id, msg_id_str(1), "first"), {&q.sender});
+  const auto second = sender.send(send_cmd(q.send_id, msg_id_str(2), "second"), {&q.sender});
+  EXPECT_TRUE(sender.wait(first).has_ok());
+  EXPECT_TRUE(sender.wait(second).has_ok());
+  ASSERT_TRUE(owner.call(sub_cmd({q.recv_id}), {&q.recipient}).has_ok());
+  ASSERT_TRUE(owner.wait_pushes(2));
+  EXPECT_EQ(owner.pushes[0].msg().msg_id(), 1U);
+  EXPECT_EQ(owner.pushes[0].msg().body(), "first");
+  EXPECT_EQ(owner.pushes[1].msg().msg_id(), 2U);
+  EXPECT_EQ(owner.pushes[1].msg().body(), "second");
+}
+
 TEST_F(CommandHandlerTest, KeySecuresOnceAndNotAddresses) {
   auto& c = connect();
   QueueKeys q = create(c);

@@ -541,6 +541,50 @@ TEST_F(RelayProcessTest, AMessageAckedOnlineNeverReachesTheRelaysDisk) {
   EXPECT_FALSE(test::file_contains(db.string() + "-wal", body));
 }
 
+// SENDs written back to back are numbered in the order written, though they miss the relay's
+// queue cache and wait for store reads: KEYs on other queues, sent in between from another
+// connection, keep the cache from filling (relay-protocol.md §5).
+TEST_F(RelayProcessTest, PipelinedSendsAreNumberedInTheOrderWritten) {
+  ASSERT_TRUE(start_relay());
+  auto recipient = connect();
+  auto other = connect();
+  ASSERT_TRUE(recipient && other);
+  TestQueue q;
+  ASSERT_TRUE(recipient->create_queue(q, true)) << recipient->error();
+  forbid(q);
+  ASSERT_TRUE(recipient->sub(q.recv_id, q.recipient).has_ok());
+  constexpr int kSends = 64;
+  std::vector<TestQueue> others(kSends);
+  for (auto& o : others) ASSERT_TRUE(other->create_queue(o, false)) << other->error();
+  auto sender = connect();
+  ASSERT_TRUE(sender);
+  for (int i = 0; i < kSends; ++i) {
+    pb::Command command;
+    command.mutable_send()->set_send_id(q.send_id);
+    command.mutable_send()->set_client_msg_id(random_id());
+    command.mutable_send()->set_body(kMarker + "-" + std::to_string(i));
+    ASSERT_NE(sender->send_command(command, {&q.sender}), 0U) << sender->error();
+    const TestQueue& o = others[static_cast<std::size_t>(i)];
+    pb::Command key;
+    key.mutable_key()->set_recv_id(o.recv_id);
+    key.mutable_key()->set_sender_key(
+        std::string(o.sender.public_key.begin(), o.sender.public_key.end()));
+    ASSERT_NE(other->send_command(key, {&o.recipient}), 0U) << other->error();
+  }
+  for (int i = 0; i < kSends; ++i) {
+    auto m = next_msg(*recipient);
+    ASSERT_TRUE(m);
+    EXPECT_EQ(m->body(), kMarker + "-" + std::to_string(i));
+    EXPECT_EQ(m->msg_id(), static_cast<std::uint64_t>(i + 1));
+    ASSERT_TRUE(recipient->ack(q.recv_id, m->msg_id(), q.recipient).has_ok());
+  }
+  for (int i = 0; i < kSends; ++i) {
+    auto answer = sender->next_response(10s);
+    ASSERT_TRUE(answer) << sender->error();
+    EXPECT_TRUE(answer->has_ok()) << describe(*answer);
+  }
+}
+
 TEST_F(RelayProcessTest, SecondSubscriberTakesTheQueueOver) {
   ASSERT_TRUE(start_relay());
   auto c1 = connect();
