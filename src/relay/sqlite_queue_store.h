@@ -1,12 +1,20 @@
 // SqliteQueueStore: the relay's embedded QueueStore, one plain SQLite file (the relay holds only
 // ciphertext and public keys, so the file is not encrypted; see relay-protocol.md §8).
 //
-// WHAT IT STORES. Tables (schema v2, `PRAGMA user_version`; v1 is upgraded at open): queues
-// (ids, public keys, the next msg_id and the queue's stored message count and byte total, so
-// quota checks read one row), messages in arrival order (body = ciphertext, arrival time, the
-// sender's client_msg_id, unique per queue), released (keyed hashes of the client_msg_ids of
-// acked or expired messages, until expire() drops them after the dedup window), bundles and
-// one_time_keys (opaque). Nothing about who owns a queue.
+// WHAT IT STORES. Tables (schema v3, `PRAGMA user_version`; v1 and v2 are upgraded at open):
+// queues (ids, public keys, the next msg_id and the queue's stored message count and byte
+// total, so quota checks read one row), messages in arrival order (body = ciphertext, arrival
+// time, the sender's client_msg_id, unique per queue), released (the dedup log: keyed hashes of
+// the client_msg_ids of acked or expired messages and of held ones, until expire() drops them
+// after the dedup window), bundles and one_time_keys (opaque). Nothing about who owns a queue.
+//
+// HELD MESSAGES (relay-protocol.md §5). An append with `request.hold` (its queue has a
+// subscriber) is numbered, and only its number is written: the queue's next_msg_id and a
+// dedup-log row with the msg_id. Once that is durable, `on_numbered` runs and the message is
+// held in memory (pending() returns it). An ack() of it settles it with nothing written but
+// that batch's commit; the ack's and the append's dones then both run. Past `hold_for_ack` (and
+// before expire() and on drain) it is written like any message, and its `done` runs when that
+// commit is durable.
 // secure_delete stays ON (Exile's pragma): deleted ciphertext is overwritten in the database
 // file; WAL frames that held it are dropped by the TRUNCATE checkpoint that ends every
 // expire() (and on close). Nothing here logs; errors never carry ids, keys or bodies.
@@ -37,8 +45,10 @@
 // fdatasyncs the WAL before it runs the batch's callbacks or returns its blocking writes, while
 // the writer runs the next batch (relay-protocol.md §10): a `done` with Stored (or a returned
 // write) means the commit is on disk. A full disk fails the batch with ErrorCode::DiskFull and
-// loses nothing committed before. drain() (and the destructor) finishes every queued request, then
-// refuses new writes with Internal "store is shutting down"; reads still work until destruction.
+// loses nothing committed before. drain() (and the destructor) finishes every queued request and
+// writes every held message, then refuses new writes with Internal "store is shutting down";
+// reads still work until destruction. A held message's `done` (Stored) means it was acked or
+// its commit is on disk.
 #pragma once
 
 #include <chrono>
