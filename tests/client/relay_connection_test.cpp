@@ -22,6 +22,7 @@
 #include "common/encoding.h"
 #include "common/sodium.h"
 #include "relay.pb.h"
+#include "support/relay_await.h"
 #include "support/relay_process.h"
 
 // Qt defines `emit` as a macro and common/log.h declares log::emit; nothing here emits.
@@ -43,13 +44,8 @@ constexpr std::uint32_t kNoAnswer = 0xFFFFFFFF;
 
 template <class T, class Call>
 RelayResult<T> await(Call&& call, int wait_ms = kWait) {
-  auto slot = std::make_shared<std::optional<RelayResult<T>>>();
-  call([slot](RelayResult<T> result) { *slot = std::move(result); });
-  if (!QTest::qWaitFor([&] { return slot->has_value(); }, wait_ms)) {
-    ADD_FAILURE() << "no answer within " << wait_ms << " ms";
-    return std::unexpected(RelayFailure{RelayError::ConnectFailed, kNoAnswer});
-  }
-  return std::move(**slot);
+  return test::await_answer<T>(std::forward<Call>(call), wait_ms,
+                               RelayFailure{RelayError::ConnectFailed, kNoAnswer});
 }
 
 template <std::size_t N>

@@ -22,6 +22,7 @@
 
 #include "client/relay_connection.h"
 #include "common/sodium.h"
+#include "support/relay_await.h"
 #include "support/relay_process.h"
 #include "support/self_signed_cert.h"
 #include "support/temp_dir.h"
@@ -37,13 +38,8 @@ constexpr int kRefusedFor = 2000;  // ms: a refused client is watched this long
 
 template <class T, class Call>
 RelayResult<T> await(Call&& call, int wait_ms = kWait) {
-  auto slot = std::make_shared<std::optional<RelayResult<T>>>();
-  call([slot](RelayResult<T> result) { *slot = std::move(result); });
-  if (!QTest::qWaitFor([&] { return slot->has_value(); }, wait_ms)) {
-    ADD_FAILURE() << "no answer within " << wait_ms << " ms";
-    return std::unexpected(RelayFailure{RelayError::Timeout});
-  }
-  return std::move(**slot);
+  return test::await_answer<T>(std::forward<Call>(call), wait_ms,
+                               RelayFailure{RelayError::Timeout});
 }
 
 Bytes bytes_of(std::string_view text) { return Bytes(text.begin(), text.end()); }
