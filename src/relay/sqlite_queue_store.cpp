@@ -369,11 +369,6 @@ using Settled = std::pair<std::function<void(Result<AppendResult>)>, AppendResul
 // Above this many cached queues the cache is emptied between batches (it refills on use).
 constexpr std::size_t kMaxCachedQueues = 65536;
 
-// Acknowledged client_msg_ids the writer remembers in memory (about 100 bytes each). The
-// released log on disk holds the whole dedup window; past this many acknowledgements within
-// one window the oldest are no longer recognised (relay-protocol.md §5).
-constexpr std::size_t kMaxReleasedInMemory = 262144;
-
 // The writing connection and its statements; used only on the writer thread.
 struct Writer {
   explicit Writer(Database database) : db(std::move(database)) {}
@@ -396,6 +391,7 @@ struct Writer {
     std::uint64_t released_ms = 0;
   };
   std::vector<BatchRelease> released_in_batch;
+  std::size_t max_released = 262144;  // Options::max_released
 
   // Messages held for their ACK. held_mutex guards these five (pending() reads `held` from
   // other threads, the syncer makes numbers durable); no SQL runs under it.
@@ -412,6 +408,7 @@ struct Writer {
   std::vector<HeldKey> held_settled;
   bool store_all_held = false;  // the batch writes every held message (expire, shutdown)
   bool final_batch = false;     // the last batch before the store closes
+  bool held_any = false;        // a message was held since the store opened
   // SENDs the batch settles (held messages acked or written): their `done` runs once the batch
   // is durable.
   std::vector<Settled> settled;
@@ -464,10 +461,13 @@ struct Writer {
   CachedStatement expired_messages{
       "SELECT recv_id, msg_id FROM messages WHERE ts_ms < ?1 "
       "ORDER BY ts_ms LIMIT ?2"};
-  // The log is in release order (seq), so the oldest rows are found first.
+  // The log is in release order (seq), so the oldest rows are found first: those past the
+  // dedup window, and those older than the newest max_released (never read again: memory and
+  // the next start keep only the newest).
   CachedStatement expire_released{
       "DELETE FROM released WHERE seq IN "
-      "(SELECT seq FROM released WHERE released_ms < ?1 ORDER BY seq LIMIT ?2)"};
+      "(SELECT seq FROM released WHERE released_ms < ?1 OR seq <= ?3 ORDER BY seq LIMIT ?2)"};
+  CachedStatement newest_released{"SELECT coalesce(max(seq), 0) FROM released"};
 };
 
 // Runs `statement` to completion (no rows expected).
@@ -580,7 +580,7 @@ void remember_released(Writer& w, const ReleasedKey& key, std::uint64_t released
   } else {
     it->second = held_msg_id;  // a later record of the same id: it replaces the earlier one
   }
-  while (w.released_order.size() > kMaxReleasedInMemory) {
+  while (w.released_order.size() > w.max_released) {
     w.released.erase(w.released_order.front().first);
     w.released_order.pop_front();
   }
@@ -997,7 +997,7 @@ struct SqliteQueueStore::Impl {
         if (!fatal) {
           if (auto flushed = flush_states(w); !flushed) fatal = std::move(flushed).error();
         }
-        if (!fatal && w.final_batch) {
+        if (!fatal && w.final_batch && w.held_any) {
           // A clean stop: nothing is held any more, so the msg_ids in the dedup log before
           // this row need not be given out again (the log row with msg_id 0, schema v3).
           const ReleasedKey none{};
@@ -1245,6 +1245,7 @@ struct SqliteQueueStore::Impl {
         w.held_order.push_back(held_key);
       }
       w.held_numbered.push_back(held_key);
+      w.held_any = true;
       job.held = true;
     } else {
       EXILE_TRY(run(w.insert_message, w.db, ByteView(result.recv_id), msg_id,
@@ -1356,6 +1357,7 @@ Result<std::unique_ptr<SqliteQueueStore>> SqliteQueueStore::open(const std::file
   Database& w = impl->writer->db;
   EXILE_TRY(set_busy_timeout(w, options.busy_timeout));
   EXILE_TRY(migrate(w));
+  impl->writer->max_released = std::max<std::size_t>(options.max_released, 1);
 
   for (std::size_t i = 0; i < options.reader_connections; ++i) {
     auto reader = Database::open_unencrypted(file, OpenMode::OpenExisting);
@@ -1421,7 +1423,7 @@ Result<std::unique_ptr<SqliteQueueStore>> SqliteQueueStore::open(const std::file
         "SELECT dedup_key, released_ms, msg_id FROM (SELECT seq, dedup_key, released_ms, msg_id "
         "FROM released ORDER BY seq DESC LIMIT ?1) ORDER BY seq");
     if (!recent) return fail(std::move(recent).error());
-    recent->bind(1, static_cast<std::int64_t>(kMaxReleasedInMemory));
+    recent->bind(1, static_cast<std::int64_t>(impl->writer->max_released));
     for (;;) {
       auto row = recent->step();
       if (!row) return fail(std::move(row).error());
@@ -1783,7 +1785,16 @@ Result<std::uint64_t> SqliteQueueStore::expire(std::uint64_t message_cutoff_ms,
         }
         c.more = static_cast<std::int64_t>(rows.size()) == kExpireChunk;
       } else {
-        EXILE_TRY(run(w.expire_released, w.db, dedup_cutoff, kExpireChunk));
+        std::int64_t newest = 0;
+        {
+          auto use = w.newest_released.use(w.db);
+          if (!use) return fail(std::move(use).error());
+          auto row = (*use)->step();
+          if (!row) return fail(std::move(row).error());
+          if (*row) newest = (*use)->column_int64(0);
+        }
+        const std::int64_t kept_from = newest - static_cast<std::int64_t>(w.max_released);
+        EXILE_TRY(run(w.expire_released, w.db, dedup_cutoff, kExpireChunk, kept_from));
         c.more = w.db.changes() == kExpireChunk;
         while (!w.released_order.empty() &&
                clamp_i64(w.released_order.front().second) < dedup_cutoff) {

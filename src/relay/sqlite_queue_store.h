@@ -75,6 +75,10 @@ struct SqliteQueueStoreOptions {
   // Caps the database size in pages (PRAGMA max_page_count, 4 KiB pages); past it writes fail
   // with DiskFull. 0: SQLite's default (no practical cap). Also what the disk-full test uses.
   std::uint64_t max_page_count = 0;
+  // The dedup log's newest rows kept (in memory, and on disk by expire()): past this many
+  // acknowledged or held ids within the dedup window, the oldest are forgotten early
+  // (relay-protocol.md §5). About 100 bytes of memory each.
+  std::size_t max_released = 262144;
   // How long a message SENT to a subscribed queue is held in memory for its ACK before it is
   // written (relay-protocol.md §5, "Held for the ACK"). 0: every message is written at once.
   std::chrono::milliseconds hold_for_ack{250};

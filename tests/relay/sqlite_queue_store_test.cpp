@@ -933,6 +933,42 @@ TEST_F(SqliteQueueStoreTest, DiskFullFailsTheBatchAndKeepsWhatWasAcked) {
   ASSERT_TRUE(store_->check_integrity());
 }
 
+// The dedup log keeps its newest max_released rows, in memory and on disk: older rows are never
+// read again (a restart reads back only the newest), so expire() drops them even within the
+// dedup window, and the file stops growing with the traffic of the last 24 hours.
+TEST_F(SqliteQueueStoreTest, TheDedupLogKeepsOnlyItsNewestRows) {
+  SqliteQueueStore::Options options;
+  options.max_released = 3;
+  reopen(options);
+  const QueueRecord q = make_queue(1);
+  ASSERT_TRUE(store_->create_queue(q));
+  for (std::uint64_t i = 1; i <= 5; ++i) {
+    auto r = append_sync(*store_, request(q, i));
+    ASSERT_TRUE(r && r->status == AppendStatus::Stored);
+    ASSERT_TRUE(ack_sync(*store_, q.recv_id, r->msg_id));
+  }
+  ASSERT_TRUE(store_->expire(0, 0));  // nothing is past the dedup window
+  store_.reset();
+  {
+    auto db = store::Database::open_unencrypted(file(), store::OpenMode::OpenExisting);
+    ASSERT_TRUE(db);
+    auto rows = db->prepare("SELECT count(*) FROM released");
+    ASSERT_TRUE(rows);
+    auto row = rows->step();
+    ASSERT_TRUE(row && *row);
+    EXPECT_EQ(rows->column_int64(0), 3);
+  }
+  reopen(options);
+  for (std::uint64_t i : {3u, 4u, 5u}) {
+    auto r = append_sync(*store_, request(q, i));
+    ASSERT_TRUE(r);
+    EXPECT_EQ(r->status, AppendStatus::Duplicate) << i;
+  }
+  auto forgotten = append_sync(*store_, request(q, 1));  // forgotten early (§5)
+  ASSERT_TRUE(forgotten);
+  EXPECT_EQ(forgotten->status, AppendStatus::Stored);
+}
+
 TEST_F(SqliteQueueStoreTest, SchemaVersionAndTooNew) {
   const QueueRecord q = make_queue(1);
   ASSERT_TRUE(store_->create_queue(q));
