@@ -343,7 +343,7 @@ enum class HeldState {
   Numbering,  // its number is committed, not yet durable: not pushed, not acked
   Held,       // may be pushed and acked
   Inserting,  // being written by the current batch
-  Settling,   // acked by the current batch
+  Settling,   // acked or expired by the current batch
 };
 struct HeldMessage {
   HeldState state = HeldState::Numbering;
@@ -406,8 +406,7 @@ struct Writer {
   std::vector<HeldKey> held_numbered;
   std::vector<HeldKey> held_inserted;
   std::vector<HeldKey> held_settled;
-  bool store_all_held = false;  // the batch writes every held message (expire, shutdown)
-  bool final_batch = false;     // the last batch before the store closes
+  bool store_all_held = false;  // write_held writes every held message (shutdown)
   bool held_any = false;        // a message was held since the store opened
   // SENDs the batch settles (held messages acked or written): their `done` runs once the batch
   // is durable.
@@ -633,10 +632,10 @@ std::optional<std::chrono::steady_clock::time_point> next_held_deadline(Writer& 
 }
 
 // Writes the held messages whose hold time is over (all of them with w.store_all_held, and the
-// oldest while there are too many), inside the batch transaction and before its requests. A
+// oldest while there are too many), inside a transaction of their own (Impl::write_held). A
 // message whose queue was deleted meanwhile is not written; its SEND is answered like any
-// message deleted with its queue. If writing fails (a full disk), the messages stay held and
-// the batch goes on: ACKs, which free space, must still commit.
+// message deleted with its queue. Every due message is in w.held_inserted before anything is
+// written, so that a rollback makes all of them held again.
 Result<void> store_held(Writer& w) {
   std::vector<std::pair<HeldKey, const HeldMessage*>> due;
   {
@@ -655,46 +654,30 @@ Result<void> store_held(Writer& w) {
           count > static_cast<std::int64_t>(kMaxHeldMessages) || bytes > kMaxHeldBytes;
       if (!w.store_all_held && !over && m.deadline > now) break;
       m.state = HeldState::Inserting;
-      due.emplace_back(key, &m);  // entries stay put: only the writer erases them
+      // Entries stay put: only the writer erases Inserting ones.
+      due.emplace_back(key, &m);
+      w.held_inserted.push_back(key);
       count -= 1;
       bytes -= static_cast<std::int64_t>(m.body.size());
     }
   }
-  if (due.empty()) return {};
-  EXILE_TRY(flush_states(w));  // so that a rollback below loses no cached change
-  EXILE_TRY(w.db.exec("SAVEPOINT held"));
-  const CountDelta before = w.delta;
-  const auto write = [&]() -> Result<void> {
-    for (const auto& [key, m] : due) {
-      auto found = state_by_recv(w, key.recv_id);
-      if (!found) return fail(std::move(found).error());
-      QueueState* state = *found;
-      if (state == nullptr) {
-        w.delta.messages -= 1;
-        w.delta.bytes -= static_cast<std::int64_t>(m->body.size());
-        continue;
-      }
-      EXILE_TRY(run(w.insert_message, w.db, ByteView(key.recv_id), i64(key.msg_id),
-                    ByteView(m->client_msg_id), i64(m->timestamp_ms), ByteView(m->body)));
-      if (w.db.changes() == 0) continue;  // cannot happen: its ids were checked when numbered
-      state->count += 1;
-      state->bytes += static_cast<std::int64_t>(m->body.size());
-      mark_dirty(w, key.recv_id, *state);
+  for (const auto& [key, m] : due) {
+    auto found = state_by_recv(w, key.recv_id);
+    if (!found) return fail(std::move(found).error());
+    QueueState* state = *found;
+    if (state == nullptr) {
+      w.delta.messages -= 1;
+      w.delta.bytes -= static_cast<std::int64_t>(m->body.size());
+      continue;
     }
-    return {};
-  };
-  if (auto written = write(); !written) {
-    EXILE_TRY(w.db.exec("ROLLBACK TO held; RELEASE held"));
-    forget_states(w);
-    w.delta = before;
-    std::lock_guard lock(w.held_mutex);
-    for (const auto& [key, m] : due) {
-      if (auto it = w.held.find(key); it != w.held.end()) it->second.state = HeldState::Held;
-    }
-    return {};
+    EXILE_TRY(run(w.insert_message, w.db, ByteView(key.recv_id), i64(key.msg_id),
+                  ByteView(m->client_msg_id), i64(m->timestamp_ms), ByteView(m->body)));
+    if (w.db.changes() == 0) continue;  // cannot happen: its ids were checked when numbered
+    state->count += 1;
+    state->bytes += static_cast<std::int64_t>(m->body.size());
+    mark_dirty(w, key.recv_id, *state);
   }
-  for (const auto& entry : due) w.held_inserted.push_back(entry.first);
-  return w.db.exec("RELEASE held");
+  return {};
 }
 
 // After the batch's COMMIT: messages it acked or wrote leave memory, and their SENDs are
@@ -716,18 +699,42 @@ void commit_held(Writer& w) {
 }
 
 // After a rollback: numbers the batch gave are void, and what it acked or wrote is held again.
+// What it failed to write is tried again in a second, not at once: on a full disk the writer
+// would spin.
 void roll_back_held(Writer& w) {
+  const auto retry = std::chrono::steady_clock::now() + std::chrono::seconds(1);
   std::lock_guard lock(w.held_mutex);
   for (const HeldKey& key : w.held_numbered) {
     if (auto it = w.held.find(key); it != w.held.end()) (void)erase_held(w, it);
   }
-  for (auto* keys : {&w.held_inserted, &w.held_settled}) {
-    for (const HeldKey& key : *keys) {
-      if (auto it = w.held.find(key); it != w.held.end()) it->second.state = HeldState::Held;
+  for (const HeldKey& key : w.held_inserted) {
+    if (auto it = w.held.find(key); it != w.held.end()) {
+      it->second.state = HeldState::Held;
+      it->second.deadline = retry;
     }
-    keys->clear();
   }
+  for (const HeldKey& key : w.held_settled) {
+    if (auto it = w.held.find(key); it != w.held.end()) it->second.state = HeldState::Held;
+  }
+  w.held_inserted.clear();
+  w.held_settled.clear();
   w.held_numbered.clear();
+}
+
+// Expires held messages that arrived before `cutoff_ms`: settled like acked ones, inside the
+// expiry's batch. Returns how many.
+std::uint64_t expire_held(Writer& w, std::int64_t cutoff_ms) {
+  std::uint64_t expired = 0;
+  std::lock_guard lock(w.held_mutex);
+  for (auto& [key, m] : w.held) {
+    if (m.state != HeldState::Held || i64(m.timestamp_ms) >= cutoff_ms) continue;
+    m.state = HeldState::Settling;
+    w.held_settled.push_back(key);
+    w.delta.messages -= 1;
+    w.delta.bytes -= static_cast<std::int64_t>(m.body.size());
+    ++expired;
+  }
+  return expired;
 }
 
 }  // namespace
@@ -934,13 +941,40 @@ struct SqliteQueueStore::Impl {
           pipeline_cv.wait(lock, [this] { return in_pipeline == 0; });
         }
         writer->store_all_held = true;
-        writer->final_batch = true;
-        run_batch({});
+        write_held();
+        writer->store_all_held = false;
+        // What could not be written (a full disk) is answered with an error: `done` runs
+        // exactly once. Its number is durable, so a retry later gets the same msg_id.
+        std::vector<std::function<void(Result<AppendResult>)>> unwritten;
+        {
+          std::lock_guard lock(writer->held_mutex);
+          for (auto& [key, m] : writer->held) {
+            if (m.done) unwritten.push_back(std::move(m.done));
+          }
+        }
+        for (auto& done : unwritten) done(fail(ErrorCode::StorageIo, kShuttingDown));
+        if (unwritten.empty() && writer->held_any) mark_clean_stop();
         return;
       }
       run_jobs(taken);
       taken.clear();
     }
+  }
+
+  // A clean stop: nothing is held any more, so the msg_ids in the dedup log before this row need
+  // not be given out again (the row with msg_id 0, schema v3). Best effort: without it, the
+  // next start only gives those msg_ids to retries again.
+  void mark_clean_stop() {
+    Writer& w = *writer;
+    auto tx = w.db.begin();
+    if (!tx) return;
+    const ReleasedKey none{};
+    const std::uint64_t now = options.now_ms ? options.now_ms() : system_now_ms();
+    if (!run(w.log_numbered, w.db, ByteView(none), i64(now), std::int64_t{0})) {
+      tx->rollback();
+      return;
+    }
+    (void)tx->commit();
   }
 
   // Splits what was taken into batches of at most max_batch, in order; a call that must run
@@ -966,13 +1000,68 @@ struct SqliteQueueStore::Impl {
     }
   }
 
-  void run_batch(std::span<Job> jobs) {
+  // Writes the held messages that are due, in a transaction of their own: if that fails (a
+  // full disk), they stay held and the requests of the next batch (ACKs, which free space)
+  // are not failed with them. Their SENDs are answered once this commit is durable.
+  void write_held() {
     Writer& w = *writer;
-    if (jobs.empty() && !w.store_all_held) {
-      // Woken for held messages only: nothing to commit unless one is due.
+    if (!w.store_all_held) {
       const auto next = next_held_deadline(w);
       if (!next || *next > std::chrono::steady_clock::now()) return;
     }
+    w.delta = {};
+    w.now = options.now_ms ? options.now_ms() : system_now_ms();
+    Result<void> written;
+    {
+      auto tx = w.db.begin();
+      if (!tx) {
+        written = fail(std::move(tx).error());
+      } else {
+        written = store_held(w);
+        if (written) written = flush_states(w);
+        if (!written) {
+          tx->rollback();
+        } else if (auto committed = tx->commit(); !committed) {
+          written = fail(std::move(committed).error());
+        }
+      }
+    }
+    if (!written) {
+      forget_states(w);
+      roll_back_held(w);
+      return;
+    }
+    commit_held(w);
+    hand_over({}, w.delta);
+  }
+
+  // A committed batch goes to the syncer, which answers it once it is durable.
+  void hand_over(std::span<Job> jobs, const CountDelta& delta) {
+    Writer& w = *writer;
+    commits.fetch_add(1, std::memory_order_relaxed);
+    requests.fetch_add(jobs.size(), std::memory_order_relaxed);
+    {
+      std::lock_guard lock(counts_mutex);
+      totals.queues = u64(i64(totals.queues) + delta.queues);
+      totals.messages = u64(i64(totals.messages) + delta.messages);
+      totals.message_bytes = u64(i64(totals.message_bytes) + delta.bytes);
+    }
+    Committed batch;
+    batch.jobs.reserve(jobs.size());
+    for (Job& job : jobs) batch.jobs.push_back(std::move(job));
+    batch.settled.swap(w.settled);
+    {
+      std::lock_guard lock(sync_mutex);
+      to_sync.push_back(std::move(batch));
+      ++in_pipeline;
+    }
+    sync_cv.notify_one();
+  }
+
+  void run_batch(std::span<Job> jobs) {
+    Writer& w = *writer;
+    write_held();
+    if (jobs.empty()) return;
     w.delta = {};
     w.now = options.now_ms ? options.now_ms() : system_now_ms();
     if (w.states.size() > kMaxCachedQueues) forget_states(w);
@@ -982,9 +1071,7 @@ struct SqliteQueueStore::Impl {
       if (!tx) {
         fatal = std::move(tx).error();
       } else {
-        if (auto stored = store_held(w); !stored) fatal = std::move(stored).error();
         for (Job& job : jobs) {
-          if (fatal) break;
           // Calls may read or change queue rows with SQL: they see the cached states first.
           Result<void> applied =
               std::holds_alternative<CallJob>(job) ? flush_states(w) : Result<void>{};
@@ -997,15 +1084,6 @@ struct SqliteQueueStore::Impl {
         if (!fatal) {
           if (auto flushed = flush_states(w); !flushed) fatal = std::move(flushed).error();
         }
-        if (!fatal && w.final_batch && w.held_any) {
-          // A clean stop: nothing is held any more, so the msg_ids in the dedup log before
-          // this row need not be given out again (the log row with msg_id 0, schema v3).
-          const ReleasedKey none{};
-          if (auto marked = run(w.log_numbered, w.db, ByteView(none), i64(w.now), std::int64_t{0});
-              !marked) {
-            fatal = std::move(marked).error();
-          }
-        }
         if (fatal) {
           tx->rollback();
         } else if (auto committed = tx->commit(); !committed) {
@@ -1013,7 +1091,6 @@ struct SqliteQueueStore::Impl {
         }
       }
     }
-    w.store_all_held = false;
     if (fatal) {
       forget_states(w);  // the cache may hold what was rolled back
       w.released_in_batch.clear();
@@ -1025,24 +1102,7 @@ struct SqliteQueueStore::Impl {
     for (const auto& entry : w.released_in_batch)
       remember_released(w, entry.key, entry.released_ms);
     w.released_in_batch.clear();
-    commits.fetch_add(1, std::memory_order_relaxed);
-    requests.fetch_add(jobs.size(), std::memory_order_relaxed);
-    {
-      std::lock_guard lock(counts_mutex);
-      totals.queues = u64(i64(totals.queues) + w.delta.queues);
-      totals.messages = u64(i64(totals.messages) + w.delta.messages);
-      totals.message_bytes = u64(i64(totals.message_bytes) + w.delta.bytes);
-    }
-    Committed batch;
-    batch.jobs.reserve(jobs.size());
-    for (Job& job : jobs) batch.jobs.push_back(std::move(job));
-    batch.settled.swap(w.settled);
-    {
-      std::lock_guard lock(sync_mutex);
-      to_sync.push_back(std::move(batch));
-      ++in_pipeline;
-    }
-    sync_cv.notify_one();
+    hand_over(jobs, w.delta);
   }
 
   // The syncer: makes committed batches durable (one fdatasync of the WAL covers every batch
@@ -1746,10 +1806,9 @@ Result<std::uint64_t> SqliteQueueStore::expire(std::uint64_t message_cutoff_ms,
     auto chunk = impl_->call<Chunk>([&](Writer& w, Result<Chunk>& out) -> Result<void> {
       Chunk c;
       if (messages_phase) {
-        // Held messages are written first, so that expiry sees them.
-        w.store_all_held = true;
-        EXILE_TRY(store_held(w));
-        EXILE_TRY(flush_states(w));  // the SQL below changes queue rows directly
+        // Held messages that arrived before the cutoff expire in memory: dropped, their SENDs
+        // answered once this batch is durable (their dedup-log rows go on as for any expiry).
+        c.messages += expire_held(w, message_cutoff);
         struct Row {
           QueueId recv_id{};
           std::int64_t msg_id = 0;

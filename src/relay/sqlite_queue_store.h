@@ -12,9 +12,10 @@
 // subscriber) is numbered, and only its number is written: the queue's next_msg_id and a
 // dedup-log row with the msg_id. Once that is durable, `on_numbered` runs and the message is
 // held in memory (pending() returns it). An ack() of it settles it with nothing written but
-// that batch's commit; the ack's and the append's dones then both run. Past `hold_for_ack` (and
-// before expire() and on drain) it is written like any message, and its `done` runs when that
-// commit is durable.
+// that batch's commit; the ack's and the append's dones then both run. Past `hold_for_ack`, and
+// on drain, it is written like any message, in a transaction of its own, and its `done` runs
+// when that commit is durable; if writing fails (a full disk), it stays held and is tried again
+// a second later. expire() drops held messages that arrived before its cutoff.
 // secure_delete stays ON (Exile's pragma): deleted ciphertext is overwritten in the database
 // file; WAL frames that held it are dropped by the TRUNCATE checkpoint that ends every
 // expire() (and on close). Nothing here logs; errors never carry ids, keys or bodies.

@@ -933,6 +933,46 @@ TEST_F(SqliteQueueStoreTest, DiskFullFailsTheBatchAndKeepsWhatWasAcked) {
   ASSERT_TRUE(store_->check_integrity());
 }
 
+// A held message that cannot be written when its hold time ends (a full disk) stays held: still
+// pending and unanswered, while ACKs go on committing; its ACK then settles it.
+TEST_F(SqliteQueueStoreTest, AHeldMessageThatCannotBeWrittenStaysHeld) {
+  SqliteQueueStore::Options capped = holding_for(std::chrono::milliseconds(30));
+  capped.max_page_count = 64;
+  reopen(std::move(capped));
+  const QueueRecord q = make_queue(1);
+  ASSERT_TRUE(store_->create_queue(q));
+  std::uint64_t stored = 0;
+  for (std::uint64_t i = 1; i <= 200; ++i) {
+    auto r = append_sync(*store_, request(q, i, 1000, kBigQuota, 4000));
+    if (!r) {
+      ASSERT_EQ(r.error().code, ErrorCode::DiskFull) << r.error();
+      break;
+    }
+    stored = i;
+  }
+  ASSERT_GT(stored, 0u);
+  ASSERT_LT(stored, 200u) << "the disk never filled";
+  // Its number still fits (a short dedup-log row); its 4,000-byte body does not.
+  auto held = append_held(*store_, request(q, 500, 1000, kBigQuota, 4000));
+  ASSERT_TRUE(ready_within(held->numbered_future, std::chrono::seconds(10)))
+      << "numbering failed too";
+  const std::uint64_t msg_id = held->numbered_future.get().msg_id;
+  EXPECT_EQ(msg_id, stored + 1);
+  EXPECT_FALSE(ready_within(held->done_future, std::chrono::milliseconds(500)));
+  auto pending = store_->pending(q.recv_id, stored, 10);
+  ASSERT_TRUE(pending);
+  ASSERT_EQ(pending->size(), 1u);
+  EXPECT_EQ((*pending)[0].msg_id, msg_id);
+  ASSERT_TRUE(ack_sync(*store_, q.recv_id, 1));  // an ACK commits meanwhile
+  ASSERT_TRUE(ack_sync(*store_, q.recv_id, msg_id));
+  ASSERT_TRUE(ready_within(held->done_future, std::chrono::seconds(10)));
+  auto done = held->done_future.get();
+  ASSERT_TRUE(done) << done.error();
+  EXPECT_EQ(done->status, AppendStatus::Stored);
+  EXPECT_EQ(store_->counts()->messages, stored - 1);
+  ASSERT_TRUE(store_->check_integrity());
+}
+
 // The dedup log keeps its newest max_released rows, in memory and on disk: older rows are never
 // read again (a restart reads back only the newest), so expire() drops them even within the
 // dedup window, and the file stops growing with the traffic of the last 24 hours.
