@@ -1250,9 +1250,9 @@ TEST_F(SqliteQueueStoreTest, AHeldMessageIsWrittenWhenNoAckComes) {
   EXPECT_EQ(retry->status, AppendStatus::Duplicate);
 }
 
-// Expiry and shutdown write what is held first: expiry then sees it, and every held SEND is
-// answered before the store closes.
-TEST_F(SqliteQueueStoreTest, ExpireAndDrainWriteHeldMessages) {
+// A held message older than the expiry's cutoff expires in memory, and its SEND is answered; at
+// shutdown every held message is written, and every held SEND answered before the store closes.
+TEST_F(SqliteQueueStoreTest, HeldMessagesExpireInMemoryAndAreWrittenOnDrain) {
   reopen(holding_for(std::chrono::hours(1)));
   const QueueRecord q = make_queue(1);
   ASSERT_TRUE(store_->create_queue(q));
