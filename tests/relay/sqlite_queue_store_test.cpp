@@ -934,7 +934,8 @@ TEST_F(SqliteQueueStoreTest, DiskFullFailsTheBatchAndKeepsWhatWasAcked) {
 }
 
 // A held message that cannot be written when its hold time ends (a full disk) stays held: still
-// pending and unanswered, while ACKs go on committing; its ACK then settles it.
+// pending and unanswered, while ACKs go on committing; its ACK then settles it. One still held
+// when the store stops is answered with an error.
 TEST_F(SqliteQueueStoreTest, AHeldMessageThatCannotBeWrittenStaysHeld) {
   SqliteQueueStore::Options capped = holding_for(std::chrono::milliseconds(30));
   capped.max_page_count = 64;
@@ -963,14 +964,30 @@ TEST_F(SqliteQueueStoreTest, AHeldMessageThatCannotBeWrittenStaysHeld) {
   ASSERT_TRUE(pending);
   ASSERT_EQ(pending->size(), 1u);
   EXPECT_EQ((*pending)[0].msg_id, msg_id);
-  ASSERT_TRUE(ack_sync(*store_, q.recv_id, 1));  // an ACK commits meanwhile
+  ASSERT_TRUE(ack_sync(*store_, q.recv_id, 2));  // an ACK commits meanwhile
+  // Another one that cannot be written: still held when the store stops, it is answered with an
+  // error (its number is durable: a retry later gets the same msg_id).
+  auto unwritable = append_held(*store_, request(q, 501, 1000, kBigQuota, 8000));
+  ASSERT_TRUE(ready_within(unwritable->numbered_future, std::chrono::seconds(10)));
+  const std::uint64_t unwritable_id = unwritable->numbered_future.get().msg_id;
   ASSERT_TRUE(ack_sync(*store_, q.recv_id, msg_id));
   ASSERT_TRUE(ready_within(held->done_future, std::chrono::seconds(10)));
   auto done = held->done_future.get();
   ASSERT_TRUE(done) << done.error();
   EXPECT_EQ(done->status, AppendStatus::Stored);
-  EXPECT_EQ(store_->counts()->messages, stored - 1);
+  EXPECT_FALSE(ready_within(unwritable->done_future, std::chrono::milliseconds(0)));
+  store_->drain();
+  ASSERT_TRUE(ready_within(unwritable->done_future, std::chrono::milliseconds(0)));
+  auto refused = unwritable->done_future.get();
+  ASSERT_FALSE(refused);
+  EXPECT_EQ(refused.error().code, ErrorCode::StorageIo);
+  reopen();  // no cap
   ASSERT_TRUE(store_->check_integrity());
+  EXPECT_EQ(store_->counts()->messages, stored - 1);
+  auto retry = append_sync(*store_, request(q, 501, 1000, kBigQuota, 8000));
+  ASSERT_TRUE(retry);
+  EXPECT_EQ(retry->status, AppendStatus::Stored);
+  EXPECT_EQ(retry->msg_id, unwritable_id);
 }
 
 // The dedup log keeps its newest max_released rows, in memory and on disk: older rows are never
