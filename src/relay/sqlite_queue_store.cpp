@@ -721,17 +721,23 @@ void roll_back_held(Writer& w) {
   w.held_numbered.clear();
 }
 
-// Expires held messages that arrived before `cutoff_ms`: settled like acked ones, inside the
-// expiry's batch. Returns how many.
+// Settles a held message inside the batch (acked or expired): nothing is written for it; it
+// leaves memory at COMMIT (commit_held) and its SEND is answered once the batch is durable.
+void settle_held(Writer& w, std::map<HeldKey, HeldMessage>::iterator it) {
+  it->second.state = HeldState::Settling;
+  w.held_settled.push_back(it->first);
+  w.delta.messages -= 1;
+  w.delta.bytes -= static_cast<std::int64_t>(it->second.body.size());
+}
+
+// Expires held messages that arrived before `cutoff_ms`, inside the expiry's batch. Returns how
+// many.
 std::uint64_t expire_held(Writer& w, std::int64_t cutoff_ms) {
   std::uint64_t expired = 0;
   std::lock_guard lock(w.held_mutex);
-  for (auto& [key, m] : w.held) {
-    if (m.state != HeldState::Held || i64(m.timestamp_ms) >= cutoff_ms) continue;
-    m.state = HeldState::Settling;
-    w.held_settled.push_back(key);
-    w.delta.messages -= 1;
-    w.delta.bytes -= static_cast<std::int64_t>(m.body.size());
+  for (auto it = w.held.begin(); it != w.held.end(); ++it) {
+    if (it->second.state != HeldState::Held || i64(it->second.timestamp_ms) >= cutoff_ms) continue;
+    settle_held(w, it);
     ++expired;
   }
   return expired;
@@ -966,15 +972,9 @@ struct SqliteQueueStore::Impl {
   // next start only gives those msg_ids to retries again.
   void mark_clean_stop() {
     Writer& w = *writer;
-    auto tx = w.db.begin();
-    if (!tx) return;
     const ReleasedKey none{};
-    const std::uint64_t now = options.now_ms ? options.now_ms() : system_now_ms();
-    if (!run(w.log_numbered, w.db, ByteView(none), i64(now), std::int64_t{0})) {
-      tx->rollback();
-      return;
-    }
-    (void)tx->commit();
+    (void)transact(
+        [&] { return run(w.log_numbered, w.db, ByteView(none), i64(w.now), std::int64_t{0}); });
   }
 
   // Splits what was taken into batches of at most max_batch, in order; a call that must run
@@ -1009,30 +1009,47 @@ struct SqliteQueueStore::Impl {
       const auto next = next_held_deadline(w);
       if (!next || *next > std::chrono::steady_clock::now()) return;
     }
+    if (transact([&] { return store_held(w); })) return;  // still held: tried again later
+    hand_over({}, w.delta);
+  }
+
+  // Runs `body` in one writer transaction, with the batch's delta and clock reset, and writes
+  // the changed queue states back before COMMIT. On failure everything is undone (the cached
+  // states, the dedup keys and the held-message changes of the transaction) and the error is
+  // returned; on success they are made final.
+  template <class Body>
+  std::optional<Error> transact(Body&& body) {
+    Writer& w = *writer;
     w.delta = {};
     w.now = options.now_ms ? options.now_ms() : system_now_ms();
-    Result<void> written;
+    std::optional<Error> fatal;
     {
       auto tx = w.db.begin();
       if (!tx) {
-        written = fail(std::move(tx).error());
+        fatal = std::move(tx).error();
       } else {
-        written = store_held(w);
-        if (written) written = flush_states(w);
-        if (!written) {
+        Result<void> applied = body();
+        if (applied) applied = flush_states(w);
+        if (!applied) {
+          fatal = std::move(applied).error();
           tx->rollback();
         } else if (auto committed = tx->commit(); !committed) {
-          written = fail(std::move(committed).error());
+          fatal = std::move(committed).error();
         }
       }
     }
-    if (!written) {
-      forget_states(w);
+    if (fatal) {
+      forget_states(w);  // the cache may hold what was rolled back
+      w.released_in_batch.clear();
       roll_back_held(w);
-      return;
+      return fatal;
     }
     commit_held(w);
-    hand_over({}, w.delta);
+    for (const auto& entry : w.released_in_batch) {
+      remember_released(w, entry.key, entry.released_ms);
+    }
+    w.released_in_batch.clear();
+    return std::nullopt;
   }
 
   // A committed batch goes to the syncer, which answers it once it is durable.
@@ -1062,46 +1079,19 @@ struct SqliteQueueStore::Impl {
     Writer& w = *writer;
     write_held();
     if (jobs.empty()) return;
-    w.delta = {};
-    w.now = options.now_ms ? options.now_ms() : system_now_ms();
     if (w.states.size() > kMaxCachedQueues) forget_states(w);
-    std::optional<Error> fatal;
-    {
-      auto tx = w.db.begin();
-      if (!tx) {
-        fatal = std::move(tx).error();
-      } else {
-        for (Job& job : jobs) {
-          // Calls may read or change queue rows with SQL: they see the cached states first.
-          Result<void> applied =
-              std::holds_alternative<CallJob>(job) ? flush_states(w) : Result<void>{};
-          if (applied) applied = std::visit([&](auto& j) { return apply(w, j); }, job);
-          if (!applied) {
-            fatal = std::move(applied).error();
-            break;
-          }
-        }
-        if (!fatal) {
-          if (auto flushed = flush_states(w); !flushed) fatal = std::move(flushed).error();
-        }
-        if (fatal) {
-          tx->rollback();
-        } else if (auto committed = tx->commit(); !committed) {
-          fatal = std::move(committed).error();
-        }
+    auto fatal = transact([&]() -> Result<void> {
+      for (Job& job : jobs) {
+        // Calls may read or change queue rows with SQL: they see the cached states first.
+        if (std::holds_alternative<CallJob>(job)) EXILE_TRY(flush_states(w));
+        EXILE_TRY(std::visit([&](auto& j) { return apply(w, j); }, job));
       }
-    }
+      return {};
+    });
     if (fatal) {
-      forget_states(w);  // the cache may hold what was rolled back
-      w.released_in_batch.clear();
-      roll_back_held(w);
       for (Job& job : jobs) complete(job, fatal);
       return;
     }
-    commit_held(w);
-    for (const auto& entry : w.released_in_batch)
-      remember_released(w, entry.key, entry.released_ms);
-    w.released_in_batch.clear();
     hand_over(jobs, w.delta);
   }
 
@@ -1367,10 +1357,7 @@ struct SqliteQueueStore::Impl {
       std::lock_guard lock(w.held_mutex);
       if (auto it = w.held.find(HeldKey{job.recv_id, job.msg_id});
           it != w.held.end() && it->second.state == HeldState::Held) {
-        it->second.state = HeldState::Settling;
-        w.held_settled.push_back(it->first);
-        w.delta.messages -= 1;
-        w.delta.bytes -= static_cast<std::int64_t>(it->second.body.size());
+        settle_held(w, it);
         return {};
       }
     }
