@@ -9,7 +9,6 @@
 #include <signal.h>
 #include <sodium.h>
 
-#include <QCoreApplication>
 #include <QTemporaryDir>
 #include <QTest>
 #include <QWebSocket>
@@ -20,9 +19,8 @@
 #include <vector>
 
 #include "common/encoding.h"
-#include "common/sodium.h"
 #include "relay.pb.h"
-#include "support/relay_await.h"
+#include "support/qt_relay_test.h"
 #include "support/relay_process.h"
 
 // Qt defines `emit` as a macro and common/log.h declares log::emit; nothing here emits.
@@ -668,9 +666,4 @@ TEST(RelayConnectionFakeTest, TextFrameIsAProtocolViolation) {
 }  // namespace
 }  // namespace exile::client
 
-int main(int argc, char** argv) {
-  QCoreApplication app(argc, argv);
-  exile::ensure_sodium();
-  ::testing::InitGoogleTest(&argc, argv);
-  return RUN_ALL_TESTS();
-}
+int main(int argc, char** argv) { return exile::test::run_qt_tests(argc, argv); }

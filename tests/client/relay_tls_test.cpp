@@ -7,7 +7,6 @@
 #include <gtest/gtest.h>
 #include <sodium.h>
 
-#include <QCoreApplication>
 #include <QSslCertificate>
 #include <QSslCipher>
 #include <QSslConfiguration>
@@ -21,8 +20,7 @@
 #include <vector>
 
 #include "client/relay_connection.h"
-#include "common/sodium.h"
-#include "support/relay_await.h"
+#include "support/qt_relay_test.h"
 #include "support/relay_process.h"
 #include "support/self_signed_cert.h"
 #include "support/temp_dir.h"
@@ -241,9 +239,4 @@ TEST_F(RelayTlsTest, UntrustedCertificateIsRefused) {
 }  // namespace
 }  // namespace exile::client
 
-int main(int argc, char** argv) {
-  QCoreApplication app(argc, argv);
-  exile::ensure_sodium();
-  ::testing::InitGoogleTest(&argc, argv);
-  return RUN_ALL_TESTS();
-}
+int main(int argc, char** argv) { return exile::test::run_qt_tests(argc, argv); }

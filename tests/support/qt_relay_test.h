@@ -1,15 +1,17 @@
-// Waiting for a RelayConnection answer in a Qt test: runs the event loop until the callback
-// comes. For the client tests that drive RelayConnection against a real exile-relay.
+// For the client tests that drive RelayConnection against a real exile-relay: their main(), and
+// waiting for an answer (the Qt event loop runs until the callback comes).
 #pragma once
 
 #include <gtest/gtest.h>
 
+#include <QCoreApplication>
 #include <QTest>
 #include <memory>
 #include <optional>
 #include <utility>
 
 #include "client/relay_connection.h"
+#include "common/sodium.h"
 
 namespace exile::test {
 
@@ -24,6 +26,15 @@ client::RelayResult<T> await_answer(Call&& call, int wait_ms, client::RelayFailu
     return std::unexpected(on_timeout);
   }
   return std::move(**slot);
+}
+
+// The body of such a test's main(): a Qt application for RelayConnection's sockets, then every
+// test.
+inline int run_qt_tests(int argc, char** argv) {
+  QCoreApplication app(argc, argv);
+  exile::ensure_sodium();
+  ::testing::InitGoogleTest(&argc, argv);
+  return RUN_ALL_TESTS();
 }
 
 }  // namespace exile::test
