@@ -33,6 +33,7 @@
 #include "common/sodium.h"
 #include "loadgen_common.h"
 #include "relay.pb.h"
+#include "relay/wire/batch.h"
 #include "relay/wire/wire.h"
 
 namespace exile::loadgen {
@@ -118,10 +119,24 @@ class Conn : public std::enable_shared_from_this<Conn> {
       const auto tag = wire::authenticate(*key, request, as_bytes(command));
       frame_.add_authenticators(tag.data(), tag.size());
     }
-    std::string bytes;
-    frame_.SerializeToString(&bytes);
-    out_.push_back(std::move(bytes));
-    if (!writing_) write_next();
+    frame_.SerializeToString(&frame_bytes_);
+    // Into the open batch, or a new one when it is full (relay-protocol.md §1).
+    const std::size_t record = wire::batch_record_bytes(frame_bytes_.size());
+    if (out_.empty() || out_.back().frames >= bench_.options.batch ||
+        out_.back().bytes.size() + record > wire::kMaxClientMessageBytes) {
+      out_.emplace_back();
+    }
+    wire::append_batch_record(out_.back().bytes, frame_bytes_);
+    ++out_.back().frames;
+    // Not written here: the rest of this handler (the other frames of the batch being read)
+    // adds its commands to the same batch first.
+    if (!writing_ && !flush_posted_) {
+      flush_posted_ = true;
+      asio::post(bench_.ioc, [self = shared_from_this()] {
+        self->flush_posted_ = false;
+        if (!self->writing_ && !self->closed_) self->write_next();
+      });
+    }
     return request;
   }
 
@@ -189,30 +204,40 @@ class Conn : public std::enable_shared_from_this<Conn> {
   }
 
   void write_next() {
+    if (out_.empty()) {
+      writing_ = false;
+      return;
+    }
     writing_ = true;
+    wire_.swap(out_.front().bytes);
+    out_.pop_front();
     ws_.async_write(
-        asio::buffer(out_.front()),
+        asio::buffer(wire_),
         [self = shared_from_this()](beast::error_code ec, std::size_t) { self->on_write(ec); });
   }
 
   void on_write(beast::error_code ec) {
     if (closed_) return;
     if (ec) return fail("write");
-    out_.pop_front();
-    if (out_.empty()) {
-      writing_ = false;
-    } else {
-      write_next();
-    }
+    wire_.clear();
+    write_next();
   }
 
   websocket::stream<tcp::socket> ws_;
   beast::flat_buffer buffer_;
   pb::ServerBatch in_;
+  struct Batch {
+    std::string bytes;  // ClientFrame records (wire/batch.h)
+    int frames = 0;
+  };
+
   pb::ClientFrame frame_;
-  std::deque<std::string> out_;
+  std::string frame_bytes_;
+  std::deque<Batch> out_;  // batches not written yet; the last one takes new commands
+  std::string wire_;       // the batch being written
   std::uint64_t next_request_ = 1;
   bool writing_ = false;
+  bool flush_posted_ = false;
   bool closed_ = false;
   bool hello_ = false;
 };

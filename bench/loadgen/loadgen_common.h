@@ -39,6 +39,9 @@ struct Options {
   // The window counts sends the server has not acknowledged yet (Ok / PUBACK: the default,
   // as the issue states it), or with --window-mode e2e sends the receiver has not got yet.
   bool e2e_window = false;
+  // Commands (exile-loadgen) or packets (mqtt-loadgen) a connection may write in one go: all it
+  // has ready when its previous write completes, up to this many. 1: one per write.
+  int batch = 256;
   std::string label;  // free text copied into the report
 };
 
@@ -108,6 +111,8 @@ inline bool read_stamp(const void* body, std::size_t size, Stamp& out) {
                "  --idle M           idle connections opened first and held (0)\n"
                "  --idle-ping S      idle connections ping this often (60)\n"
                "  --connect-parallel K  idle connections set up at once (256)\n"
+               "  --batch N          commands or packets written at once, at most (256;\n"
+               "                     1: one per write)\n"
                "  --server-pid PID   sample this process's CPU and memory (/proc)\n"
                "  --label TEXT       copied into the JSON report\n",
                static_cast<int>(tool.size()), tool.data(), tool == "exile-loadgen" ? "ws" : "mqtt",
@@ -165,6 +170,8 @@ inline Options parse_options(int argc, char** argv, std::string_view tool,
     } else if (arg == "--window-mode") {
       if (value != "server" && value != "e2e") usage(tool, 2);
       o.e2e_window = value == "e2e";
+    } else if (arg == "--batch") {
+      o.batch = static_cast<int>(number);
     } else if (arg == "--server-pid") {
       o.server_pid = static_cast<int>(number);
     } else if (arg == "--label") {
@@ -174,7 +181,7 @@ inline Options parse_options(int argc, char** argv, std::string_view tool,
     }
   }
   if (!have_url || o.pairs < 1 || o.window < 1 || o.payload < kHeaderBytes || o.duration_s <= 0 ||
-      o.warmup_s < 0 || o.idle < 0 || o.idle_ping_s <= 0 || o.connect_parallel < 1) {
+      o.warmup_s < 0 || o.idle < 0 || o.idle_ping_s <= 0 || o.connect_parallel < 1 || o.batch < 1) {
     usage(tool, 2);
   }
   return o;
@@ -351,16 +358,17 @@ inline void report(std::string_view tool, const Options& o, Stats& s) {
 
   std::fprintf(
       stderr,
-      "%.*s: %d pairs, window %d (%s), payload %zu B, %d idle (%d open at start, %d at end, "
-      "%d failed), setup %.1f s\n"
+      "%.*s: %d pairs, window %d (%s), payload %zu B, batch %d, %d idle (%d open at start, "
+      "%d at end, %d failed), setup %.1f s\n"
       "  delivered+acked %.0f msg/s over %.2f s (%llu messages; sends acked %.0f/s)\n"
       "  end-to-end latency p50 %.0f us, p99 %.0f us, p99.9 %.0f us, max %.0f us "
       "(%zu samples)\n"
       "  load generator CPU %.2f s = %.1f us/msg (%.0f%% of one core)\n",
       static_cast<int>(tool.size()), tool.data(), o.pairs, o.window,
-      o.e2e_window ? "end to end" : "server acks", o.payload, o.idle, s.idle_open, s.idle_open_end,
-      s.idle_failed, s.setup_s, rate, seconds, static_cast<unsigned long long>(messages), sent_rate,
-      p50, p99, p999, pmax, samples, cpu, per_msg, seconds > 0 ? 100 * cpu / seconds : 0);
+      o.e2e_window ? "end to end" : "server acks", o.payload, o.batch, o.idle, s.idle_open,
+      s.idle_open_end, s.idle_failed, s.setup_s, rate, seconds,
+      static_cast<unsigned long long>(messages), sent_rate, p50, p99, p999, pmax, samples, cpu,
+      per_msg, seconds > 0 ? 100 * cpu / seconds : 0);
   if (server) {
     std::fprintf(stderr,
                  "  server pid %d CPU %.2f s = %.1f us/msg (%.0f%% of one core), RSS %ld KiB, "
@@ -373,7 +381,7 @@ inline void report(std::string_view tool, const Options& o, Stats& s) {
 
   std::printf(
       "{\"tool\":\"%.*s\",\"label\":\"%s\",\"pairs\":%d,\"window\":%d,\"window_mode\":\"%s\","
-      "\"payload\":%zu,"
+      "\"payload\":%zu,\"batch\":%d,"
       "\"idle\":%d,\"idle_open\":%d,\"idle_open_end\":%d,\"idle_failed\":%d,\"setup_s\":%.3f,"
       "\"warmup_s\":%.3f,\"duration_s\":%.3f,\"messages\":%llu,\"msgs_per_s\":%.1f,"
       "\"sends_per_s\":%.1f,\"latency_samples\":%zu,\"p50_us\":%.0f,\"p99_us\":%.0f,"
@@ -381,7 +389,7 @@ inline void report(std::string_view tool, const Options& o, Stats& s) {
       "\"server_pid\":%d,\"server_cpu_s\":%.3f,\"server_cpu_us_per_msg\":%.2f,"
       "\"server_rss_kib\":%ld,\"server_hwm_kib\":%ld,\"errors\":%llu,\"error_kinds\":{%s}}\n",
       static_cast<int>(tool.size()), tool.data(), json_escape(o.label).c_str(), o.pairs, o.window,
-      o.e2e_window ? "e2e" : "server", o.payload, o.idle, s.idle_open, s.idle_open_end,
+      o.e2e_window ? "e2e" : "server", o.payload, o.batch, o.idle, s.idle_open, s.idle_open_end,
       s.idle_failed, s.setup_s, o.warmup_s, seconds, static_cast<unsigned long long>(messages),
       rate, sent_rate, samples, p50, p99, p999, pmax, cpu, per_msg, server ? o.server_pid : 0,
       server_cpu, server_per_msg, server ? s.server_end.rss_kib : 0L,

@@ -223,6 +223,7 @@ class RelayConnection final : public QObject {
   void onHello(const detail::HelloFrame& hello);
   void resubscribe(std::vector<relay::wire::QueueId> recvIds);
   void flush();
+  void flushSoon();  // flush() once the event loop turns: requests submitted meanwhile share it
   void sweep();
   void restartPingTimer();
   void failAll(RelayError code);
@@ -239,6 +240,7 @@ class RelayConnection final : public QObject {
   std::size_t max_body_bytes_ = relay::wire::kMaxBodyBytes;
   std::chrono::milliseconds ping_interval_{30'000};
 
+  bool flush_scheduled_ = false;
   std::uint64_t next_id_ = 1;  // request handles and wire request ids share one counter
   std::map<std::uint64_t, std::unique_ptr<Request>> requests_;  // by handle: submission order
   std::set<std::uint64_t> unsent_;                              // handles, to be written

@@ -9,6 +9,7 @@
 #include "common/sodium.h"
 #include "relay/detail/request.h"
 #include "relay/detail/session_inline.h"
+#include "relay/wire/batch.h"
 
 namespace exile::relay {
 namespace {
@@ -97,6 +98,8 @@ void Session::start() {
   auto* limits = hello->mutable_limits();
   const RelayLimits& l = core_.limits();
   limits->set_max_frame_bytes(static_cast<std::uint32_t>(wire::kMaxFrameBytes));
+  limits->set_max_message_bytes(static_cast<std::uint32_t>(wire::kMaxClientMessageBytes));
+  limits->set_max_batch_frames(static_cast<std::uint32_t>(wire::kMaxClientBatchFrames));
   limits->set_max_body_bytes(l.max_body_bytes);
   limits->set_max_queue_messages(l.quota.max_messages);
   limits->set_max_queue_bytes(l.quota.max_bytes);
@@ -118,6 +121,37 @@ void Session::close() {
 }
 
 // ---- Session: frames ------------------------------------------------------------------------
+
+void Session::handle_message(ByteView message) {
+  if (closing_) return;
+  if (message.size() > wire::kMaxClientMessageBytes) {
+    closing_ = true;
+    io_.close(CloseCode::TooBig);
+    return;
+  }
+  // First the whole batch's structure, so that a bad batch runs none of its commands.
+  std::size_t frames = 0;
+  bool too_big = false;
+  wire::BatchReader check(message);
+  while (auto frame = check.next()) {
+    ++frames;
+    too_big = too_big || frame->size() > wire::kMaxFrameBytes;
+  }
+  if (too_big) {
+    closing_ = true;
+    io_.close(CloseCode::TooBig);
+    return;
+  }
+  if (check.malformed() || frames == 0 || frames > wire::kMaxClientBatchFrames) {
+    send_error(0, pb::MALFORMED);
+    return;
+  }
+  wire::BatchReader reader(message);
+  while (auto frame = reader.next()) {
+    if (closing_) return;
+    handle_frame(*frame);
+  }
+}
 
 void Session::handle_frame(ByteView bytes) {
   if (closing_) return;

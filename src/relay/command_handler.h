@@ -9,12 +9,12 @@
 // on one strand only: every method below runs on it, and every asynchronous completion (store
 // pool, store writer thread, another connection's End) comes back through SessionIo::post.
 // The websocket Connection (connection.h), the unit tests and the fuzz target drive a Session
-// the same way: handle_frame(bytes) in, serialized ServerFrames out through SessionIo::send.
+// the same way: handle_message(bytes) in, serialized ServerFrames out through SessionIo::send.
 //
-// Command life: handle_frame parses and checks the frame (shutdown, rate, BUSY, sizes), then
-// looks the queue up (cache, else the store pool), verifies the tag, and runs the command; a
-// command waiting for the store counts as in flight. Each frame that parses gets exactly one
-// answer with its request_id.
+// Command life: handle_message splits the client's batch into frames; handle_frame parses and
+// checks each frame (shutdown, rate, BUSY, sizes), then looks the queue up (cache, else the
+// store pool), verifies the tag, and runs the command; a command waiting for the store counts
+// as in flight. Each frame that parses gets exactly one answer with its request_id.
 //
 // Push window (per subscribed queue): `pushed_upto` (highest msg_id pushed), `unacked` (≤ 128),
 // `backlog` (the store may hold messages above pushed_upto that are not pushed). New commits are
@@ -145,8 +145,14 @@ class Session : public std::enable_shared_from_this<Session> {
   Session(const Session&) = delete;
   Session& operator=(const Session&) = delete;
 
-  void start();                       // sends Hello
-  void handle_frame(ByteView frame);  // one binary frame from the client
+  void start();  // sends Hello
+  // One binary message from the client: a ClientBatch (wire/batch.h). A message over
+  // kMaxClientMessageBytes, or a frame in it over kMaxFrameBytes, closes the connection (1009);
+  // a batch that is not all well-formed records, has none, or has more than
+  // kMaxClientBatchFrames gets one Error{MALFORMED} (request_id 0) and none of its frames is
+  // handled. Otherwise each frame is handled in order, as if it had come alone.
+  void handle_message(ByteView message);
+  void handle_frame(ByteView frame);  // one ClientFrame (tests drive frames directly)
   void on_writable();                 // the outgoing buffer drained: resume held-back pushes
   void close();                       // the connection is gone: unsubscribe, wipe keys
 

@@ -11,7 +11,7 @@
 #include <string>
 
 #include "common/log.h"
-#include "relay/detail/server_batch.h"
+#include "relay/wire/batch.h"
 
 namespace exile::relay {
 namespace {
@@ -69,7 +69,7 @@ class WebSocketConnection final : public Connection,
     timeout.idle_timeout = context_.idle_timeout;
     timeout.keep_alive_pings = false;  // idle means: no frame from the client
     ws_.set_option(timeout);
-    ws_.read_message_max(wire::kMaxFrameBytes);  // above: Beast closes with 1009
+    ws_.read_message_max(wire::kMaxClientMessageBytes);  // above: Beast closes with 1009
     ws_.binary(true);
     // A batch goes out as one WebSocket frame: header and payload in one write, not one write
     // per 4 KiB fragment.
@@ -115,7 +115,7 @@ class WebSocketConnection final : public Connection,
     if (!closing_) {
       if (ws_.got_binary()) {
         const auto data = buffer_.cdata();
-        session_->handle_frame(
+        session_->handle_message(
             ByteView(static_cast<const std::uint8_t*>(data.data()), data.size()));
       } else {
         close(CloseCode::UnsupportedData);
@@ -154,9 +154,9 @@ class WebSocketConnection final : public Connection,
     in_flight_bytes_ = 0;
     while (!outgoing_.empty()) {
       const std::string& frame = outgoing_.front();
-      const std::size_t record = detail::server_batch_record_bytes(frame.size());
+      const std::size_t record = wire::batch_record_bytes(frame.size());
       if (!batch_.empty() && batch_.size() + record > wire::kMaxServerMessageBytes) break;
-      detail::append_server_batch_frame(batch_, frame);
+      wire::append_batch_record(batch_, frame);
       in_flight_bytes_ += frame.size();
       outgoing_.pop_front();
     }

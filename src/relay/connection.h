@@ -13,7 +13,7 @@
 // OUTGOING QUEUE. The Session hands over one serialized ServerFrame at a time; they wait in a
 // queue. Every WebSocket message written is a ServerBatch (docs/relay-protocol.md §1): write()
 // packs as many queued frames as fit in wire::kMaxServerMessageBytes, in order, by concatenation
-// (relay/detail/server_batch.h), and writes it as one unfragmented WebSocket frame. Beast allows
+// (relay/wire/batch.h), and writes it as one unfragmented WebSocket frame. Beast allows
 // one write in flight; frames queued meanwhile go in the next batch. When no write is in flight,
 // enqueue() does not write but posts flush() to the strand (once), so that the frames of the
 // handlers already queued there (a group commit's completions) share one message and one system

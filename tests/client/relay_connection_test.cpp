@@ -20,6 +20,7 @@
 
 #include "common/encoding.h"
 #include "relay.pb.h"
+#include "relay/wire/batch.h"
 #include "support/qt_relay_test.h"
 #include "support/relay_process.h"
 
@@ -493,8 +494,8 @@ TEST(RelayConnectionLocalTest, RequestsRefusedBeforeSendingFailAsynchronously) {
 
 // ---- against a scripted relay --------------------------------------------------------------
 
-// Says Hello with its own session key, then hands every ClientFrame to `on_frame` (default:
-// no answer at all).
+// Says Hello with its own session key, then hands every ClientFrame of every ClientBatch to
+// `on_frame` (default: no answer at all).
 class FakeRelay : public QObject {
  public:
   FakeRelay() : server_(QStringLiteral("fake"), QWebSocketServer::NonSecureMode) {
@@ -521,6 +522,7 @@ class FakeRelay : public QObject {
 
   std::function<void(QWebSocket*, const pb::ClientFrame&)> on_frame;
   int connections = 0;
+  int messages = 0;
   int frames = 0;
 
  private:
@@ -536,10 +538,25 @@ class FakeRelay : public QObject {
     connect(
         socket, &QWebSocket::binaryMessageReceived, this,
         [this, socket](const QByteArray& message) {
-          ++frames;
-          pb::ClientFrame frame;
-          ASSERT_TRUE(frame.ParseFromArray(message.constData(), static_cast<int>(message.size())));
-          if (on_frame) on_frame(socket, frame);
+          ++messages;
+          // The batch's records one by one, as the relay reads them (and as protobuf would).
+          const ByteView bytes(reinterpret_cast<const std::uint8_t*>(message.constData()),
+                               static_cast<std::size_t>(message.size()));
+          wire::BatchReader reader(bytes);
+          int in_batch = 0;
+          while (auto record = reader.next()) {
+            ++frames;
+            ++in_batch;
+            pb::ClientFrame frame;
+            ASSERT_TRUE(frame.ParseFromArray(record->data(), static_cast<int>(record->size())));
+            if (on_frame) on_frame(socket, frame);
+          }
+          ASSERT_FALSE(reader.malformed());
+          ASSERT_GE(in_batch, 1);
+          ASSERT_LE(in_batch, static_cast<int>(wire::kMaxClientBatchFrames));
+          pb::ClientBatch batch;
+          ASSERT_TRUE(batch.ParseFromArray(message.constData(), static_cast<int>(message.size())));
+          ASSERT_EQ(batch.frames_size(), in_batch);
         });
   }
 
@@ -576,6 +593,40 @@ TEST(RelayConnectionFakeTest, CommandsCarryTheQueueKeysAuthenticator) {
   EXPECT_TRUE(verified);
   EXPECT_EQ(ids->recv_id[0], 'r');
   EXPECT_EQ(ids->send_id[0], 's');
+}
+
+TEST(RelayConnectionFakeTest, RequestsSubmittedTogetherShareOneMessage) {
+  FakeRelay fake;
+  std::vector<std::uint64_t> request_ids;
+  fake.on_frame = [&](QWebSocket* socket, const pb::ClientFrame& frame) {
+    request_ids.push_back(frame.request_id());
+    pb::ServerFrame answer;
+    answer.set_request_id(frame.request_id());
+    answer.mutable_error()->set_code(pb::NOT_FOUND);
+    fake.reply(socket, answer);
+  };
+  auto made = RelayConnection::create(fast_options(fake.url()));
+  ASSERT_TRUE(made.has_value());
+  RelayConnection& connection = **made;
+  connection.start();
+  ASSERT_TRUE(QTest::qWaitFor([&] { return connection.isConnected(); }, kWait));
+  const int before = fake.messages;
+  // 300 requests in one turn of the event loop: two batches (at most 256 frames each).
+  constexpr int kRequests = 300;
+  int answered = 0;
+  int not_found = 0;
+  for (int i = 0; i < kRequests; ++i) {
+    connection.getBundle(random_array<wire::kQueueIdBytes>(),
+                         [&](RelayResult<PrekeyBundle> result) {
+                           ++answered;
+                           if (!result && result.error().code == RelayError::NotFound) ++not_found;
+                         });
+  }
+  ASSERT_TRUE(QTest::qWaitFor([&] { return answered == kRequests; }, kWait));
+  EXPECT_EQ(not_found, kRequests);
+  EXPECT_EQ(fake.messages - before, 2);
+  ASSERT_EQ(request_ids.size(), static_cast<std::size_t>(kRequests));
+  EXPECT_TRUE(std::ranges::is_sorted(request_ids)) << "frames out of submission order";
 }
 
 TEST(RelayConnectionFakeTest, UnansweredRequestTimesOut) {

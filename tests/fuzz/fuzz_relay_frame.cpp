@@ -1,11 +1,12 @@
 // Fuzz target for the relay's command handling (src/relay/command_handler.h,
-// docs/relay-protocol.md): ClientFrame and Command parsing, field checks, authenticators, and
-// the command state machine, over an in-memory store.
+// docs/relay-protocol.md): ClientBatch splitting, ClientFrame and Command parsing, field checks,
+// authenticators, and the command state machine, over an in-memory store.
 //
-// Input: a sequence of client frames, each as [u16 big-endian length][bytes]; a last, short
-// record is taken as it is. Each input runs on a fresh Session and store, with a fixed session
-// key pair and nonce and predictable queue ids (the n-th id drawn is 16 bytes of value n), so the
-// seeds carry valid tags and reach every command.
+// Input: a sequence of client messages (each a ClientBatch, as Session::handle_message takes
+// it), each as [u16 big-endian length][bytes]; a last, short record is taken as it is. Each input
+// runs on a fresh Session and store, with a fixed session key pair and nonce and predictable queue
+// ids (the n-th id drawn is 16 bytes of value n), so the seeds carry valid tags and reach every
+// command.
 //
 // Checks, for any input: nothing crashes; every ServerFrame sent parses; when the input is done
 // no command is left in flight (each parsed frame got its answer).
@@ -29,6 +30,7 @@
 #include "relay.pb.h"
 #include "relay/command_handler.h"
 #include "relay/detail/memory_queue_store.h"
+#include "relay/wire/batch.h"
 
 namespace {
 
@@ -60,20 +62,20 @@ wire::SessionNonce fixed_nonce() {
   return nonce;
 }
 
-std::vector<ByteView> split_frames(ByteView input) {
-  std::vector<ByteView> frames;
-  while (!input.empty() && frames.size() < 64) {
+std::vector<ByteView> split_messages(ByteView input) {
+  std::vector<ByteView> messages;
+  while (!input.empty() && messages.size() < 64) {
     if (input.size() < 2) {
-      frames.push_back(input);
+      messages.push_back(input);
       break;
     }
     const std::size_t n = load_u16(input.data());
     input = input.subspan(2);
     const std::size_t take = std::min(n, input.size());
-    frames.push_back(input.subspan(0, take));
+    messages.push_back(input.subspan(0, take));
     input = input.subspan(take);
   }
-  return frames;
+  return messages;
 }
 
 }  // namespace
@@ -114,8 +116,8 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
       task();
     }
   };
-  for (ByteView frame : split_frames(ByteView(data, size))) {
-    session->handle_frame(frame);
+  for (ByteView message : split_messages(ByteView(data, size))) {
+    session->handle_message(message);
     drain();
     monotonic += 10;
   }
@@ -136,11 +138,20 @@ class SeedWriter {
  public:
   SeedWriter() : session_keys_(fixed_session_keys()), nonce_(fixed_nonce()) {}
 
-  void raw(const std::string& frame) {
-    append_u16(out_, static_cast<std::uint16_t>(frame.size()));
-    append(out_, as_bytes(frame));
+  // A message of the frames given to command() since the last flush (a batch of one if
+  // command() was called with batch = false).
+  void flush() {
+    if (batch_.empty()) return;
+    append_u16(out_, static_cast<std::uint16_t>(batch_.size()));
+    append(out_, as_bytes(batch_));
+    batch_.clear();
   }
-  void command(const pb::Command& command, std::vector<const wire::KeyPair*> signers = {}) {
+  void raw(const std::string& frame, bool batch = false) {
+    wire::append_batch_record(batch_, frame);
+    if (!batch) flush();
+  }
+  void command(const pb::Command& command, std::vector<const wire::KeyPair*> signers = {},
+               bool batch = false) {
     pb::ClientFrame frame;
     frame.set_request_id(++request_id_);
     frame.set_command(command.SerializeAsString());
@@ -149,9 +160,10 @@ class SeedWriter {
       const auto tag = wire::authenticate(*key, frame.request_id(), as_bytes(frame.command()));
       frame.add_authenticators(std::string(tag.begin(), tag.end()));
     }
-    raw(frame.SerializeAsString());
+    raw(frame.SerializeAsString(), batch);
   }
   void write(const std::filesystem::path& file) {
+    flush();
     std::ofstream(file, std::ios::binary)
         .write(reinterpret_cast<const char*>(out_.data()),
                static_cast<std::streamsize>(out_.size()));
@@ -161,6 +173,7 @@ class SeedWriter {
   wire::KeyPair session_keys_;
   wire::SessionNonce nonce_;
   std::uint64_t request_id_ = 0;
+  std::string batch_;
   Bytes out_;
 };
 
@@ -262,6 +275,25 @@ int main(int argc, char** argv) {
     w.command(pb::Command{});       // UNKNOWN_COMMAND
     w.raw("\xff\xff");              // MALFORMED
     w.write(dir / "errors");
+  }
+  {
+    // The queue's life as batches: a sender's window of SENDs in one message, the ACKs in
+    // another.
+    SeedWriter w;
+    w.command(new_queue, {&recipient}, true);
+    w.command(key, {&recipient}, true);
+    w.command(sub, {&recipient}, true);
+    w.flush();
+    for (int i = 0; i < 4; ++i) {
+      send.mutable_send()->set_client_msg_id(std::string(16, static_cast<char>('a' + i)));
+      w.command(send, {&sender}, true);
+    }
+    w.flush();
+    for (int i = 1; i <= 4; ++i) {
+      ack.mutable_ack()->set_msg_id(static_cast<std::uint64_t>(i));
+      w.command(ack, {&recipient}, true);
+    }
+    w.write(dir / "batches");
   }
   return 0;
 }

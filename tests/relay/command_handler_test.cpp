@@ -13,6 +13,7 @@
 
 #include "relay.pb.h"
 #include "relay/sqlite_queue_store.h"
+#include "relay/wire/batch.h"
 #include "support/temp_dir.h"
 
 namespace exile::relay {
@@ -103,8 +104,10 @@ class TestConnection {
     return *wire::client_command_key(queue, session_key, nonce);
   }
 
-  // Sends a command signed by `signers` (in order) and returns its request id.
-  std::uint64_t send(const pb::Command& command, std::vector<const wire::KeyPair*> signers = {}) {
+  // A serialized ClientFrame for `command`, signed by `signers` (in order), with a fresh
+  // request id (in *request_id).
+  std::string frame(const pb::Command& command, std::vector<const wire::KeyPair*> signers,
+                    std::uint64_t* request_id) {
     pb::ClientFrame frame;
     frame.set_request_id(++last_id_);
     frame.set_command(command.SerializeAsString());
@@ -113,10 +116,23 @@ class TestConnection {
           wire::authenticate(key_for(*signer), frame.request_id(), as_bytes(frame.command()));
       frame.add_authenticators(str(tag));
     }
-    send_raw(frame.SerializeAsString());
-    return frame.request_id();
+    *request_id = frame.request_id();
+    return frame.SerializeAsString();
   }
-  void send_raw(const std::string& bytes) { session->handle_frame(as_bytes(bytes)); }
+  // Sends a command signed by `signers` (in order) and returns its request id.
+  std::uint64_t send(const pb::Command& command, std::vector<const wire::KeyPair*> signers = {}) {
+    std::uint64_t request_id = 0;
+    send_raw(frame(command, std::move(signers), &request_id));
+    return request_id;
+  }
+  // `bytes` as the one frame of a message (a ClientBatch of one).
+  void send_raw(const std::string& bytes) { send_batch({bytes}); }
+  void send_batch(const std::vector<std::string>& frames) {
+    std::string batch;
+    for (const auto& f : frames) wire::append_batch_record(batch, f);
+    send_message(batch);
+  }
+  void send_message(const std::string& bytes) { session->handle_message(as_bytes(bytes)); }
   pb::ServerFrame wait(std::uint64_t request_id) {
     EXPECT_TRUE(loop_.run_until([&] { return answers.contains(request_id); }))
         << "no answer to request " << request_id;
@@ -281,6 +297,77 @@ TEST_F(CommandHandlerTest, PingAndFrameErrors) {
   c.send_raw(bad.SerializeAsString());
   EXPECT_EQ(c.wait(78).error().code(), pb::MALFORMED);
   EXPECT_FALSE(c.close_code);
+}
+
+TEST_F(CommandHandlerTest, ABatchsFramesAreHandledInOrderAsIfEachCameAlone) {
+  auto& c = connect();
+  QueueKeys q;
+  std::uint64_t ping1 = 0, created = 0, ping2 = 0, unknown = 0;
+  c.send_batch({c.frame(ping_cmd(), {}, &ping1),
+                c.frame(new_queue(q.recipient), {&q.recipient}, &created),
+                c.frame(ping_cmd(), {}, &ping2), c.frame(pb::Command{}, {}, &unknown)});
+  EXPECT_TRUE(c.wait(ping1).has_pong());
+  EXPECT_TRUE(c.wait(created).has_ids());
+  EXPECT_TRUE(c.wait(ping2).has_pong());
+  EXPECT_EQ(c.wait(unknown).error().code(), pb::UNKNOWN_COMMAND);
+  // A frame of the batch that does not parse is MALFORMED alone; the others still run.
+  std::uint64_t ping3 = 0;
+  c.send_batch({"\xff\xff", c.frame(ping_cmd(), {}, &ping3)});
+  EXPECT_TRUE(c.wait(ping3).has_pong());
+  ASSERT_EQ(c.pushes.size(), 1U);
+  EXPECT_EQ(c.pushes[0].error().code(), pb::MALFORMED);
+  EXPECT_FALSE(c.close_code);
+}
+
+TEST_F(CommandHandlerTest, ABatchThatIsNotAllRecordsRunsNoneOfItsFrames) {
+  auto& c = connect();
+  std::uint64_t ping = 0;
+  const std::string good = c.frame(ping_cmd(), {}, &ping);  // never answered
+  std::string batch;
+  wire::append_batch_record(batch, good);
+  const std::vector<std::string> bad = {
+      "",              // no frame
+      batch + "\xff",  // a byte that is not a record's tag
+      batch + "\x0a",  // a tag without a length
+      batch +
+          "\x0a\x05"
+          "abc",                               // a length past the end
+      batch + "\x12\x01x",                     // a record of another field
+      batch + "\x0a\xff\xff\xff\xff\xff\x01",  // a length varint of 6 bytes
+  };
+  for (const auto& message : bad) c.send_message(message);
+  // 257 frames: one too many.
+  std::vector<std::string> many;
+  std::uint64_t last = 0;
+  for (std::size_t i = 0; i <= wire::kMaxClientBatchFrames; ++i) {
+    many.push_back(c.frame(ping_cmd(), {}, &last));
+  }
+  c.send_batch(many);
+  EXPECT_EQ(c.pushes.size(), bad.size() + 1);
+  for (const auto& push : c.pushes) EXPECT_EQ(push.error().code(), pb::MALFORMED);
+  EXPECT_TRUE(c.answers.empty()) << "a frame of a malformed batch ran";
+  EXPECT_FALSE(c.close_code);
+  // 256 frames are a batch.
+  many.pop_back();
+  c.pushes.clear();
+  c.send_batch(many);
+  EXPECT_TRUE(c.wait(last - 1).has_pong());
+  EXPECT_EQ(c.answers.size(), wire::kMaxClientBatchFrames);
+  EXPECT_TRUE(c.pushes.empty());
+}
+
+TEST_F(CommandHandlerTest, AMessageOrAFrameOverItsLimitCloses) {
+  auto& a = connect();
+  a.send_message(std::string(wire::kMaxClientMessageBytes + 1, '\x0a'));
+  ASSERT_TRUE(a.close_code);
+  EXPECT_EQ(*a.close_code, CloseCode::TooBig);
+  // A frame over kMaxFrameBytes in a batch that is not: the batch's first frame runs neither.
+  auto& b = connect();
+  std::uint64_t ping = 0;
+  b.send_batch({b.frame(ping_cmd(), {}, &ping), std::string(wire::kMaxFrameBytes + 1, 'x')});
+  ASSERT_TRUE(b.close_code);
+  EXPECT_EQ(*b.close_code, CloseCode::TooBig);
+  EXPECT_TRUE(b.answers.empty());
 }
 
 TEST_F(CommandHandlerTest, TenMalformedFramesClose) {

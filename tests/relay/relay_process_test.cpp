@@ -774,6 +774,10 @@ TEST_F(RelayProcessTest, AbusiveClientsLoseOnlyTheirOwnConnection) {
     bool oversize_closed = false;
     std::optional<std::uint16_t> oversize_code;
     std::string oversize_error;
+    std::optional<std::uint16_t> oversize_frame_code;
+    std::string oversize_frame_answers;
+    std::string not_a_batch_answer;
+    bool not_a_batch_then_pong = false;
     std::string truncated_answer;
     bool truncated_then_pong = false;
     std::string garbage_command_answer;
@@ -791,20 +795,48 @@ TEST_F(RelayProcessTest, AbusiveClientsLoseOnlyTheirOwnConnection) {
   std::atomic<bool> abuse_done{false};
   std::thread abuser([&] {
     for (Outcome& out : outcomes) {
-      // 1. A frame one byte over 69,632: closed with 1009. The relay may close as soon as it has
-      // read the frame header; if our write of the rest then fails (EPIPE / reset) before the
-      // close frame was read, the close code is lost on our side: try again (up to 5 times).
+      // 1. A message one byte over 262,144: closed with 1009. The relay may close as soon as it
+      // has read the frame header; if our write of the rest then fails (EPIPE / reset) before
+      // the close frame was read, the close code is lost on our side: try again (up to 5 times).
       for (int attempt = 0; attempt < 5; ++attempt) {
         RelayClient c;
         if (!c.connect(port)) {
           out.error = "connect: " + c.error();
           break;
         }
-        const bool written = c.send_raw(std::string(wire::kMaxFrameBytes + 1, '\x0a'));
+        const bool written = c.send_message(std::string(wire::kMaxClientMessageBytes + 1, '\x0a'));
         out.oversize_closed = c.wait_closed(10s);
         out.oversize_code = c.close_code();
         out.oversize_error = std::string(written ? "written" : "write failed") + "; " + c.error();
         if (out.oversize_code || written || !out.oversize_closed) break;
+      }
+      // 1b. A frame one byte over 69,632 in a batch that is not too large: closed with 1009,
+      // and the ping before it in the batch is not answered.
+      {
+        RelayClient c;
+        if (c.connect(port)) {
+          pb::Command ping;
+          ping.mutable_ping();
+          std::uint64_t id = 0;
+          c.send_batch({c.build_frame(ping, {}, &id), std::string(wire::kMaxFrameBytes + 1, 'x')});
+          c.wait_closed(10s);
+          out.oversize_frame_code = c.close_code();
+          while (auto r = c.next_response(100ms)) out.oversize_frame_answers += describe(*r);
+        }
+      }
+      // 1c. A message that is not a batch (a ClientFrame alone): MALFORMED, and the connection
+      // still works.
+      {
+        RelayClient c;
+        if (c.connect(port)) {
+          pb::Command ping;
+          ping.mutable_ping();
+          std::uint64_t id = 0;
+          c.send_message(c.build_frame(ping, {}, &id));
+          auto r = c.next_response(10s);
+          out.not_a_batch_answer = r ? describe(*r) : "nothing: " + c.error();
+          out.not_a_batch_then_pong = c.ping().has_pong();
+        }
       }
       // 2. Truncated protobuf: MALFORMED, and the connection still works.
       {
@@ -842,12 +874,14 @@ TEST_F(RelayProcessTest, AbusiveClientsLoseOnlyTheirOwnConnection) {
           out.text_code = c.close_code();
         }
       }
-      // 4. 11 garbage frames: 10 MALFORMED, then closed with 1008.
+      // 4. 11 garbage messages, as frames in batches and as messages that are not batches:
+      // 10 MALFORMED, then closed with 1008.
       {
         RelayClient c;
         if (c.connect(port)) {
           for (int i = 0; i < 11; ++i) {
-            if (!c.send_raw(std::string("\x12\x64garbage", 9))) break;
+            const std::string garbage("\x12\x64garbage", 9);
+            if (!(i % 2 == 0 ? c.send_raw(garbage) : c.send_message(garbage))) break;
           }
           while (auto r = c.next_response(5s)) {
             if (is_error(*r, pb::MALFORMED)) ++out.garbage_malformed;
@@ -877,6 +911,11 @@ TEST_F(RelayProcessTest, AbusiveClientsLoseOnlyTheirOwnConnection) {
     EXPECT_TRUE(out.oversize_closed) << "oversize frame";
     EXPECT_EQ(out.oversize_code, std::optional<std::uint16_t>(1009))
         << "oversize frame: " << out.oversize_error;
+    EXPECT_EQ(out.oversize_frame_code, std::optional<std::uint16_t>(1009)) << "oversize frame";
+    EXPECT_EQ(out.oversize_frame_answers, "") << "a frame of a batch that closed ran";
+    EXPECT_NE(out.not_a_batch_answer.find("error MALFORMED"), std::string::npos)
+        << "not a batch: " << out.not_a_batch_answer;
+    EXPECT_TRUE(out.not_a_batch_then_pong) << "the connection died after a message not a batch";
     EXPECT_NE(out.truncated_answer.find("error MALFORMED"), std::string::npos)
         << "truncated frame: " << out.truncated_answer;
     EXPECT_TRUE(out.truncated_then_pong) << "the connection died after one MALFORMED";

@@ -140,13 +140,13 @@ std::string encode_ping() {
   return serialize(command);
 }
 
-QByteArray encode_client_frame(std::uint64_t request_id, const std::string& command,
-                               std::span<const wire::Authenticator> tags) {
+std::string encode_client_frame(std::uint64_t request_id, const std::string& command,
+                                std::span<const wire::Authenticator> tags) {
   pb::ClientFrame frame;
   frame.set_request_id(request_id);
   frame.set_command(command);
   for (const auto& tag : tags) frame.add_authenticators(to_string(tag));
-  return QByteArray::fromStdString(frame.SerializeAsString());
+  return frame.SerializeAsString();
 }
 
 namespace {

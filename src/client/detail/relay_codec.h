@@ -39,9 +39,10 @@ namespace exile::client::detail {
 [[nodiscard]] std::string encode_get_bundle(const relay::wire::QueueId& send_id);
 [[nodiscard]] std::string encode_ping();
 
-// One ClientFrame: the command bytes and one authenticator per queue key, in order.
-[[nodiscard]] QByteArray encode_client_frame(std::uint64_t request_id, const std::string& command,
-                                             std::span<const relay::wire::Authenticator> tags);
+// One serialized ClientFrame: the command bytes and one authenticator per queue key, in order.
+// It goes out as a record of a ClientBatch (relay/wire/batch.h).
+[[nodiscard]] std::string encode_client_frame(std::uint64_t request_id, const std::string& command,
+                                              std::span<const relay::wire::Authenticator> tags);
 
 // ---- relay frames ---------------------------------------------------------------------------
 

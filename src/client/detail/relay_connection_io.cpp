@@ -19,6 +19,7 @@
 // Qt defines `emit` as a macro and common/log.h declares log::emit; this file says Q_EMIT.
 #undef emit
 #include "common/log.h"
+#include "relay/wire/batch.h"
 
 namespace exile::client {
 
@@ -294,8 +295,17 @@ std::uint64_t RelayConnection::submit(std::unique_ptr<Request> request) {
   unsent_.insert(handle);
   requests_.emplace(handle, std::move(request));
   if (!sweep_timer_.isActive()) sweep_timer_.start();
-  flush();
+  flushSoon();
   return handle;
+}
+
+void RelayConnection::flushSoon() {
+  if (flush_scheduled_) return;
+  flush_scheduled_ = true;
+  QTimer::singleShot(0, this, [this] {
+    flush_scheduled_ = false;
+    flush();
+  });
 }
 
 void RelayConnection::completeLater(std::function<void()> call) {
@@ -325,11 +335,20 @@ void RelayConnection::failAll(RelayError code) {
   }
 }
 
+// Writes every request due, packed into ClientBatches (relay-protocol.md §1).
 void RelayConnection::flush() {
   if (state_ != State::Ready || socket_ == nullptr) return;
   const auto now = Clock::now();
   bool wrote = false;
   std::vector<std::uint64_t> unusable;
+  std::string batch;
+  std::size_t frames = 0;
+  auto write_batch = [&] {
+    if (frames == 0) return;
+    socket_->sendBinaryMessage(QByteArray::fromStdString(batch));
+    batch.clear();
+    frames = 0;
+  };
   for (auto it = unsent_.begin(); it != unsent_.end() && in_flight_.size() < kMaxInFlight;) {
     Request& request = *requests_.at(*it);
     if (request.not_before > now) {
@@ -349,13 +368,20 @@ void RelayConnection::flush() {
       it = unsent_.erase(it);
       continue;
     }
-    socket_->sendBinaryMessage(detail::encode_client_frame(request_id, request.command, tags));
+    const std::string frame = detail::encode_client_frame(request_id, request.command, tags);
+    if (frames == wire::kMaxClientBatchFrames ||
+        batch.size() + wire::batch_record_bytes(frame.size()) > wire::kMaxClientMessageBytes) {
+      write_batch();
+    }
+    wire::append_batch_record(batch, frame);
+    ++frames;
     request.request_id = request_id;
     request.attempt_deadline = now + options_.request_timeout;
     in_flight_.emplace(request_id, *it);
     it = unsent_.erase(it);
     wrote = true;
   }
+  write_batch();
   if (wrote) restartPingTimer();
   for (const std::uint64_t handle : unusable) {
     completeLater([this, handle] {

@@ -42,10 +42,15 @@ inline constexpr std::size_t kAuthenticatorBytes = 32;
 inline constexpr std::size_t kMaxBodyBytes = 65536;
 inline constexpr std::size_t kMaxFrameBytes = kMaxBodyBytes + 4096;  // body + framing overhead
 // A binary message from the relay is a ServerBatch of one or more ServerFrames
-// (relay-protocol.md §1); the relay packs frames while the message stays at most this size
-// (a single frame always fits).
+// (relay-protocol.md §1; wire/batch.h); the relay packs frames while the message stays at most
+// this size (a single frame always fits).
 inline constexpr std::size_t kMaxServerMessageBytes = 256 * 1024;
 static_assert(kMaxFrameBytes + 16 <= kMaxServerMessageBytes);
+// A binary message from a client is a ClientBatch of 1 to kMaxClientBatchFrames ClientFrames, at
+// most this size (relay-protocol.md §1). Larger: the relay closes with 1009.
+inline constexpr std::size_t kMaxClientMessageBytes = 256 * 1024;
+inline constexpr std::size_t kMaxClientBatchFrames = 256;
+static_assert(kMaxFrameBytes + 16 <= kMaxClientMessageBytes);
 inline constexpr std::size_t kMaxBundleBytes = 4096;
 inline constexpr std::size_t kMaxOneTimeKeyBytes = 256;
 inline constexpr std::size_t kMaxOneTimeKeysPerCommand = 100;

@@ -17,6 +17,7 @@
 #pragma GCC diagnostic pop
 
 #include "common/rng.h"
+#include "relay/wire/batch.h"
 #include "support/relay_process.h"
 
 namespace exile::test {
@@ -315,7 +316,18 @@ bool RelayClient::write_frame(std::string_view bytes, bool binary,
   return true;
 }
 
-bool RelayClient::send_raw(std::string_view bytes, std::chrono::milliseconds timeout) {
+bool RelayClient::send_raw(std::string_view frame, std::chrono::milliseconds timeout) {
+  return send_batch({std::string(frame)}, timeout);
+}
+
+bool RelayClient::send_batch(const std::vector<std::string>& frames,
+                             std::chrono::milliseconds timeout) {
+  std::string batch;
+  for (const auto& frame : frames) wire::append_batch_record(batch, frame);
+  return write_frame(batch, true, timeout);
+}
+
+bool RelayClient::send_message(std::string_view bytes, std::chrono::milliseconds timeout) {
   return write_frame(bytes, true, timeout);
 }
 

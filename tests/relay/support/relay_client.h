@@ -72,8 +72,13 @@ class RelayClient {
   // Waits until the connection is closed; true if it is.
   bool wait_closed(std::chrono::milliseconds timeout);
 
-  // Raw frames. False if the write failed (e.g. the relay closed the connection).
-  bool send_raw(std::string_view bytes, std::chrono::milliseconds timeout = 5s);
+  // Raw writes. False if the write failed (e.g. the relay closed the connection).
+  // send_raw: `frame` as the one frame of a ClientBatch (relay-protocol.md §1).
+  // send_batch: the frames as one ClientBatch. send_message: `bytes` as they are, one binary
+  // WebSocket message. send_text: a text message.
+  bool send_raw(std::string_view frame, std::chrono::milliseconds timeout = 5s);
+  bool send_batch(const std::vector<std::string>& frames, std::chrono::milliseconds timeout = 5s);
+  bool send_message(std::string_view bytes, std::chrono::milliseconds timeout = 5s);
   bool send_text(std::string_view text, std::chrono::milliseconds timeout = 5s);
 
   // The authenticator of `command` under `request_id` for queue key pair `key`, on this
