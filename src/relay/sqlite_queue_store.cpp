@@ -391,6 +391,8 @@ struct Writer {
     std::uint64_t released_ms = 0;
   };
   std::vector<BatchRelease> released_in_batch;
+  // The same keys, to look up: a batch may release thousands, and every SEND of it asks.
+  std::unordered_set<ReleasedKey, detail::ArrayHash> released_in_batch_keys;
   std::size_t max_released = 262144;  // Options::max_released
 
   // Messages held for their ACK. held_mutex guards these five (pending() reads `held` from
@@ -549,6 +551,18 @@ void forget_states(Writer& w) {
   w.dirty.clear();
 }
 
+// `key` was released by the batch being run: remembered once it commits.
+void note_released(Writer& w, const ReleasedKey& key) {
+  w.released_in_batch.push_back({key, w.now});
+  w.released_in_batch_keys.insert(key);
+}
+
+// The batch is over (committed: its keys are remembered; or rolled back).
+void clear_batch_releases(Writer& w) {
+  w.released_in_batch.clear();
+  w.released_in_batch_keys.clear();
+}
+
 // A message is gone (acked or expired): its client_msg_id's dedup window continues in the
 // released log, and in memory once the batch commits.
 Result<void> log_released(Writer& w, const QueueId& recv_id, const Bytes& client_msg_id) {
@@ -557,7 +571,7 @@ Result<void> log_released(Writer& w, const QueueId& recv_id, const Bytes& client
   std::copy(client_msg_id.begin(), client_msg_id.end(), id.begin());
   const ReleasedKey key = released_key(recv_id, id);
   EXILE_TRY(run(w.log_release, w.db, ByteView(key), i64(w.now)));
-  w.released_in_batch.push_back({key, w.now});
+  note_released(w, key);
   return {};
 }
 
@@ -565,9 +579,7 @@ Result<void> log_released(Writer& w, const QueueId& recv_id, const Bytes& client
 // holds: nullopt if not, else the msg_id an earlier run gave it while held (or 0).
 std::optional<std::uint64_t> recently_released(const Writer& w, const ReleasedKey& key) {
   if (auto it = w.released.find(key); it != w.released.end()) return it->second;
-  for (const auto& entry : w.released_in_batch) {
-    if (entry.key == key) return std::uint64_t{0};
-  }
+  if (w.released_in_batch_keys.contains(key)) return std::uint64_t{0};
   return std::nullopt;
 }
 
@@ -1040,7 +1052,7 @@ struct SqliteQueueStore::Impl {
     }
     if (fatal) {
       forget_states(w);  // the cache may hold what was rolled back
-      w.released_in_batch.clear();
+      clear_batch_releases(w);
       roll_back_held(w);
       return fatal;
     }
@@ -1048,7 +1060,7 @@ struct SqliteQueueStore::Impl {
     for (const auto& entry : w.released_in_batch) {
       remember_released(w, entry.key, entry.released_ms);
     }
-    w.released_in_batch.clear();
+    clear_batch_releases(w);
     return std::nullopt;
   }
 
@@ -1278,7 +1290,7 @@ struct SqliteQueueStore::Impl {
         return {};
       }
       EXILE_TRY(run(w.log_numbered, w.db, ByteView(key), i64(w.now), msg_id));
-      w.released_in_batch.push_back({key, w.now});
+      note_released(w, key);
       const HeldKey held_key{result.recv_id, u64(msg_id)};
       {
         std::lock_guard lock(w.held_mutex);
