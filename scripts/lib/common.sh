@@ -19,7 +19,7 @@ EXILE_BUILD_PACKAGES=(
 # Fuzzing (libFuzzer needs clang; clang 16 for libstdc++'s <expected>).
 EXILE_FUZZ_PACKAGES=(clang-16 libclang-rt-16-dev)
 # Benchmarks and their side-by-side peers.
-EXILE_BENCH_PACKAGES=(libbenchmark-dev libolm-dev python3 mosquitto libmosquitto-dev)
+EXILE_BENCH_PACKAGES=(libbenchmark-dev libolm-dev python3 mosquitto)
 
 # ensure_packages PKG...: installs whichever of the packages is missing.
 ensure_packages() {
