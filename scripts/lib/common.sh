@@ -15,6 +15,7 @@ EXILE_BUILD_PACKAGES=(
   clang-format
   libboost-dev libssl-dev libjemalloc-dev
   qt6-base-dev qt6-websockets-dev
+  mosquitto  # the load generators' smoke test (tests/bench/loadgen_smoke.sh)
 )
 # Fuzzing (libFuzzer needs clang; clang 16 for libstdc++'s <expected>).
 EXILE_FUZZ_PACKAGES=(clang-16 libclang-rt-16-dev)
