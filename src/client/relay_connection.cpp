@@ -52,6 +52,7 @@ std::string_view to_string(RelayError code) {
     case RelayError::InsecureUrl: return "ws:// is for loopback only";
     case RelayError::InvalidUrl: return "not a ws:// or wss:// URL";
     case RelayError::ConnectFailed: return "connection failed";
+    case RelayError::TlsFailed: return "TLS failed (the relay's certificate is not trusted?)";
   }
   return "unknown";
 }

@@ -92,7 +92,8 @@ enum class RelayError : std::uint16_t {
   UnsupportedVersion = 106,  // the relay speaks another protocol version
   InsecureUrl = 107,         // ws:// to a host that is not loopback
   InvalidUrl = 108,          // not a ws:// or wss:// URL with a host
-  ConnectFailed = 109,       // the socket, TLS or WebSocket handshake failed, or it closed
+  ConnectFailed = 109,       // the socket or WebSocket handshake failed, or it closed
+  TlsFailed = 110,           // TLS failed: most often, the relay's certificate is not trusted
 };
 
 [[nodiscard]] std::string_view to_string(RelayError code);

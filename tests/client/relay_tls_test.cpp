@@ -124,14 +124,16 @@ class RelayTlsTest : public ::testing::Test {
   }
 
   // Starts `connection` and checks that it never gets a Hello while it is watched, and that
-  // its attempts fail as ConnectFailed.
-  void expectRefused(RelayConnection& connection) {
+  // its attempts fail with `reason`, and only with it.
+  void expectRefused(RelayConnection& connection, RelayError reason) {
     Events events(connection);
     connection.start();
     EXPECT_FALSE(QTest::qWaitFor([&] { return connection.isConnected(); }, kRefusedFor))
         << "connected";
     EXPECT_EQ(events.connects, 0);
-    EXPECT_GE(events.count(RelayError::ConnectFailed), 2u) << "it should fail, and retry";
+    EXPECT_GE(events.count(reason), 2u)
+        << "it should fail as " << to_string(reason) << ", and retry";
+    EXPECT_EQ(events.count(reason), events.errors.size()) << "failed for other reasons too";
     connection.stop();
   }
 
@@ -209,7 +211,7 @@ TEST_F(RelayTlsTest, HandshakeIsTls12OrLaterWithTheRelaysCertificate) {
 TEST_F(RelayTlsTest, PlainWebSocketToTheTlsPortIsRefused) {
   auto plain = make("ws://127.0.0.1:" + std::to_string(relay_->port()) + "/", std::nullopt);
   ASSERT_TRUE(plain);
-  expectRefused(*plain);
+  expectRefused(*plain, RelayError::ConnectFailed);
   EXPECT_NE(relay_->output().find("connection ended (tls handshake)"), std::string::npos)
       << relay_->output();
   roundTrip();  // the relay still serves TLS clients
@@ -219,7 +221,7 @@ TEST_F(RelayTlsTest, UntrustedCertificateIsRefused) {
   // The system's CA store, which does not hold the test certificate.
   auto system_cas = make(relay_->url(), std::nullopt);
   ASSERT_TRUE(system_cas);
-  expectRefused(*system_cas);
+  expectRefused(*system_cas, RelayError::TlsFailed);
 
   // Another certificate with the same name and addresses as the only CA.
   auto other = test::make_self_signed_cert(dir_.file("other"));
@@ -231,7 +233,7 @@ TEST_F(RelayTlsTest, UntrustedCertificateIsRefused) {
   other_ca.setCaCertificates(other_certs);
   auto wrong_ca = make(relay_->url(), other_ca);
   ASSERT_TRUE(wrong_ca);
-  expectRefused(*wrong_ca);
+  expectRefused(*wrong_ca, RelayError::TlsFailed);
 
   roundTrip();  // the relay still serves clients that trust it
 }

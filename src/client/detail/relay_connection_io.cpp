@@ -112,9 +112,18 @@ void RelayConnection::openSocket() {
   connect(socket, &QWebSocket::disconnected, this, [this, socket] {
     if (socket == socket_) onConnectionLost(RelayError::ConnectFailed);
   });
+  // A certificate that does not verify is never ignored: the handshake fails, and the reason
+  // is kept apart from other failures, since only the user can change it (trust, or the URL).
+  connect(socket, &QWebSocket::sslErrors, this, [this, socket](const QList<QSslError>&) {
+    if (socket == socket_) onConnectionLost(RelayError::TlsFailed);
+  });
   connect(socket, qOverload<QAbstractSocket::SocketError>(&QWebSocket::error), this,
-          [this, socket](QAbstractSocket::SocketError) {
-            if (socket == socket_) onConnectionLost(RelayError::ConnectFailed);
+          [this, socket](QAbstractSocket::SocketError code) {
+            if (socket != socket_) return;
+            const bool tls = code == QAbstractSocket::SslHandshakeFailedError ||
+                             code == QAbstractSocket::SslInternalError ||
+                             code == QAbstractSocket::SslInvalidUserDataError;
+            onConnectionLost(tls ? RelayError::TlsFailed : RelayError::ConnectFailed);
           });
   handshake_timer_.start(options_.request_timeout);
   log::emit(log::Level::Debug, kLog, "connecting, attempt ", failures_ + 1);
