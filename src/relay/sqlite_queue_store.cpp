@@ -360,9 +360,6 @@ struct HeldTotals {
   std::int64_t count = 0;
   std::int64_t bytes = 0;
 };
-// Past these, the oldest held messages are written without waiting for their hold time.
-constexpr std::size_t kMaxHeldMessages = 65536;
-constexpr std::int64_t kMaxHeldBytes = std::int64_t{64} << 20;
 
 using Settled = std::pair<std::function<void(Result<AppendResult>)>, AppendResult>;
 
@@ -398,6 +395,10 @@ struct Writer {
   // Messages held for their ACK. held_mutex guards these five (pending() reads `held` from
   // other threads, the syncer makes numbers durable); no SQL runs under it.
   std::chrono::milliseconds hold{0};
+  // Past these, the oldest held messages are written without waiting for their hold time
+  // (Options::max_held_messages, max_held_bytes).
+  std::size_t max_held_messages = 65536;
+  std::int64_t max_held_bytes = std::int64_t{64} << 20;
   std::mutex held_mutex;
   std::map<HeldKey, HeldMessage> held;
   std::unordered_map<ReleasedKey, HeldKey, detail::ArrayHash> held_by_dedup;
@@ -625,7 +626,7 @@ void trim_held_order(Writer& w) {
 }
 
 bool held_over_cap(const Writer& w) {
-  return w.held.size() > kMaxHeldMessages || w.held_bytes > kMaxHeldBytes;
+  return w.held.size() > w.max_held_messages || w.held_bytes > w.max_held_bytes;
 }
 
 // When the writer must next write held messages: nullopt if none waits for a deadline (numbers
@@ -663,7 +664,7 @@ Result<void> store_held(Writer& w) {
       if (m.state == HeldState::Numbering) break;
       if (m.state != HeldState::Held) continue;
       const bool over =
-          count > static_cast<std::int64_t>(kMaxHeldMessages) || bytes > kMaxHeldBytes;
+          count > static_cast<std::int64_t>(w.max_held_messages) || bytes > w.max_held_bytes;
       if (!w.store_all_held && !over && m.deadline > now) break;
       m.state = HeldState::Inserting;
       // Entries stay put: only the writer erases Inserting ones.
@@ -1417,6 +1418,8 @@ Result<std::unique_ptr<SqliteQueueStore>> SqliteQueueStore::open(const std::file
   EXILE_TRY(set_busy_timeout(w, options.busy_timeout));
   EXILE_TRY(migrate(w));
   impl->writer->max_released = std::max<std::size_t>(options.max_released, 1);
+  impl->writer->max_held_messages = options.max_held_messages;
+  impl->writer->max_held_bytes = std::max<std::int64_t>(options.max_held_bytes, 0);
 
   for (std::size_t i = 0; i < options.reader_connections; ++i) {
     auto reader = Database::open_unencrypted(file, OpenMode::OpenExisting);

@@ -83,6 +83,10 @@ struct SqliteQueueStoreOptions {
   // How long a message SENT to a subscribed queue is held in memory for its ACK before it is
   // written (relay-protocol.md §5, "Held for the ACK"). 0: every message is written at once.
   std::chrono::milliseconds hold_for_ack{250};
+  // Past this many held messages, or bytes of their bodies, the oldest are written without
+  // waiting for their hold time (memory stays bounded whatever the recipients do).
+  std::size_t max_held_messages = 65536;
+  std::int64_t max_held_bytes = std::int64_t{64} << 20;
   // The clock (unix ms) that stamps when an acked or expired message's dedup window starts.
   // Empty: the system clock.
   std::function<std::uint64_t()> now_ms;
