@@ -40,8 +40,9 @@ RelayCore::RelayCore(QueueStore& store, const Clock& clock, Metrics& metrics, Re
       store_pool_(std::move(store_pool)),
       ids_(ids),
       monotonic_ms_(monotonic_ms ? std::move(monotonic_ms) : steady_ms),
-      unauthenticated_sends_(10, 60'000, 30, 100'000),
-      bundle_fetches_(30, 60'000, 60, 100'000) {}
+      unauthenticated_sends_(limits.first_contact_rate, 60'000, 3.0 * limits.first_contact_rate,
+                             100'000),
+      bundle_fetches_(limits.bundle_rate, 60'000, 2.0 * limits.bundle_rate, 100'000) {}
 
 std::uint64_t RelayCore::now_ms() const {
   const std::int64_t ms = to_millis(clock_.now());
@@ -84,7 +85,8 @@ Session::Session(RelayCore& core, SessionIo io, wire::KeyPair keys, const wire::
       nonce_(nonce),
       commands_(core.limits().rate, 1000, 2.0 * core.limits().rate, core.monotonic_ms()),
       new_queues_(10, 1000, 100, core.monotonic_ms()),
-      bundle_fetches_(30, 60'000, 60, core.monotonic_ms()) {}
+      bundle_fetches_(core.limits().bundle_rate, 60'000, 2.0 * core.limits().bundle_rate,
+                      core.monotonic_ms()) {}
 
 Session::~Session() = default;  // SecureBuffers wipe themselves
 

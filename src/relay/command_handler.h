@@ -67,6 +67,10 @@ struct RelayLimits {
   std::chrono::milliseconds message_ttl = std::chrono::hours(24 * 21);
   std::chrono::milliseconds idle_timeout = std::chrono::seconds(120);
   std::uint32_t rate = 2000;  // commands per second per connection, burst 2 × rate
+  // Per minute: GET_BUNDLE per address and per connection (burst 2 ×), unauthenticated SENDs
+  // (first contacts) per address queue (burst 3 ×).
+  std::uint32_t bundle_rate = 30;
+  std::uint32_t first_contact_rate = 10;
   std::size_t max_in_flight = 1024;
   std::size_t push_window = 128;
   std::size_t push_read_batch = 32;  // messages per store read for a backlog

@@ -26,6 +26,10 @@ constexpr std::string_view kUsage =
     "  --queue-max-messages N    default 10000\n"
     "  --queue-max-bytes N       default 67108864\n"
     "  --rate N                  commands per second per connection (burst 2N); default 2000\n"
+    "  --bundle-rate N           GET_BUNDLEs per minute per address and per connection\n"
+    "                            (burst 2N); default 30\n"
+    "  --first-contact-rate N    unauthenticated SENDs per minute per address (burst 3N);\n"
+    "                            default 10\n"
     "  --log-level info|debug    default info\n"
     "  --test-clock FILE         read the time (Unix ms) from FILE; for tests\n";
 
@@ -40,12 +44,12 @@ std::string_view trim(std::string_view s) {
 }
 
 template <class T>
-Result<T> parse_unsigned(std::string_view name, std::string_view text, T min_value = 0) {
+Result<T> parse_unsigned(std::string_view name, std::string_view text, T min_value = 0,
+                         T max_value = std::numeric_limits<T>::max()) {
   std::uint64_t v = 0;
   const auto* end = text.data() + text.size();
   auto [ptr, ec] = std::from_chars(text.data(), end, v);
-  if (text.empty() || ec != std::errc() || ptr != end || v > std::numeric_limits<T>::max() ||
-      v < min_value) {
+  if (text.empty() || ec != std::errc() || ptr != end || v > max_value || v < min_value) {
     return fail(ErrorCode::InvalidArgument,
                 "--" + std::string(name) + ": not a valid number: " + std::string(text));
   }
@@ -173,6 +177,14 @@ Result<void> apply_setting(Config& config, std::string_view name, std::string_vi
     auto v = parse_unsigned<std::uint32_t>(name, value, 1);
     if (!v) return fail(v.error());
     config.rate = *v;
+  } else if (name == "bundle-rate") {
+    auto v = parse_unsigned<std::uint32_t>(name, value, 1, 1'000'000);
+    if (!v) return fail(v.error());
+    config.bundle_rate = *v;
+  } else if (name == "first-contact-rate") {
+    auto v = parse_unsigned<std::uint32_t>(name, value, 1, 1'000'000);
+    if (!v) return fail(v.error());
+    config.first_contact_rate = *v;
   } else if (name == "log-level") {
     if (value == "info") {
       config.log_level = log::Level::Info;

@@ -37,7 +37,9 @@ struct Config {
   std::uint32_t max_connections = 20000;
   std::uint32_t queue_max_messages = 10000;
   std::uint64_t queue_max_bytes = 64ull * 1024 * 1024;
-  std::uint32_t rate = 2000;  // commands per second per connection; burst 2 × rate
+  std::uint32_t rate = 2000;              // commands per second per connection; burst 2 × rate
+  std::uint32_t bundle_rate = 30;         // GET_BUNDLE per minute per address and connection
+  std::uint32_t first_contact_rate = 10;  // unauthenticated SENDs per minute per address
   log::Level log_level = log::Level::Info;
   std::optional<std::filesystem::path> test_clock;
 

@@ -48,6 +48,8 @@ RelayLimits limits_of(const Config& config) {
   limits.message_ttl = config.message_ttl;
   limits.idle_timeout = config.idle_timeout;
   limits.rate = config.rate;
+  limits.bundle_rate = config.bundle_rate;
+  limits.first_contact_rate = config.first_contact_rate;
   return limits;
 }
 

@@ -663,6 +663,28 @@ TEST_F(CommandHandlerTest, UnauthenticatedPathsAreRateLimited) {
   EXPECT_GE(metrics_.rejects_rate.load(), 2U);
 }
 
+TEST_F(CommandHandlerTest, TheUnauthenticatedRatesAreTheConfiguredOnes) {
+  RelayLimits limits;
+  limits.first_contact_rate = 2;  // burst 6
+  limits.bundle_rate = 3;         // burst 6
+  make_core(limits);
+  auto& owner = connect();
+  auto& stranger = connect();
+  QueueKeys address = create(owner, true);
+  for (int i = 0; i < 6; ++i) {
+    ASSERT_TRUE(stranger.call(send_cmd(address.send_id, msg_id_str(i), "hi")).has_ok()) << i;
+  }
+  EXPECT_EQ(error_of(stranger.call(send_cmd(address.send_id, msg_id_str(99), "hi"))),
+            pb::RATE_LIMITED);
+  pb::Command get;
+  get.mutable_get_bundle()->set_send_id(address.send_id);
+  for (int i = 0; i < 6; ++i) EXPECT_EQ(error_of(stranger.call(get)), pb::NOT_FOUND) << i;
+  EXPECT_EQ(error_of(stranger.call(get)), pb::RATE_LIMITED);
+  monotonic_ms_ += 20'001;  // 3 per minute: one more
+  EXPECT_EQ(error_of(stranger.call(get)), pb::NOT_FOUND);
+  EXPECT_EQ(error_of(stranger.call(get)), pb::RATE_LIMITED);
+}
+
 TEST_F(CommandHandlerTest, CommandRateLimitAndRefusalsClose) {
   RelayLimits limits;
   limits.rate = 5;  // burst 10

@@ -26,6 +26,8 @@ TEST(ConfigTest, Defaults) {
   EXPECT_EQ(config->queue_max_messages, 10000U);
   EXPECT_EQ(config->queue_max_bytes, 64ULL << 20);
   EXPECT_EQ(config->rate, 2000U);
+  EXPECT_EQ(config->bundle_rate, 30U);
+  EXPECT_EQ(config->first_contact_rate, 10U);
   EXPECT_FALSE(config->tls());
   EXPECT_FALSE(config->admin);
   EXPECT_FALSE(config->test_clock);
@@ -82,6 +84,10 @@ TEST(ConfigTest, AllFlags) {
                        "9",
                        "--rate",
                        "10",
+                       "--bundle-rate",
+                       "11",
+                       "--first-contact-rate",
+                       "12",
                        "--log-level",
                        "debug",
                        "--test-clock",
@@ -98,17 +104,21 @@ TEST(ConfigTest, AllFlags) {
   EXPECT_EQ(config->queue_max_messages, 8U);
   EXPECT_EQ(config->queue_max_bytes, 9U);
   EXPECT_EQ(config->rate, 10U);
+  EXPECT_EQ(config->bundle_rate, 11U);
+  EXPECT_EQ(config->first_contact_rate, 12U);
   EXPECT_EQ(config->log_level, log::Level::Debug);
   EXPECT_EQ(*config->test_clock, "/c");
 }
 
 TEST(ConfigTest, RefusesBadInput) {
-  EXPECT_FALSE(parse({}));                                  // no --data
-  EXPECT_FALSE(parse({"--data"}));                          // no value
-  EXPECT_FALSE(parse({"--data", "/d", "--bogus", "1"}));    // unknown flag
-  EXPECT_FALSE(parse({"--data", "/d", "stray"}));           // not a flag
-  EXPECT_FALSE(parse({"--data", "/d", "--threads", "0"}));  // at least one
-  EXPECT_FALSE(parse({"--data", "/d", "--rate", "-3"}));    // not a number
+  EXPECT_FALSE(parse({}));                                                   // no --data
+  EXPECT_FALSE(parse({"--data"}));                                           // no value
+  EXPECT_FALSE(parse({"--data", "/d", "--bogus", "1"}));                     // unknown flag
+  EXPECT_FALSE(parse({"--data", "/d", "stray"}));                            // not a flag
+  EXPECT_FALSE(parse({"--data", "/d", "--threads", "0"}));                   // at least one
+  EXPECT_FALSE(parse({"--data", "/d", "--rate", "-3"}));                     // not a number
+  EXPECT_FALSE(parse({"--data", "/d", "--bundle-rate", "0"}));               // at least one
+  EXPECT_FALSE(parse({"--data", "/d", "--first-contact-rate", "1000001"}));  // at most 10^6
   EXPECT_FALSE(parse({"--data", "/d", "--log-level", "loud"}));
   EXPECT_FALSE(parse({"--data", "/d", "--ack-hold", "2m"}));     // at most a minute
   EXPECT_FALSE(parse({"--data", "/d", "--tls-cert", "c.pem"}));  // key missing
