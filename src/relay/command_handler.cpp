@@ -126,11 +126,7 @@ void Session::close() {
 
 void Session::handle_message(ByteView message) {
   if (closing_) return;
-  if (message.size() > wire::kMaxClientMessageBytes) {
-    closing_ = true;
-    io_.close(CloseCode::TooBig);
-    return;
-  }
+  if (message.size() > wire::kMaxClientMessageBytes) return close_connection(CloseCode::TooBig);
   // First the whole batch's structure, so that a bad batch runs none of its commands.
   std::size_t frames = 0;
   bool too_big = false;
@@ -139,11 +135,7 @@ void Session::handle_message(ByteView message) {
     ++frames;
     too_big = too_big || frame->size() > wire::kMaxFrameBytes;
   }
-  if (too_big) {
-    closing_ = true;
-    io_.close(CloseCode::TooBig);
-    return;
-  }
+  if (too_big) return close_connection(CloseCode::TooBig);
   if (check.malformed() || frames == 0 || frames > wire::kMaxClientBatchFrames) {
     send_error(0, pb::MALFORMED);
     return;
@@ -157,11 +149,7 @@ void Session::handle_message(ByteView message) {
 
 void Session::handle_frame(ByteView bytes) {
   if (closing_) return;
-  if (bytes.size() > wire::kMaxFrameBytes) {
-    closing_ = true;
-    io_.close(CloseCode::TooBig);
-    return;
-  }
+  if (bytes.size() > wire::kMaxFrameBytes) return close_connection(CloseCode::TooBig);
   auto request = std::make_shared<detail::Request>();
   if (!request->frame.ParseFromArray(bytes.data(), static_cast<int>(bytes.size())) ||
       request->frame.request_id() == 0) {
@@ -175,9 +163,8 @@ void Session::handle_frame(ByteView bytes) {
   }
   if (const std::uint32_t wait = commands_.take(core_.monotonic_ms()); wait != 0) {
     send_error(id, pb::RATE_LIMITED, 0, wait);
-    if (++refusals_in_row_ >= core_.limits().max_rate_refusals && !closing_) {
-      closing_ = true;
-      io_.close(CloseCode::PolicyViolation);
+    if (++refusals_in_row_ >= core_.limits().max_rate_refusals) {
+      close_connection(CloseCode::PolicyViolation);
     }
     return;
   }
@@ -192,6 +179,12 @@ void Session::handle_frame(ByteView bytes) {
     return;
   }
   dispatch(request);
+}
+
+void Session::close_connection(CloseCode code) {
+  if (closing_) return;
+  closing_ = true;
+  io_.close(code);
 }
 
 void Session::send_frame(const pb::ServerFrame& frame) {
@@ -227,9 +220,8 @@ void Session::send_error(std::uint64_t request_id, int code, std::uint32_t index
   error->set_index(index);
   error->set_retry_after_ms(retry_after_ms);
   send_frame(frame);
-  if (code == pb::MALFORMED && ++malformed_ >= core_.limits().max_malformed && !closing_) {
-    closing_ = true;
-    io_.close(CloseCode::PolicyViolation);
+  if (code == pb::MALFORMED && ++malformed_ >= core_.limits().max_malformed) {
+    close_connection(CloseCode::PolicyViolation);
   }
 }
 

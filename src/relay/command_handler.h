@@ -188,6 +188,8 @@ class Session : public std::enable_shared_from_this<Session> {
 
   // command_handler.cpp: frame checks, answers, keys, lookups. Every frame that passes the
   // early checks counts as in flight until answer() (or an error reply) sends its one answer.
+  // Stops handling this client's commands and closes the connection with `code` (once).
+  void close_connection(CloseCode code);
   void send_frame(const pb::ServerFrame& frame);
   void answer(const pb::ServerFrame& frame);
   void send_error(std::uint64_t request_id, int code, std::uint32_t index = 0,

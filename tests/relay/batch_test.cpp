@@ -8,6 +8,7 @@
 #include <stdlib.h>
 
 #include <filesystem>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -160,19 +161,33 @@ TEST(ServerBatchTest, PrefixSizes) {
   static_assert(wire::batch_record_bytes(wire::kMaxFrameBytes) <= wire::kMaxServerMessageBytes);
 }
 
-// A client's batch of commands is answered command by command, in one or a few messages, and
-// a batch of pipelined SENDs is numbered in order.
-TEST(ClientBatchProcessTest, ABatchOfCommandsIsAnsweredFrameByFrame) {
-  test::TempDir temp("exile-batch-test");
-  test::RelayProcess::Options options;
-  options.data_dir = temp.path() / "data";
-  test::RelayProcess relay(std::move(options));
-  ASSERT_TRUE(relay.start()) << relay.error();
+// A relay process and a client connected to it, with a secured queue.
+class BatchProcessTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    test::RelayProcess::Options options;
+    options.data_dir = temp_.path() / "data";
+    relay_ = std::make_unique<test::RelayProcess>(std::move(options));
+    ASSERT_TRUE(relay_->start()) << relay_->error();
+    ASSERT_TRUE(client.connect(relay_->port())) << client.error();
+    ASSERT_TRUE(client.create_queue(q)) << client.error();
+  }
+  void TearDown() override {
+    client.close();
+    EXPECT_EQ(relay_->stop(), 0);
+  }
 
   test::RelayClient client;
-  ASSERT_TRUE(client.connect(relay.port())) << client.error();
   test::TestQueue q;
-  ASSERT_TRUE(client.create_queue(q)) << client.error();
+
+ private:
+  test::TempDir temp_{"exile-batch-test"};
+  std::unique_ptr<test::RelayProcess> relay_;
+};
+
+// A client's batch of commands is answered command by command, in one or a few messages, and
+// a batch of pipelined SENDs is numbered in order.
+TEST_F(BatchProcessTest, ABatchOfCommandsIsAnsweredFrameByFrame) {
   constexpr int kSends = 100;
   std::vector<std::string> frames;
   std::vector<std::uint64_t> ids;
@@ -204,24 +219,11 @@ TEST(ClientBatchProcessTest, ABatchOfCommandsIsAnsweredFrameByFrame) {
     EXPECT_EQ(push->msg().msg_id(), static_cast<std::uint64_t>(i + 1));
     EXPECT_EQ(push->msg().body(), "batched " + std::to_string(i));
   }
-  client.close();
-  EXPECT_EQ(relay.stop(), 0);
 }
 
 // A SUB's backlog is read from the store in one read and pushed by one handler: its Msgs (and
 // the SUB's Ok, unless its write is already under way) share messages, in order.
-TEST(ServerBatchProcessTest, BacklogPushesShareMessages) {
-  test::TempDir temp("exile-batch-test");
-  const std::filesystem::path& dir = temp.path();
-  test::RelayProcess::Options options;
-  options.data_dir = dir / "data";
-  test::RelayProcess relay(std::move(options));
-  ASSERT_TRUE(relay.start()) << relay.error();
-
-  test::RelayClient client;
-  ASSERT_TRUE(client.connect(relay.port())) << client.error();
-  test::TestQueue q;
-  ASSERT_TRUE(client.create_queue(q)) << client.error();
+TEST_F(BatchProcessTest, BacklogPushesShareMessages) {
   constexpr std::uint64_t kMessages = 20;
   for (std::uint64_t i = 0; i < kMessages; ++i) {
     const pb::ServerFrame ok = client.send_to(q, test::random_id(), "message " + std::to_string(i));
@@ -241,9 +243,6 @@ TEST(ServerBatchProcessTest, BacklogPushesShareMessages) {
   const std::size_t frames = client.frames_received() - frames_before;
   EXPECT_EQ(frames, kMessages + 1);  // the Ok and the Msgs
   EXPECT_LE(messages, 3u) << frames << " frames came in " << messages << " messages";
-
-  client.close();
-  EXPECT_EQ(relay.stop(), 0);
 }
 
 }  // namespace
