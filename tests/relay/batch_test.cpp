@@ -185,8 +185,8 @@ class BatchProcessTest : public ::testing::Test {
   std::unique_ptr<test::RelayProcess> relay_;
 };
 
-// A client's batch of commands is answered command by command, in one or a few messages, and
-// a batch of pipelined SENDs is numbered in order.
+// A client's batch of commands is answered command by command, and a batch of pipelined SENDs
+// is numbered in order.
 TEST_F(BatchProcessTest, ABatchOfCommandsIsAnsweredFrameByFrame) {
   constexpr int kSends = 100;
   std::vector<std::string> frames;
@@ -201,16 +201,15 @@ TEST_F(BatchProcessTest, ABatchOfCommandsIsAnsweredFrameByFrame) {
   pb::Command ping;
   ping.mutable_ping();
   frames.push_back(client.build_frame(ping, {}, &ids.emplace_back()));
-  const std::size_t messages_before = client.messages_received();
   ASSERT_TRUE(client.send_batch(frames)) << client.error();
   for (int i = 0; i < kSends; ++i) {
     const pb::ServerFrame ok = client.wait_response(ids[static_cast<std::size_t>(i)]);
     ASSERT_TRUE(ok.has_ok()) << test::describe(ok);
     EXPECT_FALSE(ok.ok().duplicate());
   }
+  // How many messages the answers come in depends on how the writer's commits fall; it is
+  // not asserted here (BacklogPushesShareMessages checks the packing, where it is determined).
   EXPECT_TRUE(client.wait_response(ids.back()).has_pong());
-  EXPECT_LE(client.messages_received() - messages_before, 10u)
-      << "101 answers in as many messages: they were not batched";
 
   ASSERT_TRUE(client.sub(q.recv_id, q.recipient).has_ok());
   for (int i = 0; i < kSends; ++i) {
