@@ -120,10 +120,11 @@ class Conn : public std::enable_shared_from_this<Conn> {
       frame_.add_authenticators(tag.data(), tag.size());
     }
     frame_.SerializeToString(&frame_bytes_);
-    // Into the open batch, or a new one when it is full (relay-protocol.md §1).
-    const std::size_t record = wire::batch_record_bytes(frame_bytes_.size());
-    if (out_.empty() || out_.back().frames >= bench_.options.batch ||
-        out_.back().bytes.size() + record > wire::kMaxClientMessageBytes) {
+    // Into the open batch, or a new one when it is full: --batch, or the protocol's limits
+    // (relay-protocol.md §1).
+    if (out_.empty() || out_.back().frames >= static_cast<std::size_t>(bench_.options.batch) ||
+        !wire::client_batch_has_room(out_.back().bytes.size(), out_.back().frames,
+                                     frame_bytes_.size())) {
       out_.emplace_back();
     }
     wire::append_batch_record(out_.back().bytes, frame_bytes_);
@@ -228,7 +229,7 @@ class Conn : public std::enable_shared_from_this<Conn> {
   pb::ServerBatch in_;
   struct Batch {
     std::string bytes;  // ClientFrame records (wire/batch.h)
-    int frames = 0;
+    std::size_t frames = 0;
   };
 
   pb::ClientFrame frame_;

@@ -135,6 +135,15 @@ TEST(ClientBatchTest, TheReaderStopsAtTheFirstBadRecord) {
   }
 }
 
+TEST(ClientBatchTest, RoomIsCountedInFramesAndBytes) {
+  EXPECT_TRUE(wire::client_batch_has_room(0, 0, wire::kMaxFrameBytes));  // one always fits
+  EXPECT_TRUE(wire::client_batch_has_room(0, wire::kMaxClientBatchFrames - 1, 10));
+  EXPECT_FALSE(wire::client_batch_has_room(0, wire::kMaxClientBatchFrames, 10));
+  const std::size_t full = wire::kMaxClientMessageBytes - wire::batch_record_bytes(100);
+  EXPECT_TRUE(wire::client_batch_has_room(full, 1, 100));
+  EXPECT_FALSE(wire::client_batch_has_room(full + 1, 1, 100));
+}
+
 TEST(ServerBatchTest, OneFrameIsABatchOfOne) {
   const std::string frame = ok_frame(7).SerializeAsString();
   std::string batch;

@@ -378,10 +378,7 @@ void RelayConnection::flush() {
       continue;
     }
     const std::string frame = detail::encode_client_frame(request_id, request.command, tags);
-    if (frames == wire::kMaxClientBatchFrames ||
-        batch.size() + wire::batch_record_bytes(frame.size()) > wire::kMaxClientMessageBytes) {
-      write_batch();
-    }
+    if (!wire::client_batch_has_room(batch.size(), frames, frame.size())) write_batch();
     wire::append_batch_record(batch, frame);
     ++frames;
     request.request_id = request_id;

@@ -17,6 +17,7 @@
 #include <string_view>
 
 #include "common/bytes.h"
+#include "relay/wire/wire.h"
 
 namespace exile::relay::wire {
 
@@ -33,6 +34,16 @@ inline constexpr std::uint8_t kBatchRecordTag = 0x0A;
 // Bytes `frame` adds to a batch.
 [[nodiscard]] constexpr std::size_t batch_record_bytes(std::size_t frame_bytes) {
   return batch_prefix_bytes(frame_bytes) + frame_bytes;
+}
+
+// Whether a client batch of `batch_bytes` bytes and `frames` frames takes one more frame of
+// `frame_bytes` bytes within the protocol's limits (kMaxClientBatchFrames,
+// kMaxClientMessageBytes); a sender starts a new batch when it does not. An empty batch always
+// has room: a single frame always fits.
+[[nodiscard]] constexpr bool client_batch_has_room(std::size_t batch_bytes, std::size_t frames,
+                                                   std::size_t frame_bytes) {
+  return frames < kMaxClientBatchFrames &&
+         batch_bytes + batch_record_bytes(frame_bytes) <= kMaxClientMessageBytes;
 }
 
 // Appends one serialized frame to the batch being built in `batch`.
