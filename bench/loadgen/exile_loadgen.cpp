@@ -89,7 +89,8 @@ struct Bench {
 };
 
 // One WebSocket connection to the relay: connect, handshake, read Hello, then a read loop and
-// a queue of frames to write (Beast allows one write in flight).
+// a queue of ClientBatches to write (Beast allows one write in flight): the commands a handler
+// produces go out together, in one message, once it returns (--batch caps a batch).
 class Conn : public std::enable_shared_from_this<Conn> {
  public:
   explicit Conn(Bench& bench) : bench_(bench), ws_(bench.ioc) {}
