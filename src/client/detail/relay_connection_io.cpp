@@ -112,11 +112,9 @@ void RelayConnection::openSocket() {
   connect(socket, &QWebSocket::disconnected, this, [this, socket] {
     if (socket == socket_) onConnectionLost(RelayError::ConnectFailed);
   });
-  // A certificate that does not verify is never ignored: the handshake fails, and the reason
-  // is kept apart from other failures, since only the user can change it (trust, or the URL).
-  connect(socket, &QWebSocket::sslErrors, this, [this, socket](const QList<QSslError>&) {
-    if (socket == socket_) onConnectionLost(RelayError::TlsFailed);
-  });
+  // A certificate that does not verify is never ignored: the handshake fails (an SSL error
+  // code), and the reason is kept apart from other failures, since only the user can change it
+  // (trust, or the URL).
   connect(socket, qOverload<QAbstractSocket::SocketError>(&QWebSocket::error), this,
           [this, socket](QAbstractSocket::SocketError code) {
             if (socket != socket_) return;
