@@ -34,6 +34,7 @@ std::string_view to_string(ErrorCode code) {
     case ErrorCode::SchemaTooNew: return "database written by a newer version of Exile";
     case ErrorCode::KeyFileCorrupt: return "key file damaged";
     case ErrorCode::UnencryptedFileRefused: return "refused to create an unencrypted file";
+    case ErrorCode::ProfileInUse: return "the profile is open elsewhere";
   }
   return "unknown error";
 }

@@ -43,6 +43,7 @@ enum class ErrorCode : std::uint16_t {
   SchemaTooNew = 307,            // written by a newer Exile: refuse rather than guess
   KeyFileCorrupt = 308,          // the key file is damaged or not an Exile key file
   UnencryptedFileRefused = 309,  // SQLite asked for a file the VFS cannot encrypt
+  ProfileInUse = 310,            // another process (or ProfileStore) has the profile open
 };
 
 std::string_view to_string(ErrorCode code);

@@ -88,12 +88,14 @@ Result<Database> Database::open_unencrypted(const std::filesystem::path& path, O
   return open_with_vfs(path, nullptr, mode, nullptr);
 }
 
-Database::Database(Database&& other) noexcept : db_(std::exchange(other.db_, nullptr)) {}
+Database::Database(Database&& other) noexcept
+    : db_(std::exchange(other.db_, nullptr)), lock_(std::move(other.lock_)) {}
 
 Database& Database::operator=(Database&& other) noexcept {
   if (this != &other) {
     if (db_ != nullptr) sqlite3_close_v2(db_);
     db_ = std::exchange(other.db_, nullptr);
+    lock_ = std::move(other.lock_);
   }
   return *this;
 }

@@ -9,10 +9,12 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <utility>
 
 #include "common/bytes.h"
 #include "common/result.h"
 #include "common/secure_buffer.h"
+#include "store/profile_lock.h"
 
 struct sqlite3;
 struct sqlite3_stmt;
@@ -60,11 +62,16 @@ class Database {
   // SQL parameters, so never user content).
   [[nodiscard]] Error last_error(std::string_view what) const;
 
+  // Keeps `lock` until this connection is closed (ProfileStore::unlock: the profile stays
+  // locked for as long as its database is open; the connection closes before the lock goes).
+  void hold(ProfileLock lock) { lock_ = std::move(lock); }
+
  private:
   friend Result<Database> open_with_vfs(const std::filesystem::path&, const char*, OpenMode,
                                         const char*);
   explicit Database(sqlite3* db) : db_(db) {}
   sqlite3* db_ = nullptr;
+  ProfileLock lock_;  // declared after db_: released after the destructor closed db_
 };
 
 // Opens path with the named VFS (nullptr: SQLite's default) and URI parameters (may be

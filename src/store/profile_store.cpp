@@ -98,6 +98,13 @@ ProfileStore::ProfileStore(fs::path dir, StepHook hook)
 fs::path ProfileStore::database_path() const { return dir_ / kDatabaseFileName; }
 fs::path ProfileStore::key_file_path() const { return dir_ / kKeyFileName; }
 
+// NotFound for a directory that is not there: a profile is made by create(), not by opening.
+Result<ProfileLock> ProfileStore::acquire_lock() const {
+  std::error_code ec;
+  if (!fs::is_directory(dir_, ec)) return fail(ErrorCode::NotFound, "no profile directory");
+  return ProfileLock::acquire(dir_);
+}
+
 void ProfileStore::step(std::string_view name) const {
   if (hook_) hook_(name);
 }
@@ -193,9 +200,9 @@ Result<void> ProfileStore::create(const SecureBytes& passphrase, const KdfParams
   if (!fs::exists(dir_, ec)) {
     fs::create_directories(dir_, ec);
     if (ec) return fail(ErrorCode::StorageIo, "cannot create the profile directory");
-    fs::permissions(dir_, fs::perms::owner_all, ec);
-    if (ec) return fail(ErrorCode::StorageIo, "cannot restrict the profile directory");
   }
+  auto lock = ProfileLock::acquire(dir_);  // also makes the directory 0700
+  if (!lock) return fail(std::move(lock).error());
   if (file_exists(key_file_path())) {
     return fail(ErrorCode::InvalidArgument, "the profile already exists");
   }
@@ -222,16 +229,23 @@ Result<void> ProfileStore::create(const SecureBytes& passphrase, const KdfParams
 }
 
 Result<Database> ProfileStore::unlock(const SecureBytes& passphrase) {
+  auto lock = acquire_lock();
+  if (!lock) return fail(std::move(lock).error());
   auto unlocked = open_key_file(passphrase);
   if (!unlocked) return fail(std::move(unlocked).error());
   auto key = settle(*unlocked);
   if (!key) return fail(std::move(key).error());
-  return Database::open(database_path(), *key, OpenMode::OpenExisting);
+  auto db = Database::open(database_path(), *key, OpenMode::OpenExisting);
+  if (!db) return fail(std::move(db).error());
+  db->hold(std::move(*lock));
+  return db;
 }
 
 Result<void> ProfileStore::change_passphrase(const SecureBytes& old_passphrase,
                                              const SecureBytes& new_passphrase,
                                              std::optional<KdfParams> params) {
+  auto lock = acquire_lock();
+  if (!lock) return fail(std::move(lock).error());
   auto unlocked = open_key_file(old_passphrase);
   if (!unlocked) return fail(std::move(unlocked).error());
   auto key = settle(*unlocked);
@@ -248,6 +262,8 @@ Result<void> ProfileStore::change_passphrase(const SecureBytes& old_passphrase,
 }
 
 Result<void> ProfileStore::rotate_database_key(const SecureBytes& passphrase) {
+  auto lock = acquire_lock();
+  if (!lock) return fail(std::move(lock).error());
   auto unlocked = open_key_file(passphrase);
   if (!unlocked) return fail(std::move(unlocked).error());
   auto old_key = settle(*unlocked);

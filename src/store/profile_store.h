@@ -6,6 +6,7 @@
 //   exile.db        the encrypted database
 //   exile.db.new    only during a rotation: the copy under the new key
 //   exile.key.tmp   only while the key file is being replaced
+//   exile.lock      empty; flock'ed by whoever has the profile open (profile_lock.h)
 //
 // States of the directory, and which database key opens exile.db in each:
 //   Settled:  exile.key has one slot K; exile.db is under K. A leftover exile.db.new is the
@@ -19,8 +20,11 @@
 // checked) finishes an interrupted rotation, so a crash at any point leaves a profile that
 // unlocks with the passphrase and holds all its data.
 //
-// Precondition for rotate_database_key: no other connection has the profile's database open
-// (the engine closes its Database first). Argon2id runs on the calling thread.
+// One opener at a time: every operation below takes the profile lock (profile_lock.h) first
+// and fails with ProfileInUse while another holds it; unlock() hands the lock to the Database
+// it returns, so the profile stays locked until that Database is destroyed. So no second
+// connection can be mid-transaction when rotate_database_key swaps the file (the engine closes
+// its Database before rotating). Argon2id runs on the calling thread.
 #pragma once
 
 #include <filesystem>
@@ -32,6 +36,7 @@
 #include "common/secure_buffer.h"
 #include "store/database.h"
 #include "store/key_file.h"
+#include "store/profile_lock.h"
 
 namespace exile::store {
 
@@ -54,8 +59,10 @@ class ProfileStore {
   [[nodiscard]] Result<void> create(const SecureBytes& passphrase,
                                     const KdfParams& params = KdfParams::moderate());
 
-  // Opens the database. NotFound without a key file or database; KeyFileCorrupt for a damaged
-  // key file; WrongPassphrase when the key file is intact but the passphrase does not open it.
+  // Opens the database, which holds the profile lock until it is destroyed. NotFound without a
+  // key file or database; KeyFileCorrupt for a damaged key file; WrongPassphrase when the key
+  // file is intact but the passphrase does not open it; ProfileInUse while another Database of
+  // this profile is open (in this process or another).
   [[nodiscard]] Result<Database> unlock(const SecureBytes& passphrase);
 
   // Re-wraps the database key under a new passphrase with a new salt (and new parameters if
@@ -77,6 +84,7 @@ class ProfileStore {
   [[nodiscard]] Result<void> write_key_file(const Unlocked& unlocked,
                                             std::span<const DatabaseKey* const> keys,
                                             std::string_view step) const;
+  [[nodiscard]] Result<ProfileLock> acquire_lock() const;
   void step(std::string_view name) const;
 
   std::filesystem::path dir_;

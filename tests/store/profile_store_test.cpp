@@ -135,7 +135,7 @@ class ProfileStoreTest : public ::testing::Test {
 TEST_F(ProfileStoreTest, CreateThenUnlock) {
   const Bytes content = make_profile();
   ASSERT_FALSE(content.empty());
-  EXPECT_EQ(listing(dir_), (std::vector<std::string>{"exile.db", "exile.key"}));
+  EXPECT_EQ(listing(dir_), (std::vector<std::string>{"exile.db", "exile.key", "exile.lock"}));
   EXPECT_EQ((fs::status(dir_).permissions() & fs::perms::all), fs::perms::owner_all);
   EXPECT_EQ((fs::status(dir_ / "exile.key").permissions() & fs::perms::all),
             fs::perms::owner_read | fs::perms::owner_write);
@@ -205,7 +205,7 @@ TEST_F(ProfileStoreTest, ChangePassphraseRewrapsOnly) {
 
   ASSERT_TRUE(ProfileStore(dir_).change_passphrase(passphrase_, new_passphrase));
   EXPECT_EQ(read_bytes(dir_ / "exile.db"), database);  // not a byte of the database changed
-  EXPECT_EQ(listing(dir_), (std::vector<std::string>{"exile.db", "exile.key"}));
+  EXPECT_EQ(listing(dir_), (std::vector<std::string>{"exile.db", "exile.key", "exile.lock"}));
   auto old_file = parse_key_file(old_key_file);
   auto new_file = parse_key_file(read_bytes(dir_ / "exile.key"));
   ASSERT_TRUE(old_file && new_file);
@@ -233,7 +233,7 @@ TEST_F(ProfileStoreTest, RotateReplacesTheDatabaseKey) {
   EXPECT_EQ(read_bytes(dir_ / "exile.db"), database);
 
   ASSERT_TRUE(ProfileStore(dir_).rotate_database_key(passphrase_));
-  EXPECT_EQ(listing(dir_), (std::vector<std::string>{"exile.db", "exile.key"}));
+  EXPECT_EQ(listing(dir_), (std::vector<std::string>{"exile.db", "exile.key", "exile.lock"}));
   EXPECT_NE(read_bytes(dir_ / "exile.db"), database);
   EXPECT_EQ(read_bytes(dir_ / "exile.key").size(), key_file_size(1));
   auto new_key = key_in_file(dir_ / "exile.key", passphrase_);
@@ -271,6 +271,84 @@ TEST_F(ProfileStoreTest, ErrorsHoldNoSecrets) {
     EXPECT_EQ(error.message.find("correct horse"), std::string::npos) << error.message;
     EXPECT_EQ(error.message.find("other"), std::string::npos) << error.message;
   }
+}
+
+// --- One opener per profile ------------------------------------------------------------
+
+TEST_F(ProfileStoreTest, AnOpenProfileRefusesEverySecondOpener) {
+  const Bytes content = make_profile(10);
+  auto db = ProfileStore(dir_).unlock(passphrase_);
+  ASSERT_TRUE(db.has_value()) << db.error();
+
+  auto second = ProfileStore(dir_).unlock(passphrase_);
+  ASSERT_FALSE(second.has_value());
+  EXPECT_EQ(second.error().code, ErrorCode::ProfileInUse);
+  auto rewrap = ProfileStore(dir_).change_passphrase(passphrase_, secret("other passphrase"));
+  ASSERT_FALSE(rewrap.has_value());
+  EXPECT_EQ(rewrap.error().code, ErrorCode::ProfileInUse);
+  auto rotate = ProfileStore(dir_).rotate_database_key(passphrase_);
+  ASSERT_FALSE(rotate.has_value());
+  EXPECT_EQ(rotate.error().code, ErrorCode::ProfileInUse);
+  auto create = ProfileStore(dir_).create(passphrase_, kFast);
+  ASSERT_FALSE(create.has_value());
+  EXPECT_EQ(create.error().code, ErrorCode::ProfileInUse);
+
+  // The lock moves with the Database and goes when it is closed.
+  Database moved = std::move(*db);
+  EXPECT_FALSE(ProfileStore(dir_).unlock(passphrase_).has_value());
+  { [[maybe_unused]] Database closing = std::move(moved); }
+  EXPECT_EQ(unlock_and_digest(passphrase_), content);
+}
+
+// A second process is refused while the first has the profile open, and gets it once the
+// first is SIGKILLed: the kernel drops the lock with the process.
+TEST_F(ProfileStoreTest, AnotherProcessIsRefusedUntilTheHolderDies) {
+  const Bytes content = make_profile(10);
+  int ready[2];
+  ASSERT_EQ(::pipe(ready), 0);
+  const pid_t pid = ::fork();
+  ASSERT_GE(pid, 0);
+  if (pid == 0) {
+    ::close(ready[0]);
+    auto db = ProfileStore(dir_).unlock(passphrase_);
+    const char byte = db ? 1 : 0;
+    (void)!::write(ready[1], &byte, 1);
+    for (;;) ::pause();
+  }
+  ::close(ready[1]);
+  char byte = 0;
+  ASSERT_EQ(::read(ready[0], &byte, 1), 1);
+  ::close(ready[0]);
+  ASSERT_EQ(byte, 1) << "the child could not unlock the profile";
+
+  auto refused = ProfileStore(dir_).unlock(passphrase_);
+  const bool was_refused = !refused.has_value() && refused.error().code == ErrorCode::ProfileInUse;
+  ::kill(pid, SIGKILL);
+  int status = 0;
+  ::waitpid(pid, &status, 0);
+  EXPECT_TRUE(was_refused);
+  EXPECT_EQ(unlock_and_digest(passphrase_), content);
+}
+
+TEST_F(ProfileStoreTest, TheProfileDirectoryIsNarrowedTo0700) {
+  fs::create_directories(dir_);
+  fs::permissions(dir_, fs::perms::owner_all | fs::perms::group_all | fs::perms::others_read |
+                            fs::perms::others_exec);
+  make_profile(1);
+  EXPECT_EQ((fs::status(dir_).permissions() & fs::perms::all), fs::perms::owner_all);
+  EXPECT_EQ((fs::status(dir_ / "exile.lock").permissions() & fs::perms::all),
+            fs::perms::owner_read | fs::perms::owner_write);
+  // Widened later (a restore, a careless chmod): the next unlock narrows it again.
+  fs::permissions(dir_, fs::perms::group_read | fs::perms::group_exec, fs::perm_options::add);
+  ASSERT_TRUE(ProfileStore(dir_).unlock(passphrase_).has_value());
+  EXPECT_EQ((fs::status(dir_).permissions() & fs::perms::all), fs::perms::owner_all);
+}
+
+TEST_F(ProfileStoreTest, UnlockWithoutADirectoryIsNotFound) {
+  auto db = ProfileStore(dir_).unlock(passphrase_);
+  ASSERT_FALSE(db.has_value());
+  EXPECT_EQ(db.error().code, ErrorCode::NotFound);
+  EXPECT_FALSE(fs::exists(dir_));
 }
 
 // --- Crash safety of rotation -------------------------------------------------------------
