@@ -17,6 +17,12 @@ inline constexpr std::uint32_t kMaxSkip = 1000;
 inline constexpr std::size_t kMaxSkippedKeys = 2000;
 // Skipped keys older than this are dropped: a message that late is treated as lost.
 inline constexpr std::chrono::milliseconds kSkippedKeyLifetime = 30 * 24h;
+// Receiving chains whose skipped keys are kept, oldest chain evicted whole at commit. Every
+// such chain is one more header key that a garbage envelope must be tried against, so this
+// caps the work per garbage envelope at 2 + kMaxPastChains + kMaxSkippedChains header
+// trials (HKr, NHKr, past chains, skipped-key chains). Five chains are five turns of the
+// peer: a message still missing after the peer has spoken five more times is treated as lost.
+inline constexpr std::size_t kMaxSkippedChains = 5;
 // Past receiving chains remembered (header key and length) to tell a late duplicate from
 // garbage.
 inline constexpr std::size_t kMaxPastChains = 5;

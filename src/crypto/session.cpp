@@ -9,6 +9,7 @@
 #include <ostream>
 
 #include "crypto/detail/chain.h"
+#include "crypto/detail/no_throw.h"
 #include "crypto/detail/ratchet.h"
 #include "crypto/detail/session_state.h"
 #include "crypto/detail/state_codec.h"
@@ -51,46 +52,50 @@ Result<EnvelopeType> envelope_type(ByteView envelope) {
 // RatchetInitAliceHE: DHs = new key pair, DHr = Bob's signed prekey,
 // RK, CKs, NHKs = KDF_RK(SK, DH(DHs, DHr)), HKs = shared HKa, NHKr = shared NHKb.
 Result<Session> Session::initiate(X3dhInitiation&& initiation, Rng& rng) {
-  SessionSeed& seed = initiation.seed;
-  EXILE_TRY(check_seed_sizes(seed, initiation.initial_header));
-  auto s = std::make_unique<detail::SessionState>(seed.local_identity, seed.remote_identity);
-  s->role = detail::Role::Initiator;
-  s->associated_data = std::move(seed.associated_data);
-  s->initial_header = std::move(initiation.initial_header);
+  return detail::no_throw([&]() -> Result<Session> {
+    SessionSeed& seed = initiation.seed;
+    EXILE_TRY(check_seed_sizes(seed, initiation.initial_header));
+    auto s = std::make_unique<detail::SessionState>(seed.local_identity, seed.remote_identity);
+    s->role = detail::Role::Initiator;
+    s->associated_data = std::move(seed.associated_data);
+    s->initial_header = std::move(initiation.initial_header);
 
-  rng.fill(s->key(detail::KeySlot::RatchetSecret));
-  crypto_scalarmult_base(s->ratchet_public.data(), s->key(detail::KeySlot::RatchetSecret).data());
-  TempSecret<kX25519Bytes> dh;
-  EXILE_TRY(
-      x25519(dh.span(), s->key(detail::KeySlot::RatchetSecret), initiation.remote_ratchet_key));
-  detail::kdf_rk(s->key(detail::KeySlot::Root), s->key(detail::KeySlot::SendChain),
-                 s->key(detail::KeySlot::NextSendHeader), seed.root_key.span(), dh.span());
-  copy_key(*s, detail::KeySlot::SendHeader, seed.initiator_header_key.view());
-  copy_key(*s, detail::KeySlot::NextRecvHeader, seed.responder_next_header_key.view());
-  s->remote_ratchet_key = initiation.remote_ratchet_key;
-  s->has_send_chain = true;
-  s->has_send_header_key = true;
-  s->awaiting_first_reply = true;
-  detail::prepare_body_ad(*s);
-  return Session(std::move(s));
+    rng.fill(s->key(detail::KeySlot::RatchetSecret));
+    crypto_scalarmult_base(s->ratchet_public.data(), s->key(detail::KeySlot::RatchetSecret).data());
+    TempSecret<kX25519Bytes> dh;
+    EXILE_TRY(
+        x25519(dh.span(), s->key(detail::KeySlot::RatchetSecret), initiation.remote_ratchet_key));
+    detail::kdf_rk(s->key(detail::KeySlot::Root), s->key(detail::KeySlot::SendChain),
+                   s->key(detail::KeySlot::NextSendHeader), seed.root_key.span(), dh.span());
+    copy_key(*s, detail::KeySlot::SendHeader, seed.initiator_header_key.view());
+    copy_key(*s, detail::KeySlot::NextRecvHeader, seed.responder_next_header_key.view());
+    s->remote_ratchet_key = initiation.remote_ratchet_key;
+    s->has_send_chain = true;
+    s->has_send_header_key = true;
+    s->awaiting_first_reply = true;
+    detail::prepare_body_ad(*s);
+    return Session(std::move(s));
+  });
 }
 
 // RatchetInitBobHE: DHs = the signed prekey pair, RK = SK, NHKs = shared NHKb,
 // NHKr = shared HKa; no sending chain until the first message arrives.
 Result<Session> Session::respond(X3dhResponse&& response) {
-  SessionSeed& seed = response.seed;
-  EXILE_TRY(check_seed_sizes(seed, response.initial_header));
-  auto s = std::make_unique<detail::SessionState>(seed.local_identity, seed.remote_identity);
-  s->role = detail::Role::Responder;
-  s->associated_data = std::move(seed.associated_data);
-  s->initial_header = std::move(response.initial_header);
-  copy_key(*s, detail::KeySlot::RatchetSecret, response.ratchet_key.secret().view());
-  s->ratchet_public = response.ratchet_key.public_key().bytes();
-  copy_key(*s, detail::KeySlot::Root, seed.root_key.view());
-  copy_key(*s, detail::KeySlot::NextSendHeader, seed.responder_next_header_key.view());
-  copy_key(*s, detail::KeySlot::NextRecvHeader, seed.initiator_header_key.view());
-  detail::prepare_body_ad(*s);
-  return Session(std::move(s));
+  return detail::no_throw([&]() -> Result<Session> {
+    SessionSeed& seed = response.seed;
+    EXILE_TRY(check_seed_sizes(seed, response.initial_header));
+    auto s = std::make_unique<detail::SessionState>(seed.local_identity, seed.remote_identity);
+    s->role = detail::Role::Responder;
+    s->associated_data = std::move(seed.associated_data);
+    s->initial_header = std::move(response.initial_header);
+    copy_key(*s, detail::KeySlot::RatchetSecret, response.ratchet_key.secret().view());
+    s->ratchet_public = response.ratchet_key.public_key().bytes();
+    copy_key(*s, detail::KeySlot::Root, seed.root_key.view());
+    copy_key(*s, detail::KeySlot::NextSendHeader, seed.responder_next_header_key.view());
+    copy_key(*s, detail::KeySlot::NextRecvHeader, seed.initiator_header_key.view());
+    detail::prepare_body_ad(*s);
+    return Session(std::move(s));
+  });
 }
 
 Session::Session(std::unique_ptr<detail::SessionState> state) : state_(std::move(state)) {}
@@ -99,36 +104,36 @@ Session& Session::operator=(Session&&) noexcept = default;
 Session::~Session() = default;
 
 Result<Bytes> Session::encrypt(ByteView plaintext, Rng& rng) {
-  return detail::ratchet_encrypt(*state_, plaintext, rng);
+  return detail::no_throw([&] { return detail::ratchet_encrypt(*state_, plaintext, rng); });
 }
 
 Result<SecureBytes> Session::decrypt(ByteView envelope, UnixMillis now) {
-  auto type = envelope_type(envelope);
-  if (!type) return fail(std::move(type).error());
-  if (*type == EnvelopeType::Ratchet) {
-    return detail::ratchet_decrypt(*state_, envelope, to_millis(now));
-  }
-  // Initial envelopes flow from initiator to responder only, and must repeat the very X3DH
-  // header this session was accepted from.
-  if (state_->role != detail::Role::Responder) return fail(ErrorCode::NotThisSession);
-  auto initial = parse_initial_message(envelope);
-  if (!initial) return fail(std::move(initial).error());
-  if (!constant_time_equal(initial->header_bytes, state_->initial_header)) {
-    return fail(ErrorCode::NotThisSession);
-  }
-  return detail::ratchet_decrypt(*state_, initial->ratchet_envelope, to_millis(now));
+  return detail::no_throw([&]() -> Result<SecureBytes> {
+    auto type = envelope_type(envelope);
+    if (!type) return fail(std::move(type).error());
+    if (*type == EnvelopeType::Ratchet) {
+      return detail::ratchet_decrypt(*state_, envelope, to_millis(now));
+    }
+    // Initial envelopes flow from initiator to responder only, and must repeat the very X3DH
+    // header this session was accepted from.
+    if (state_->role != detail::Role::Responder) return fail(ErrorCode::NotThisSession);
+    auto initial = parse_initial_message(envelope);
+    if (!initial) return fail(std::move(initial).error());
+    if (!constant_time_equal(initial->header_bytes, state_->initial_header)) {
+      return fail(ErrorCode::NotThisSession);
+    }
+    return detail::ratchet_decrypt(*state_, initial->ratchet_envelope, to_millis(now));
+  });
 }
 
 SecureBytes Session::serialize() const { return detail::serialize_state(*state_, kStateVersion); }
 
 Result<Session> Session::deserialize(ByteView bytes) {
-  auto state = detail::deserialize_state(bytes, kStateVersion);
-  if (!state) return fail(std::move(state).error());
-  return Session(std::move(*state));
-}
-
-Result<Session> Session::clone() const {
-  return Session(std::make_unique<detail::SessionState>(state_->clone()));
+  return detail::no_throw([&]() -> Result<Session> {
+    auto state = detail::deserialize_state(bytes, kStateVersion);
+    if (!state) return fail(std::move(state).error());
+    return Session(std::move(*state));
+  });
 }
 
 const IdentityPublicKey& Session::local_identity() const { return state_->local_identity; }

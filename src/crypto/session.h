@@ -7,6 +7,16 @@
 //
 // Secrets live in one guarded allocation per session (detail/session_state.h); skipped
 // message keys in wiped memory (detail/skipped_keys.h).
+//
+// Errors, never exceptions: every call that returns a Result catches std::bad_alloc
+// (OutOfMemory) and any exception thrown by the caller's Rng (Internal) at this boundary
+// (detail/no_throw.h), and is all-or-nothing for those too.
+//
+// There is no clone(): production code never holds two live copies of one session. A copy
+// is still possible -- deserialize() twice, or a restored backup -- and is harmless: every
+// envelope binds its body key and nonce to its own random header nonce (docs/protocol.md
+// §5.3), so two envelopes sent from one saved state share no key stream. Tests fork sessions
+// through serialize()/deserialize() (tests/crypto/support/session_pair.h, fork()).
 #pragma once
 
 #include <memory>
@@ -55,7 +65,6 @@ class Session {
 
   [[nodiscard]] SecureBytes serialize() const;  // proto/state.proto, deterministic
   [[nodiscard]] static Result<Session> deserialize(ByteView bytes);
-  [[nodiscard]] Result<Session> clone() const;
 
   [[nodiscard]] const IdentityPublicKey& local_identity() const;
   [[nodiscard]] const IdentityPublicKey& remote_identity() const;

@@ -350,16 +350,15 @@ TEST(SessionTest, PrintsRedacted) {
   EXPECT_EQ(out.str(), "Session{redacted}");
 }
 
-TEST(SessionTest, CloneIsIndependent) {
+TEST(SessionTest, ForkIsIndependent) {
   auto p = make_session_pair(21);
-  auto copy = p.alice.clone();
-  ASSERT_TRUE(copy);
-  EXPECT_EQ(state_of(*copy), state_of(p.alice));
+  Session copy = test::fork(p.alice);
+  EXPECT_EQ(state_of(copy), state_of(p.alice));
   const Bytes e = encrypt(p.bob, "both", p.rng);
-  EXPECT_TRUE(decrypts_to(*copy, e, p.now, "both"));
-  EXPECT_NE(state_of(*copy), state_of(p.alice));
+  EXPECT_TRUE(decrypts_to(copy, e, p.now, "both"));
+  EXPECT_NE(state_of(copy), state_of(p.alice));
   EXPECT_TRUE(decrypts_to(p.alice, e, p.now, "both"));
-  EXPECT_EQ(state_of(*copy), state_of(p.alice));
+  EXPECT_EQ(state_of(copy), state_of(p.alice));
 }
 
 }  // namespace

@@ -19,11 +19,7 @@ using test::decrypts_to;
 using test::make_session_pair;
 using test::state_of;
 
-Session restore(const Session& session) {
-  auto restored = Session::deserialize(session.serialize());
-  EXPECT_TRUE(restored) << (restored ? "" : restored.error().message);
-  return restored ? std::move(*restored) : session.clone().value();
-}
+Session restore(const Session& session) { return test::fork(session); }
 
 // A restored session behaves exactly like the original: same state bytes, and with the same
 // randomness it produces the same envelope.

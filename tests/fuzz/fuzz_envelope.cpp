@@ -71,7 +71,9 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   const int who = data[0] & 1;
   const int mode = (data[0] >> 1) % 3;
   const ByteView rest(data + 1, size - 1);
-  crypto::Session receiver = fuzz::must(f.receivers[static_cast<std::size_t>(who)].clone());
+  // A fresh copy of the receiver for each input, through the saved-state format.
+  crypto::Session receiver = fuzz::must(
+      crypto::Session::deserialize(f.receivers[static_cast<std::size_t>(who)].serialize()));
 
   Bytes envelope;
   if (mode == 0) {

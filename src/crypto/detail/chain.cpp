@@ -40,10 +40,14 @@ void kdf_ck(Key32 message_key_out, Key32 chain_out, ConstKey32 chain_in) {
   ck.mac(chain_out, kChainKeyConstant);
 }
 
-void expand_message_key(MessageKeys& out, ConstKey32 message_key) {
+void expand_message_key(MessageKeys& out, ConstKey32 message_key, ByteView header_nonce) {
+  if (header_nonce.size() != kAeadNonceBytes) std::abort();
+  std::uint8_t info[kMessageKeysInfo.size() + kAeadNonceBytes];
+  std::copy(kMessageKeysInfo.begin(), kMessageKeysInfo.end(), info);
+  std::copy(header_nonce.begin(), header_nonce.end(), info + kMessageKeysInfo.size());
   TempSecret<kHmacSha256Bytes> prk;
   zero_salt_key().mac(prk.span(), message_key);
-  if (!hkdf_expand(out.bytes.span(), prk.view(), as_bytes(kMessageKeysInfo))) std::abort();
+  if (!hkdf_expand(out.bytes.span(), prk.view(), ByteView(info))) std::abort();
 }
 
 }  // namespace exile::crypto::detail

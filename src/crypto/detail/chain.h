@@ -3,7 +3,11 @@
 //                     -> RK' ‖ CK ‖ NHK
 //   KDF_CK(ck)      : MK = HMAC-SHA256(ck, 0x01), CK' = HMAC-SHA256(ck, 0x02)
 //   message keys    = HKDF-SHA256(salt = 32 zero bytes, IKM = MK,
-//                                 info = "Exile_MessageKeys_v1", L = 56) -> key(32) ‖ nonce(24)
+//                                 info = "Exile_MessageKeys_v1" ‖ header nonce(24), L = 56)
+//                     -> key(32) ‖ nonce(24)
+// The header nonce (24 random bytes in every envelope) is bound in so that two envelopes made
+// from one MK -- a restored or forked session state sending twice -- still get unrelated
+// body keys and nonces (docs/protocol.md §5.3).
 // Outputs go to caller-provided spans (temporaries until a decrypt commits), never to the heap.
 #pragma once
 
@@ -13,6 +17,7 @@
 #include <cstdint>
 #include <span>
 
+#include "common/bytes.h"
 #include "common/secure_buffer.h"
 
 namespace exile::crypto::detail {
@@ -39,6 +44,7 @@ struct MessageKeys {
   [[nodiscard]] const std::uint8_t* key() const { return bytes.data(); }
   [[nodiscard]] const std::uint8_t* nonce() const { return bytes.data() + kAeadKeyBytes; }
 };
-void expand_message_key(MessageKeys& out, ConstKey32 message_key);
+// header_nonce is the envelope's 24-byte header nonce (any other size aborts: a bug).
+void expand_message_key(MessageKeys& out, ConstKey32 message_key, ByteView header_nonce);
 
 }  // namespace exile::crypto::detail

@@ -38,8 +38,14 @@ void seal_header(std::span<std::uint8_t, kSealedHeaderBytes> out, const Header& 
                                              nullptr, nonce.data(), header_key.data());
 }
 
+std::uint64_t& header_trials() {
+  thread_local std::uint64_t trials = 0;
+  return trials;
+}
+
 bool open_header(Header& out, const RatchetEnvelopeView& envelope, ConstKey32 header_key,
                  ByteView associated_data) {
+  ++header_trials();
   std::uint8_t plain[kHeaderPlainBytes];
   if (crypto_aead_xchacha20poly1305_ietf_decrypt(
           plain, nullptr, nullptr, envelope.sealed_header.data(), envelope.sealed_header.size(),

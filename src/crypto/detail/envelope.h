@@ -54,6 +54,11 @@ struct RatchetEnvelopeView {
 // out (56 bytes) = sealed header.
 void seal_header(std::span<std::uint8_t, kSealedHeaderBytes> out, const Header& header,
                  ConstKey32 header_key, ByteView nonce, ByteView associated_data);
+// How many header keys open_header has tried on this thread: the work a receiver does per
+// envelope before it gives up (docs/protocol.md §5.10). Tests bound it; one increment per
+// trial costs nothing next to the AEAD.
+[[nodiscard]] std::uint64_t& header_trials();
+
 // Opens a sealed header under one header key; false if it does not open.
 [[nodiscard]] bool open_header(Header& out, const RatchetEnvelopeView& envelope,
                                ConstKey32 header_key, ByteView associated_data);

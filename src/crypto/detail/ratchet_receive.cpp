@@ -271,7 +271,7 @@ Result<SecureBytes> ratchet_decrypt(SessionState& s, ByteView envelope, std::int
   }
 
   MessageKeys keys;
-  expand_message_key(keys, plan.message_key.span());
+  expand_message_key(keys, plan.message_key.span(), env.header_nonce);
   SecureBytes plaintext(env.body.size() - kAeadTagBytes);
   std::copy(env.covered.begin(), env.covered.end(), s.body_ad_scratch.end() - kBodyOffset);
   if (!open_body(plaintext, env.body, keys, s.body_ad_scratch)) {

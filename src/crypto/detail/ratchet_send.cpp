@@ -26,25 +26,38 @@
 namespace exile::crypto::detail {
 namespace {
 
-// The send half of a DH ratchet step. Computes into temporaries, then commits.
-Result<void> complete_send_ratchet(SessionState& s, Rng& rng) {
-  if (!s.remote_ratchet_key) return fail(ErrorCode::SessionNotReady);
+// The send half of a DH ratchet step, computed into temporaries; commit_send_ratchet stores it.
+struct SendRatchetStep {
   TempSecret<kX25519Bytes> secret;
-  rng.fill(secret.span());
   std::array<std::uint8_t, kX25519Bytes> pub{};
-  // Not X25519KeyPair::generate: that allocates guarded memory, and this runs on every turn
-  // of a conversation. The secret goes straight into the session's guarded buffer.
-  crypto_scalarmult_base(pub.data(), secret.data());
-  TempSecret<kX25519Bytes> dh;
-  EXILE_TRY(x25519(dh.span(), secret.span(), *s.remote_ratchet_key));
+  TempSecret<kKeyBytes> root_key;
+  TempSecret<kChainKeyBytes> chain_key;
+  TempSecret<kKeyBytes> next_header_key;
+};
 
-  kdf_rk(s.key(KeySlot::Root), s.key(KeySlot::SendChain), s.key(KeySlot::NextSendHeader),
+Result<void> plan_send_ratchet(SendRatchetStep& step, const SessionState& s, Rng& rng) {
+  if (!s.remote_ratchet_key) return fail(ErrorCode::SessionNotReady);
+  rng.fill(step.secret.span());
+  // Not X25519KeyPair::generate: that allocates guarded memory, and this runs on every turn
+  // of a conversation. The secret goes straight into the session's guarded buffer at commit.
+  crypto_scalarmult_base(step.pub.data(), step.secret.data());
+  TempSecret<kX25519Bytes> dh;
+  EXILE_TRY(x25519(dh.span(), step.secret.span(), *s.remote_ratchet_key));
+  kdf_rk(step.root_key.span(), step.chain_key.span(), step.next_header_key.span(),
          s.key(KeySlot::Root), dh.span());
-  std::copy(secret.span().begin(), secret.span().end(), s.key(KeySlot::RatchetSecret).begin());
-  s.ratchet_public = pub;
+  return {};
+}
+
+void commit_send_ratchet(SessionState& s, const SendRatchetStep& step) {
+  const auto copy = [&s](KeySlot slot, ByteView from) {
+    std::copy(from.begin(), from.end(), s.key(slot).begin());
+  };
+  copy(KeySlot::Root, step.root_key.view());
+  copy(KeySlot::NextSendHeader, step.next_header_key.view());
+  copy(KeySlot::RatchetSecret, step.secret.view());
+  s.ratchet_public = step.pub;
   s.has_send_chain = true;
   s.send_ratchet_pending = false;
-  return {};
 }
 
 }  // namespace
@@ -54,34 +67,44 @@ void prepare_body_ad(SessionState& s) {
   std::copy(s.associated_data.begin(), s.associated_data.end(), s.body_ad_scratch.begin());
 }
 
+// All-or-nothing: every failure point -- the random generator (which may throw), the output
+// allocation (std::bad_alloc), the DH -- comes before the first write to the state. The send
+// half of a DH step and the chain step are computed into temporaries and committed last.
 Result<Bytes> ratchet_encrypt(SessionState& s, ByteView plaintext, Rng& rng) {
   const auto bucket = padded_size(plaintext.size());
   if (!bucket) return fail(ErrorCode::PlaintextTooLarge);
-  if (!s.send_ratchet_pending) {
+  const bool step_ratchet = s.send_ratchet_pending;
+  if (!step_ratchet) {
     if (!s.has_send_chain || !s.has_send_header_key) return fail(ErrorCode::SessionNotReady);
     if (s.send_count == std::numeric_limits<std::uint32_t>::max()) {
       return fail(ErrorCode::SessionNotReady, "sending chain exhausted");
     }
-  } else {
-    if (!s.has_send_header_key) return fail(ErrorCode::SessionNotReady);
-    EXILE_TRY(complete_send_ratchet(s, rng));
+  } else if (!s.has_send_header_key) {
+    return fail(ErrorCode::SessionNotReady);
   }
 
-  TempSecret<kMessageKeyBytes> message_key;
-  kdf_ck(message_key.span(), s.key(KeySlot::SendChain), s.key(KeySlot::SendChain));
-  MessageKeys keys;
-  expand_message_key(keys, message_key.span());
-
+  // 1. Randomness and the DH step (first draw: the new ratchet secret).
+  SendRatchetStep step;
+  if (step_ratchet) EXILE_TRY(plan_send_ratchet(step, s, rng));
+  // 2. The output buffer, then the header nonce (second draw) straight into it.
   const std::size_t prefix = s.awaiting_first_reply ? s.initial_header.size() : 0;
   Bytes out(prefix + ratchet_envelope_size(*bucket));
-  std::copy_n(s.initial_header.begin(), prefix, out.begin());
   std::uint8_t* envelope = out.data() + prefix;
-
-  envelope[0] = kRatchetType;
   const MutableByteView nonce(envelope + kHeaderNonceOffset, kAeadNonceBytes);
   rng.fill(nonce);
+
+  // 3. Nothing below can fail. The chain step into temporaries.
+  TempSecret<kMessageKeyBytes> message_key;
+  TempSecret<kChainKeyBytes> next_chain;
+  kdf_ck(message_key.span(), next_chain.span(),
+         step_ratchet ? ConstKey32(step.chain_key.span()) : ConstKey32(s.key(KeySlot::SendChain)));
+  MessageKeys keys;
+  expand_message_key(keys, message_key.span(), nonce);
+
+  std::copy_n(s.initial_header.begin(), prefix, out.begin());
+  envelope[0] = kRatchetType;
   const Header header{
-      .ratchet_key = s.ratchet_public,
+      .ratchet_key = step_ratchet ? step.pub : s.ratchet_public,
       .previous_count = s.previous_send_count,
       .count = s.send_count,
   };
@@ -95,6 +118,9 @@ Result<Bytes> ratchet_encrypt(SessionState& s, ByteView plaintext, Rng& rng) {
   std::copy_n(envelope, kBodyOffset, s.body_ad_scratch.end() - kBodyOffset);
   seal_body_in_place(body, keys, s.body_ad_scratch);
 
+  // 4. Commit.
+  if (step_ratchet) commit_send_ratchet(s, step);
+  std::copy(next_chain.span().begin(), next_chain.span().end(), s.key(KeySlot::SendChain).begin());
   ++s.send_count;
   return out;
 }

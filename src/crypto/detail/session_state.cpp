@@ -20,28 +20,4 @@ void SessionState::push_past_chain(std::span<const std::uint8_t, kKeyBytes> head
   past_chain_count = keep + 1;
 }
 
-SessionState SessionState::clone() const {
-  SessionState copy(local_identity, remote_identity);
-  copy.role = role;
-  copy.associated_data = associated_data;
-  copy.initial_header = initial_header;
-  std::copy(secrets.view().begin(), secrets.view().end(), copy.secrets.data());
-  copy.ratchet_public = ratchet_public;
-  copy.remote_ratchet_key = remote_ratchet_key;
-  copy.has_send_chain = has_send_chain;
-  copy.has_recv_chain = has_recv_chain;
-  copy.has_send_header_key = has_send_header_key;
-  copy.has_recv_header_key = has_recv_header_key;
-  copy.send_ratchet_pending = send_ratchet_pending;
-  copy.awaiting_first_reply = awaiting_first_reply;
-  copy.send_count = send_count;
-  copy.recv_count = recv_count;
-  copy.previous_send_count = previous_send_count;
-  copy.past_chain_end = past_chain_end;
-  copy.past_chain_count = past_chain_count;
-  copy.skipped = skipped.clone();
-  copy.body_ad_scratch = body_ad_scratch;
-  return copy;
-}
-
 }  // namespace exile::crypto::detail

@@ -76,9 +76,6 @@ struct SessionState {
   // Remembers a finished receiving chain (most recent first, oldest dropped).
   void push_past_chain(std::span<const std::uint8_t, kKeyBytes> header_key, std::uint32_t end);
 
-  // A deep copy (one new guarded allocation).
-  [[nodiscard]] SessionState clone() const;
-
   IdentityPublicKey local_identity;
   IdentityPublicKey remote_identity;
   Role role = Role::Initiator;

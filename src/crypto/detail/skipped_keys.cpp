@@ -45,23 +45,30 @@ void SkippedKeyStore::reserve_more(std::size_t extra) {
 void SkippedKeyStore::append(Key header_key, std::span<const std::uint8_t, 32> message_key,
                              std::uint32_t counter, std::int64_t now_ms) {
   if (entries_.capacity() == 0) entries_.reserve(16);
-  oldest_ms_ = entries_.empty() ? now_ms : std::min(oldest_ms_, now_ms);
   SkippedKey& e = entries_.emplace_back();
   std::copy(header_key.begin(), header_key.end(), e.header_key.begin());
   std::copy(message_key.begin(), message_key.end(), e.message_key.begin());
   e.stored_at_ms = now_ms;
   e.counter = counter;
+  note_appended();
 }
 
-void SkippedKeyStore::restore(const SkippedKey& entry) {
-  oldest_ms_ = entries_.empty() ? entry.stored_at_ms : std::min(oldest_ms_, entry.stored_at_ms);
-  entries_.push_back(entry);
+void SkippedKeyStore::restore(Key header_key, std::span<const std::uint8_t, 32> message_key,
+                              std::uint32_t counter, std::int64_t stored_at_ms) {
+  append(header_key, message_key, counter, stored_at_ms);
+}
+
+void SkippedKeyStore::note_appended() {
+  const std::size_t last = entries_.size() - 1;
+  const std::int64_t at = entries_[last].stored_at_ms;
+  oldest_ms_ = last == 0 ? at : std::min(oldest_ms_, at);
+  if (starts_run(last)) ++runs_;
 }
 
 void SkippedKeyStore::commit(std::optional<std::size_t> used, std::int64_t expiry_cutoff_ms) {
   const std::size_t n = entries_.size();
   const bool expiry_due = n != 0 && oldest_ms_ < expiry_cutoff_ms;
-  if (!used && !expiry_due && n <= kMaxSkippedKeys) return;
+  if (!used && !expiry_due && n <= kMaxSkippedKeys && runs_ <= kMaxSkippedChains) return;
 
   std::size_t kept = 0;
   for (std::size_t i = 0; i < n; ++i) {
@@ -74,6 +81,16 @@ void SkippedKeyStore::commit(std::optional<std::size_t> used, std::int64_t expir
     std::memmove(entries_.data(), entries_.data() + drop, kMaxSkippedKeys * sizeof(SkippedKey));
     kept = kMaxSkippedKeys;
   }
+  // Evict the oldest chains beyond kMaxSkippedChains, whole: find where the newest
+  // kMaxSkippedChains runs begin, scanning from the back, and drop everything before it.
+  std::size_t runs = 0;
+  for (std::size_t i = kept; i-- > 0;) {
+    if (starts_run(i) && ++runs == kMaxSkippedChains && i > 0) {
+      std::memmove(entries_.data(), entries_.data() + i, (kept - i) * sizeof(SkippedKey));
+      kept -= i;
+      break;
+    }
+  }
   truncate(kept);
   oldest_ms_ = 0;
   for (std::size_t i = 0; i < entries_.size(); ++i) {
@@ -85,14 +102,8 @@ void SkippedKeyStore::truncate(std::size_t new_size) {
   if (new_size >= entries_.size()) return;
   sodium_memzero(entries_.data() + new_size, (entries_.size() - new_size) * sizeof(SkippedKey));
   entries_.resize(new_size);
-}
-
-SkippedKeyStore SkippedKeyStore::clone() const {
-  SkippedKeyStore copy;
-  copy.entries_.reserve(std::max<std::size_t>(entries_.size(), 16));
-  copy.entries_.assign(entries_.begin(), entries_.end());
-  copy.oldest_ms_ = oldest_ms_;
-  return copy;
+  runs_ = 0;
+  for (std::size_t i = 0; i < entries_.size(); ++i) runs_ += starts_run(i) ? 1u : 0u;
 }
 
 }  // namespace exile::crypto::detail

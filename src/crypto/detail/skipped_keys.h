@@ -5,7 +5,8 @@
 // insertion order, which is also their age order; eviction drops from the front.
 //
 // Invariants:
-//   - committed size() <= kMaxSkippedKeys after every commit.
+//   - committed size() <= kMaxSkippedKeys and chains() <= kMaxSkippedChains after every
+//     commit.
 //   - entries of one receiving chain are contiguous (a chain only gains keys while it is the
 //     current chain), so the distinct header keys are the starts of runs. Lookups compare the
 //     header key of every candidate entry and do not rely on this; it only saves AEAD trials.
@@ -14,8 +15,9 @@
 //
 // All-or-nothing: decrypt appends new keys as a tentative tail (mark() / append() /
 // rollback(mark)). Lookups only see entries before the mark taken at the start of decrypt.
-// commit() makes the tail permanent, removes the used key, drops expired keys and evicts the
-// oldest beyond the limit, in one pass.
+// commit() makes the tail permanent, removes the used key, drops expired keys, evicts the
+// oldest keys beyond kMaxSkippedKeys and then the oldest chains beyond kMaxSkippedChains, in
+// one pass.
 #pragma once
 
 #include <array>
@@ -50,6 +52,8 @@ class SkippedKeyStore {
 
   // True when entry i starts a run of one header key (the first entry of a chain).
   [[nodiscard]] bool starts_run(std::size_t i) const;
+  // The number of runs (chains) among the entries.
+  [[nodiscard]] std::size_t chains() const { return runs_; }
 
   [[nodiscard]] std::size_t mark() const { return entries_.size(); }
   // Makes room for `extra` appends at once (a skip of 1000 keys allocates once, not ten times).
@@ -59,21 +63,24 @@ class SkippedKeyStore {
   void rollback(std::size_t mark) { truncate(mark); }
 
   // Makes every entry permanent; removes entry `used` (if any), every entry stored before
-  // expiry_cutoff_ms, and the oldest entries beyond kMaxSkippedKeys.
+  // expiry_cutoff_ms, the oldest entries beyond kMaxSkippedKeys, then every entry of the
+  // oldest chains beyond kMaxSkippedChains.
   void commit(std::optional<std::size_t> used, std::int64_t expiry_cutoff_ms);
 
-  // For deserialize: appends without checks (the caller validates counts).
-  void restore(const SkippedKey& entry);
-
-  [[nodiscard]] SkippedKeyStore clone() const;
+  // For deserialize: appends without checks (the caller validates counts). The keys are
+  // copied straight into the store's wiped memory: no copy is left elsewhere.
+  void restore(Key header_key, std::span<const std::uint8_t, 32> message_key, std::uint32_t counter,
+               std::int64_t stored_at_ms);
 
  private:
   void truncate(std::size_t new_size);
+  void note_appended();  // keeps runs_ and oldest_ms_ up to date after one emplace_back
 
   std::vector<SkippedKey, SecureAllocator<SkippedKey>> entries_;
   // The smallest stored_at among entries (valid when non-empty): lets commit skip the expiry
   // scan on the common path.
   std::int64_t oldest_ms_ = 0;
+  std::size_t runs_ = 0;  // chains(): kept up to date by append, restore and truncate
 };
 
 // now - kSkippedKeyLifetime, saturating (now comes from the caller and may be anything).

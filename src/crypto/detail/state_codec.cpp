@@ -31,6 +31,9 @@ void wipe(google::protobuf::UnknownFieldSet* fields) {
 }
 
 void wipe_unknown(google::protobuf::Message& m) {
+  // MutableUnknownFields allocates an empty set when there is none; this runs in a destructor
+  // (WipeOnExit), where an allocation failure would terminate. Nothing to wipe then anyway.
+  if (m.GetReflection()->GetUnknownFields(m).empty()) return;
   wipe(m.GetReflection()->MutableUnknownFields(&m));
 }
 
@@ -76,6 +79,12 @@ ByteView bytes_of(const std::string& s) {
   return {reinterpret_cast<const std::uint8_t*>(s.data()), s.size()};
 }
 
+// A 32-byte field as a key span (the caller has checked the size).
+std::span<const std::uint8_t, kKeyBytes> key_bytes(const std::string& s) {
+  return std::span<const std::uint8_t, kKeyBytes>(reinterpret_cast<const std::uint8_t*>(s.data()),
+                                                  kKeyBytes);
+}
+
 Result<void> corrupt(const char* what) {
   return fail(ErrorCode::StateCorrupt, std::string("session state: ") + what);
 }
@@ -118,6 +127,9 @@ Result<bool> load_optional_key(SessionState& s, KeySlot slot, const std::string&
 }
 
 Result<void> load_skipped(SessionState& s, const pb::SessionState& m) {
+  if (m.skipped_chains_size() > static_cast<int>(kMaxSkippedChains)) {
+    return corrupt("too many skipped chains");
+  }
   std::size_t total = 0;
   for (const auto& chain : m.skipped_chains()) {
     if (chain.header_key().size() != kKeyBytes) return corrupt("skipped chain header key");
@@ -126,15 +138,12 @@ Result<void> load_skipped(SessionState& s, const pb::SessionState& m) {
     if (total > kMaxSkippedKeys) return corrupt("too many skipped keys");
   }
   for (const auto& chain : m.skipped_chains()) {
+    const SkippedKeyStore::Key header_key(key_bytes(chain.header_key()));
     for (const auto& key : chain.keys()) {
       if (key.message_key().size() != kKeyBytes) return corrupt("skipped message key");
-      SkippedKey entry{};
-      std::copy(chain.header_key().begin(), chain.header_key().end(), entry.header_key.begin());
-      std::copy(key.message_key().begin(), key.message_key().end(), entry.message_key.begin());
-      entry.stored_at_ms = key.stored_at_ms();
-      entry.counter = key.counter();
-      s.skipped.restore(entry);
-      sodium_memzero(entry.message_key.data(), entry.message_key.size());
+      // Straight from the message (wiped by WipeOnExit) into the store: no other copy.
+      s.skipped.restore(header_key, key_bytes(key.message_key()), key.counter(),
+                        key.stored_at_ms());
     }
   }
   return {};

@@ -39,6 +39,10 @@ std::string to_string(const SecureBytes& bytes) {
   return std::string(reinterpret_cast<const char*>(bytes.data()), bytes.size());
 }
 
+Session fork(const Session& session) {
+  return must(Session::deserialize(session.serialize()), "fork a session");
+}
+
 Bytes state_of(const Session& session) {
   const SecureBytes state = session.serialize();
   return Bytes(state.begin(), state.end());

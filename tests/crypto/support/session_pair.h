@@ -38,6 +38,10 @@ struct SessionPair {
 [[nodiscard]] Bytes to_bytes(std::string_view text);
 [[nodiscard]] std::string to_string(const SecureBytes& bytes);
 
+// An independent copy of a session, made the only way production code can: serialize() then
+// deserialize() (Session has no clone(); see session.h). Aborts on failure.
+[[nodiscard]] Session fork(const Session& session);
+
 // The session's serialized state as plain bytes, for equality checks in tests.
 [[nodiscard]] Bytes state_of(const Session& session);
 
