@@ -13,6 +13,7 @@
 #include "common/clock.h"
 #include "common/rng.h"
 #include "crypto/keys.h"
+#include "crypto/limits.h"
 #include "crypto/memory_store.h"
 #include "crypto/prekeys.h"
 #include "crypto/session.h"
@@ -169,8 +170,42 @@ Probe skip_1000() {
           }};
 }
 
+// The worst garbage envelope (docs/protocol.md §5.10): Bob lost one message in each of
+// kMaxSkippedChains + 1 turns, then the conversation went on without loss for
+// kMaxPastChains + 1 turns, so he knows HKr, NHKr, 5 past chains and 5 more chains holding
+// skipped keys: 12 header keys, each tried once on an envelope that opens under none.
+// No Olm counterpart (olm does not encrypt headers: it reads the key from the header).
+Probe garbage_worst() {
+  return {"Exile/GarbageWorst", 1, []() -> std::optional<Work> {
+            auto c = std::make_shared<ExileConversation>();
+            if (!c->establish()) return std::nullopt;
+            for (std::size_t t = 0; t < 2 * crypto::kMaxSkippedChains + 2; ++t) {
+              const bool lossy = t <= crypto::kMaxSkippedChains;
+              auto lost = c->alice->encrypt(c->peers.plaintext, c->peers.rng);
+              if (!lost) return std::nullopt;
+              if (!lossy) {
+                auto plain = c->bob->decrypt(*lost, kNow);
+                if (!plain) return std::nullopt;
+              }
+              if (!c->send(*c->alice, *c->bob) || !c->send(*c->bob, *c->alice)) {
+                return std::nullopt;
+              }
+            }
+            auto garbage =
+                std::make_shared<Bytes>(*c->alice->encrypt(c->peers.plaintext, c->peers.rng));
+            randombytes_buf(garbage->data() + 1, garbage->size() - 1);  // type byte kept
+            return Work{{}, [c, garbage] {
+                          auto plaintext = c->bob->decrypt(*garbage, kNow);
+                          return !plaintext &&
+                                 plaintext.error().code == ErrorCode::DecryptionFailed;
+                        }};
+          }};
+}
+
 }  // namespace
 
-std::vector<Probe> exile_probes() { return {session_setup(), one_way(), ping_pong(), skip_1000()}; }
+std::vector<Probe> exile_probes() {
+  return {session_setup(), one_way(), ping_pong(), skip_1000(), garbage_worst()};
+}
 
 }  // namespace exile::bench

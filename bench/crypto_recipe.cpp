@@ -9,7 +9,8 @@
 //   KDF_CK (chain step)  HmacSha256Key(CK): one key schedule, two MACs
 //                        = HmacSha256 + HmacSha256KeyedMac
 //   message keys         extract under the process-wide zero-salt key, then HKDF-Expand to
-//                        56 bytes = HmacSha256KeyedMac + (HmacSha256 + HmacSha256KeyedMac)
+//                        56 bytes (info = label ‖ header nonce, 44 bytes) = HmacSha256KeyedMac +
+//                        (HmacSha256 + HmacSha256KeyedMac)
 //   KDF_RK               hkdf_sha256 to 96 bytes = HkdfSha256_96
 //   X3DH secret          hkdf_sha256 to 96 bytes over 0xFF*32 || DH1..DH4 = HkdfSha256_96
 //                        (its 160-byte IKM costs two more SHA-256 blocks than the benchmark's
@@ -84,6 +85,12 @@ const std::vector<CaseRecipe>& recipes() {
            {"HmacSha256KeyedMac", kSkipGap + 1 + 2},
            {"XChaCha20Poly1305Decrypt_40B", 2},  // HKr fails, NHKr opens it
            {"XChaCha20Poly1305Decrypt_1KiB", 1},
+       }},
+      {"GarbageWorst",
+       {
+           // An envelope that opens under no key: one header trial per known header key,
+           // HKr + NHKr + kMaxPastChains + kMaxSkippedChains = 12 (docs/protocol.md §5.10).
+           {"XChaCha20Poly1305Decrypt_40B", 12},
        }},
   };
   return kRecipes;
