@@ -10,6 +10,9 @@ namespace exile::store {
 namespace {
 
 ErrorCode code_for(int sqlite_code) {
+  // The exile VFS reports a page, journal image or journal header that fails authentication as
+  // SQLITE_IOERR_DATA (as SQLite's checksum VFS does): to callers that is a damaged database.
+  if (sqlite_code == SQLITE_IOERR_DATA) return ErrorCode::DatabaseCorrupt;
   switch (sqlite_code & 0xff) {
     case SQLITE_CORRUPT:
     case SQLITE_NOTADB: return ErrorCode::DatabaseCorrupt;

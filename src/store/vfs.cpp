@@ -59,6 +59,8 @@
 
 #include <mutex>
 #include <string>
+#include <string_view>
+#include <utility>
 
 #include "common/sodium.h"
 #include "store/detail/key_registry.h"
@@ -69,6 +71,16 @@ namespace exile::store {
 namespace {
 
 thread_local bool t_unencrypted_refused = false;
+thread_local bool t_stray_wal_seen = false;
+
+// The SQLite versions whose pager write shapes detail/vfs_file.cpp allows (journal_write) and
+// that the store's tests ran against: 3.40.x, Debian 12's.
+constexpr int kSqliteTestedMin = 3040000;
+constexpr int kSqliteTestedMax = 3040999;
+
+bool ends_with(std::string_view s, std::string_view suffix) {
+  return s.size() >= suffix.size() && s.substr(s.size() - suffix.size()) == suffix;
+}
 
 sqlite3_vfs* base_vfs(sqlite3_vfs* vfs) { return static_cast<sqlite3_vfs*>(vfs->pAppData); }
 
@@ -79,7 +91,14 @@ int x_delete(sqlite3_vfs* vfs, const char* name, int sync_dir) {
   return base_vfs(vfs)->xDelete(base_vfs(vfs), name, sync_dir);
 }
 int x_access(sqlite3_vfs* vfs, const char* name, int flags, int* out) {
-  return base_vfs(vfs)->xAccess(base_vfs(vfs), name, flags, out);
+  const int rc = base_vfs(vfs)->xAccess(base_vfs(vfs), name, flags, out);
+  // SQLite looks for X-wal before each read transaction; if one exists it tries to open it as
+  // a WAL, which this VFS cannot do (SQLITE_CANTOPEN). Remember why, for refine_vfs_error.
+  if (rc == SQLITE_OK && flags == SQLITE_ACCESS_EXISTS && *out != 0 && name != nullptr &&
+      ends_with(name, "-wal")) {
+    t_stray_wal_seen = true;
+  }
+  return rc;
 }
 int x_full_pathname(sqlite3_vfs* vfs, const char* name, int n, char* out) {
   return base_vfs(vfs)->xFullPathname(base_vfs(vfs), name, n, out);
@@ -111,6 +130,7 @@ int x_current_time_int64(sqlite3_vfs* vfs, sqlite3_int64* out) {
 sqlite3_vfs g_exile_vfs = {};
 
 int register_once() {
+  if (!check_sqlite_version(sqlite3_libversion_number())) return SQLITE_MISUSE;
   sqlite3_vfs* base = sqlite3_vfs_find(nullptr);
   if (base == nullptr || base->iVersion < 2) return SQLITE_ERROR;
   g_exile_vfs.iVersion = 2;
@@ -167,11 +187,27 @@ bool take_unencrypted_file_refusal() noexcept {
 }
 
 Error refine_vfs_error(Error error) {
+  const bool stray_wal = std::exchange(t_stray_wal_seen, false);
+  if (stray_wal && error.code == ErrorCode::NotFound) {
+    (void)take_unencrypted_file_refusal();
+    return Error(ErrorCode::UnencryptedFileRefused,
+                 "a write-ahead log (-wal file) lies beside the database: the exile store never "
+                 "writes one and cannot read one; it was left in place");
+  }
   if (take_unencrypted_file_refusal()) {
     return Error(ErrorCode::UnencryptedFileRefused,
                  "the exile VFS refused to open a file it cannot encrypt");
   }
   return error;
+}
+
+Result<void> check_sqlite_version(int version) {
+  if (version >= kSqliteTestedMin && version <= kSqliteTestedMax) return {};
+  return fail(ErrorCode::Internal,
+              "SQLite " + std::to_string(version / 1000000) + "." +
+                  std::to_string(version / 1000 % 1000) + "." + std::to_string(version % 1000) +
+                  " is not a version the exile VFS was tested with (3.40.x): its rollback "
+                  "journal writes are not known, so the encrypted store will not open");
 }
 
 Result<void> register_exile_vfs() {
@@ -181,6 +217,7 @@ Result<void> register_exile_vfs() {
     ensure_sodium();
     rc = register_once();
   });
+  if (rc == SQLITE_MISUSE) return check_sqlite_version(sqlite3_libversion_number());
   if (rc != SQLITE_OK) return fail(ErrorCode::Internal, "cannot register the exile VFS");
   return {};
 }
@@ -190,6 +227,7 @@ Result<Database> Database::open(const std::filesystem::path& path, const Databas
   if (!key.valid()) return fail(ErrorCode::InvalidArgument, "database key is empty");
   EXILE_TRY(register_exile_vfs());
   (void)take_unencrypted_file_refusal();
+  t_stray_wal_seen = false;
   Result<Database> db = [&] {
     const detail::RegisteredKey registered(key);
     const std::string params = std::string(detail::kKeyUriParameter) + "=" + registered.handle();

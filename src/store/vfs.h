@@ -16,8 +16,13 @@ namespace exile::store {
 // The name under which the VFS is registered with SQLite (never as the default VFS).
 inline constexpr const char* kExileVfsName = "exile";
 
-// Registers the VFS once per process (thread-safe; later calls are cheap).
+// Registers the VFS once per process (thread-safe; later calls are cheap). Fails when the
+// SQLite library in use is outside the versions the VFS was tested with (below).
 [[nodiscard]] Result<void> register_exile_vfs();
+
+// OK for a sqlite3_libversion_number() the VFS was tested with (3.40.x); otherwise an error that
+// names the version. The VFS allows only the journal write shapes of that version's pager.
+[[nodiscard]] Result<void> check_sqlite_version(int version);
 
 // Writes an encrypted copy of `db` to `target` (which must not exist) under `new_key` and a new
 // random database id: VACUUM INTO through the exile VFS. Key rotation is this followed by an

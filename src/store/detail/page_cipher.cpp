@@ -15,6 +15,7 @@ static_assert(kTagBytes == crypto_aead_xchacha20poly1305_ietf_ABYTES);
 static_assert(kDatabaseKeyBytes == crypto_aead_xchacha20poly1305_ietf_KEYBYTES);
 
 constexpr std::uint8_t kJournalLabel = 'J';
+constexpr std::uint8_t kJournalHeaderLabel = 'H';
 // Longest associated data: page 1's readable header and the page number.
 constexpr std::size_t kMaxAdBytes = kHeaderPlainEnd + 4;
 
@@ -44,7 +45,44 @@ std::size_t sealed_begin(std::uint32_t pgno, PageRole role) {
   return role == PageRole::Database && pgno == 1 ? kHeaderPlainEnd : 0;
 }
 
+// Journal header associated data: id ‖ be64(offset) ‖ header bytes 12 … 27 ‖ 'H' (41 bytes,
+// a length no page's associated data has).
+constexpr std::size_t kHeaderAdBytes = kDatabaseIdBytes + 8 + 16 + 1;
+static_assert(kJournalHeaderBytes - kJournalHeaderFixed == 16);
+
+void make_header_ad(const DatabaseId& id, std::int64_t offset, const std::uint8_t* header,
+                    std::uint8_t* ad) {
+  std::memcpy(ad, id.data(), id.size());
+  store_u32(ad + kDatabaseIdBytes,
+            static_cast<std::uint32_t>(static_cast<std::uint64_t>(offset) >> 32));
+  store_u32(ad + kDatabaseIdBytes + 4, static_cast<std::uint32_t>(offset));
+  std::memcpy(ad + kDatabaseIdBytes + 8, header + kJournalHeaderFixed, 16);
+  ad[kHeaderAdBytes - 1] = kJournalHeaderLabel;
+}
+
 }  // namespace
+
+void seal_journal_header(const DatabaseKey& key, const DatabaseId& id, std::int64_t offset,
+                         std::uint8_t* header) {
+  std::uint8_t ad[kHeaderAdBytes];
+  make_header_ad(id, offset, header, ad);
+  std::uint8_t* nonce = header + kJournalHeaderBytes;
+  std::uint8_t* tag = nonce + kNonceBytes;
+  randombytes_buf(nonce, kNonceBytes);
+  std::uint8_t none = 0;  // no message: the tag authenticates the associated data alone
+  crypto_aead_xchacha20poly1305_ietf_encrypt_detached(&none, tag, nullptr, &none, 0, ad, sizeof ad,
+                                                      nullptr, nonce, key.data());
+}
+
+bool journal_header_authentic(const DatabaseKey& key, const DatabaseId& id, std::int64_t offset,
+                              const std::uint8_t* header) {
+  std::uint8_t ad[kHeaderAdBytes];
+  make_header_ad(id, offset, header, ad);
+  const std::uint8_t* nonce = header + kJournalHeaderBytes;
+  std::uint8_t none = 0;
+  return crypto_aead_xchacha20poly1305_ietf_decrypt_detached(
+             &none, nullptr, &none, 0, nonce + kNonceBytes, ad, sizeof ad, nonce, key.data()) == 0;
+}
 
 void seal_page(const DatabaseKey& key, const DatabaseId& id, std::uint32_t pgno, PageRole role,
                const std::uint8_t* plain, std::uint8_t* sealed) {

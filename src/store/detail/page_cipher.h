@@ -41,4 +41,21 @@ void seal_page(const DatabaseKey& key, const DatabaseId& id, std::uint32_t pgno,
 [[nodiscard]] bool open_page(const DatabaseKey& key, DatabaseId& id, std::uint32_t pgno,
                              PageRole role, const std::uint8_t* sealed, std::uint8_t* plain);
 
+// Rollback journal headers (docs/storage.md §"Journal format"). SQLite's header is 28 bytes at
+// a sector boundary: magic (8), record count (4), then the 16 bytes that never change once
+// written: checksum initialiser, original page count, sector size, page size. The VFS stores
+// a nonce and a tag after them; the tag authenticates (no ciphertext) the 16 fixed bytes, the
+// database id and the header's offset in the journal under the database key.
+inline constexpr std::size_t kJournalHeaderBytes = 28;
+inline constexpr std::size_t kJournalHeaderFixed = 12;  // the fixed fields start here
+inline constexpr std::size_t kJournalHeaderSealEnd = kJournalHeaderBytes + kReserveBytes;  // 68
+
+// Writes nonce ‖ tag into header[28, 68) for the header at `offset` (header[12, 28) is read).
+void seal_journal_header(const DatabaseKey& key, const DatabaseId& id, std::int64_t offset,
+                         std::uint8_t* header);
+
+// True when header[28, 68) authenticates header[12, 28) at `offset` under key and id.
+[[nodiscard]] bool journal_header_authentic(const DatabaseKey& key, const DatabaseId& id,
+                                            std::int64_t offset, const std::uint8_t* header);
+
 }  // namespace exile::store::detail

@@ -1,6 +1,8 @@
 #include "store/detail/vfs_file.h"
 
 #include <sodium.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <array>
@@ -48,7 +50,6 @@ struct ExileFile {
   sqlite3_file* real;
   MainState* main;  // owned by the main database file, borrowed by its journal
   FileKind kind;
-  bool recovering;  // a journal opened without SQLITE_OPEN_CREATE: a hot journal being replayed
 };
 
 ExileFile* as_exile(sqlite3_file* file) { return reinterpret_cast<ExileFile*>(file); }
@@ -71,7 +72,7 @@ int real_read(ExileFile* f, void* buffer, sqlite3_int64 amount, sqlite3_int64 of
 // --- main database ----------------------------------------------------------------------------
 
 // Reads page `pgno` (1-based) and opens it into `plain`. SQLITE_OK, SQLITE_IOERR_SHORT_READ
-// (page beyond the end: zeros), SQLITE_CORRUPT (authentication failed, or a partial page).
+// (page beyond the end: zeros), SQLITE_IOERR_DATA (authentication failed, or a partial page).
 int read_database_page(ExileFile* f, std::uint32_t pgno, sqlite3_int64 file_size,
                        std::uint8_t* plain) {
   const sqlite3_int64 start = static_cast<sqlite3_int64>(pgno - 1) * kPage;
@@ -79,19 +80,19 @@ int read_database_page(ExileFile* f, std::uint32_t pgno, sqlite3_int64 file_size
     std::memset(plain, 0, kPageSize);
     return SQLITE_IOERR_SHORT_READ;
   }
-  if (start + kPage > file_size) return SQLITE_CORRUPT;
+  if (start + kPage > file_size) return SQLITE_IOERR_DATA;
   const int rc = real_read(f, plain, kPage, start);
-  if (rc != SQLITE_OK) return rc == SQLITE_IOERR_SHORT_READ ? SQLITE_CORRUPT : rc;
+  if (rc != SQLITE_OK) return rc == SQLITE_IOERR_SHORT_READ ? SQLITE_IOERR_DATA : rc;
   std::array<std::uint8_t, kReserveBytes> trailer{};
   if (pgno == 1) std::memcpy(trailer.data(), plain + kPageSize - kReserveBytes, trailer.size());
   if (!open_page(f->main->key, f->main->id, pgno, PageRole::Database, plain, plain)) {
-    return SQLITE_CORRUPT;
+    return SQLITE_IOERR_DATA;
   }
   // Page 1's readable header is authenticated; it must still say 4096-byte pages and 40
   // reserved bytes, or the nonce and tag would overlap SQLite's data.
   if (pgno == 1 && (load_u16(plain + 16) != kPageSize || plain[20] != kReserveBytes)) {
     sodium_memzero(plain, kPageSize);
-    return SQLITE_CORRUPT;
+    return SQLITE_IOERR_DATA;
   }
   if (pgno == 1) f->main->cache_page1(plain, trailer.data());
   return SQLITE_OK;
@@ -121,7 +122,7 @@ int read_file_header(ExileFile* f, std::uint8_t* out, sqlite3_int64 amount, sqli
   }
   alignas(8) std::uint8_t page[kPageSize];
   int rc = read_database_page(f, 1, file_size, page);
-  if (rc == SQLITE_CORRUPT) {
+  if (rc == SQLITE_IOERR_DATA) {
     std::memset(page, 0, kPageSize);
     std::copy(kSqliteMagic.begin(), kSqliteMagic.end(), page);
     rc = real_read(f, page + 16, 8, 16);
@@ -188,12 +189,52 @@ int main_write(ExileFile* f, const void* buffer, int amount, sqlite3_int64 offse
 
 // --- rollback journal -------------------------------------------------------------------------
 //
-// A journal record is be32(pgno) ‖ page image ‖ be32(checksum), written as three calls. Page
-// images are exactly one page at an offset ≡ 4 (mod 8); journal headers start on sector
-// boundaries (≡ 0 mod 8) and every other field is 4 or 8 bytes, so the test below is exact.
+// The write shapes of SQLite 3.40's pager for a rollback journal (pager.c: writeJournalHdr,
+// syncJournal, pagerAddPageToRollbackJournal, zeroJournalHdr), S being the pager's sector size
+// (512 … 4096: x_sector_size keeps it there, and a page is 4096):
+//   header      S bytes at a multiple of S: magic ‖ nRec either zero or magic ‖ 0xffffffff,
+//               then checksum initialiser, page count, sector size = S, page size = 4096, zeros
+//   commit      12 bytes at a header: magic ‖ nRec, once the records are synced
+//   record      be32(page number) (offset ≡ 0 mod 8), the page image (4096 bytes, ≡ 4 mod 8),
+//               be32(checksum) (≡ 4 mod 8); records start after the first header
+//   reset       28 zero bytes at 0 (a persistent or exclusive-mode journal being finished)
+//   invalidate  1 zero byte on the magic of a stale header where the next header goes
+// Everything else is refused with SQLITE_IOERR_WRITE before anything reaches the disk. That
+// includes the super-journal name record (SQLite writes it only after creating a super-journal,
+// which this VFS refuses to open) and a record written in one call.
+
+constexpr std::array<std::uint8_t, 8> kJournalMagic = {0xd9, 0xd5, 0x05, 0xf9,
+                                                       0x20, 0xa1, 0x63, 0xd7};
+constexpr sqlite3_int64 kMinSector = 512;
+constexpr sqlite3_int64 kMaxSector = 4096;
 
 bool is_page_image(int amount, sqlite3_int64 offset) {
-  return amount == static_cast<int>(kPageSize) && offset >= 4 && offset % 8 == 4;
+  return amount == static_cast<int>(kPageSize) && offset >= kMinSector + 4 && offset % 8 == 4;
+}
+
+bool all_zero(const std::uint8_t* p, std::size_t n) { return sodium_is_zero(p, n) == 1; }
+
+bool is_header_write(const std::uint8_t* in, int amount, sqlite3_int64 offset) {
+  const sqlite3_int64 n = amount;
+  if (n < kMinSector || n > kMaxSector || (n & (n - 1)) != 0 || offset % n != 0) return false;
+  const bool unsynced = all_zero(in, 12);
+  const bool no_sync =
+      std::equal(kJournalMagic.begin(), kJournalMagic.end(), in) && load_u32(in + 8) == 0xffffffffu;
+  return (unsynced || no_sync) && load_u32(in + 20) == static_cast<std::uint32_t>(n) &&
+         load_u32(in + 24) == kPageSize &&
+         all_zero(in + kJournalHeaderBytes, static_cast<std::size_t>(n) - kJournalHeaderBytes);
+}
+
+// Whether the journal holds an authentic header at `offset` (sealed by this database's key).
+bool header_authentic_at(ExileFile* f, sqlite3_int64 offset) {
+  std::uint8_t header[kJournalHeaderSealEnd];
+  if (real_read(f, header, sizeof header, offset) != SQLITE_OK) return false;
+  return journal_header_authentic(f->main->key, f->main->id, offset, header);
+}
+
+bool magic_on_disk(ExileFile* f, sqlite3_int64 offset) {
+  std::array<std::uint8_t, 8> magic{};
+  return real_read(f, magic.data(), magic.size(), offset) == SQLITE_OK && magic == kJournalMagic;
 }
 
 int read_record_pgno(ExileFile* f, sqlite3_int64 image_offset, std::uint32_t& pgno) {
@@ -204,35 +245,84 @@ int read_record_pgno(ExileFile* f, sqlite3_int64 image_offset, std::uint32_t& pg
   return SQLITE_OK;
 }
 
+// SQLite's page number for a super-journal record: the page holding the lock byte.
+constexpr std::uint32_t kSuperJournalPgno = 0x40000000u / kPageSize + 1;
+
 int journal_read(ExileFile* f, void* buffer, int amount, sqlite3_int64 offset) {
-  // Journals we write hold no other read of this size: a journal header claiming another page
-  // size would make SQLite read (and write back) unauthenticated images. Refuse.
-  if (amount >= 512 && amount != static_cast<int>(kPageSize)) return SQLITE_CORRUPT;
+  auto* out = static_cast<std::uint8_t*>(buffer);
+  // Journals we write hold no other read of this size: only a header claiming another page
+  // size could ask for one (and headers are authenticated). Refuse.
+  if (amount >= 512 && amount != static_cast<int>(kPageSize)) {
+    std::memset(out, 0, static_cast<std::size_t>(amount));
+    return SQLITE_IOERR_DATA;
+  }
   int rc = real_read(f, buffer, amount, offset);
-  if (rc != SQLITE_OK || !is_page_image(amount, offset)) return rc;
+  // Short reads pass through: a journal that ends early ends the replay (SQLite's own rule for
+  // a journal cut by a crash).
+  if (rc != SQLITE_OK) return rc;
+  if (amount == static_cast<int>(kJournalMagic.size()) &&
+      std::equal(kJournalMagic.begin(), kJournalMagic.end(), out)) {
+    // SQLite reads a header's magic before its fields, always when replaying a hot journal. The
+    // header must be ours: its page count would truncate the database before any record is read.
+    if (header_authentic_at(f, offset)) return SQLITE_OK;
+    std::memset(out, 0, static_cast<std::size_t>(amount));
+    return SQLITE_IOERR_DATA;
+  }
+  if (!is_page_image(amount, offset)) return SQLITE_OK;
   std::uint32_t pgno = 0;
   rc = read_record_pgno(f, offset, pgno);
-  if (rc != SQLITE_OK) return rc == SQLITE_IOERR_SHORT_READ ? SQLITE_CORRUPT : rc;
-  auto* page = static_cast<std::uint8_t*>(buffer);
-  if (open_page(f->main->key, f->main->id, pgno, PageRole::Journal, page, page)) return SQLITE_OK;
-  // open_page zeroed the buffer. Replaying a hot journal, a record that does not authenticate
-  // is reported as the end of the journal (SQLITE_IOERR_SHORT_READ: SQLite's own rule for a
-  // truncated or torn record is to stop the replay there). Never its bytes: SQLite's record
-  // checksum is unkeyed, so anyone could make forged bytes pass it.
-  return f->recovering ? SQLITE_IOERR_SHORT_READ : SQLITE_CORRUPT;
+  if (rc != SQLITE_OK) {
+    std::memset(out, 0, kPageSize);
+    return rc == SQLITE_IOERR_SHORT_READ ? SQLITE_IOERR_DATA : rc;
+  }
+  if (pgno == 0 || pgno == kSuperJournalPgno) {
+    // SQLite ends the journal at such a record without looking at its image.
+    std::memset(out, 0, kPageSize);
+    return SQLITE_OK;
+  }
+  if (all_zero(out, kPageSize)) {
+    // Never written (a sealed image has a random nonce): the journal ends here, as when it is
+    // cut short.
+    return SQLITE_IOERR_SHORT_READ;
+  }
+  if (open_page(f->main->key, f->main->id, pgno, PageRole::Journal, out, out)) return SQLITE_OK;
+  // open_page zeroed the buffer. A whole record that does not authenticate (another key, a
+  // forgery, damage) is a hard error: the replay stops, SQLite leaves the journal where it is
+  // and the database reports DatabaseCorrupt until the right key opens it.
+  return SQLITE_IOERR_DATA;
 }
 
 int journal_write(ExileFile* f, const void* buffer, int amount, sqlite3_int64 offset) {
-  if (!is_page_image(amount, offset)) {
-    return f->real->pMethods->xWrite(f->real, buffer, amount, offset);
+  const auto* in = static_cast<const std::uint8_t*>(buffer);
+  if (amount <= 0 || offset < 0) return SQLITE_IOERR_WRITE;
+  if (is_page_image(amount, offset)) {
+    std::uint32_t pgno = 0;
+    if (read_record_pgno(f, offset, pgno) != SQLITE_OK) return SQLITE_IOERR_WRITE;
+    alignas(8) std::uint8_t sealed[kPageSize];
+    seal_page(f->main->key, f->main->id, pgno, PageRole::Journal, in, sealed);
+    return f->real->pMethods->xWrite(f->real, sealed, amount, offset);
   }
-  std::uint32_t pgno = 0;
-  int rc = read_record_pgno(f, offset, pgno);  // SQLite wrote it just before the image
-  if (rc != SQLITE_OK) return SQLITE_IOERR_WRITE;
-  alignas(8) std::uint8_t sealed[kPageSize];
-  seal_page(f->main->key, f->main->id, pgno, PageRole::Journal,
-            static_cast<const std::uint8_t*>(buffer), sealed);
-  return f->real->pMethods->xWrite(f->real, sealed, amount, offset);
+  if (is_header_write(in, amount, offset)) {
+    alignas(8) std::uint8_t header[kMaxSector];
+    std::memcpy(header, in, static_cast<std::size_t>(amount));
+    seal_journal_header(f->main->key, f->main->id, offset, header);
+    return f->real->pMethods->xWrite(f->real, header, amount, offset);
+  }
+  bool allowed = false;
+  switch (amount) {
+    case 4: allowed = offset >= kMinSector; break;  // a record's page number or checksum
+    case 12:
+      allowed = offset % kMinSector == 0 &&
+                std::equal(kJournalMagic.begin(), kJournalMagic.end(), in) &&
+                header_authentic_at(f, offset);
+      break;
+    case static_cast<int>(kJournalHeaderBytes):
+      allowed = offset == 0 && all_zero(in, kJournalHeaderBytes);
+      break;
+    case 1: allowed = in[0] == 0 && offset % kMinSector == 0 && magic_on_disk(f, offset); break;
+    default: break;
+  }
+  return allowed ? f->real->pMethods->xWrite(f->real, buffer, amount, offset) : SQLITE_IOERR_WRITE;
 }
 
 // --- io methods -------------------------------------------------------------------------------
@@ -322,13 +412,23 @@ int x_file_control(sqlite3_file* file, int op, void* arg) {
       return SQLITE_OK;
     case SQLITE_FCNTL_CHUNK_SIZE:  // a pre-extended file would hold zero pages that fail to open
       return SQLITE_OK;
+    case SQLITE_FCNTL_VFSNAME: {  // "exile/unix": this VFS over the one below it
+      char* below = nullptr;
+      if (real->pMethods->xFileControl(real, op, &below) != SQLITE_OK) below = nullptr;
+      *static_cast<char**>(arg) =
+          below != nullptr ? sqlite3_mprintf("exile/%z", below) : sqlite3_mprintf("exile");
+      return SQLITE_OK;
+    }
     default: return real->pMethods->xFileControl(real, op, arg);
   }
 }
 
+// Kept within 512 … 4096 (the unix VFS says 4096): a journal header then takes exactly one
+// write of one sector, which is how journal_write recognises it.
 int x_sector_size(sqlite3_file* file) {
   sqlite3_file* real = as_exile(file)->real;
-  return real->pMethods->xSectorSize(real);
+  const int size = real->pMethods->xSectorSize(real);
+  return static_cast<int>(std::clamp<sqlite3_int64>(size, kMinSector, kMaxSector));
 }
 
 int x_device_characteristics(sqlite3_file* file) {
@@ -383,7 +483,6 @@ int exile_file_open(sqlite3_vfs* base, sqlite3_filename name, sqlite3_file* file
   f->real = reinterpret_cast<sqlite3_file*>(f + 1);
   f->real->pMethods = nullptr;
   f->main = nullptr;
-  f->recovering = false;
   const bool is_main = (flags & SQLITE_OPEN_MAIN_DB) != 0;
   const bool is_journal = (flags & SQLITE_OPEN_MAIN_JOURNAL) != 0;
   if (name == nullptr || (!is_main && !is_journal)) return refuse();
@@ -407,14 +506,17 @@ int exile_file_open(sqlite3_vfs* base, sqlite3_filename name, sqlite3_file* file
     state = it->second;
   }
 
+  const bool creating = (flags & SQLITE_OPEN_CREATE) != 0 && ::access(name, F_OK) != 0;
   const int rc = base->xOpen(base, name, f->real, flags, out_flags);
   if (rc != SQLITE_OK) {
     if (is_main) delete state;
     return rc;
   }
+  // Owner-only, whatever the umask (the unix VFS creates a database 0644 & ~umask and gives a
+  // journal its database's mode). Nothing has been written to the new file yet.
+  if (creating) (void)::chmod(name, S_IRUSR | S_IWUSR);
   f->main = state;
   f->kind = is_main ? FileKind::MainDatabase : FileKind::Journal;
-  f->recovering = is_journal && (flags & SQLITE_OPEN_CREATE) == 0;
   f->base.pMethods = &kExileIoMethods;
   if (is_main) {
     // The database id: page 1's first 16 bytes, or a fresh one for a new (empty) file.
