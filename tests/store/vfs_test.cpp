@@ -4,8 +4,10 @@
 
 #include <gtest/gtest.h>
 #include <sqlite3.h>
+#include <sys/stat.h>
 
 #include <cstdio>
+#include <cstring>
 #include <string>
 #include <vector>
 
@@ -361,6 +363,198 @@ TEST(VfsTest, UnencryptedAttachAndSuperJournalRefused) {
   for (const auto& file : listing(dir.path())) {
     EXPECT_EQ(file.string().find("-mj"), std::string::npos) << file;
   }
+}
+
+// --- the rollback journal's write shapes ------------------------------------------------------
+
+sqlite3_file* journal_of(Database& db) {
+  sqlite3_file* journal = nullptr;
+  EXPECT_EQ(sqlite3_file_control(db.handle(), "main", SQLITE_FCNTL_JOURNAL_POINTER, &journal),
+            SQLITE_OK);
+  return journal;
+}
+
+// Only the write shapes of SQLite 3.40's pager reach a journal (src/store/detail/vfs_file.cpp,
+// journal_write); any other write is refused and nothing is written.
+TEST(VfsTest, JournalRefusesUnknownWriteShapes) {
+  VfsTempDir dir;
+  const auto path = dir.file("shapes.db");
+  Database db = open_or_die(path, vfs_random_key());
+  fill(db, 40);
+  ASSERT_TRUE(db.exec("BEGIN; UPDATE messages SET body = 'changed' WHERE id % 2 = 0"));
+  sqlite3_file* journal = journal_of(db);
+  ASSERT_NE(journal, nullptr);
+  ASSERT_NE(journal->pMethods, nullptr);
+  const auto journal_path = path.string() + "-journal";
+  const Bytes before = vfs_read_file(journal_path);
+  ASSERT_GT(before.size(), 512u + 4104u);
+  const auto end = static_cast<sqlite3_int64>(before.size());
+
+  const std::string marker = kMarkers[0];
+  std::vector<std::uint8_t> text(8192);
+  for (std::size_t i = 0; i < text.size(); ++i)
+    text[i] = static_cast<std::uint8_t>(marker[i % marker.size()]);
+  // A header as SQLite writes it, with the marker in the part that must be zero.
+  std::vector<std::uint8_t> header(512, 0);
+  store_u32(header.data() + 20, 512);
+  store_u32(header.data() + 24, 4096);
+  std::memcpy(header.data() + 100, marker.data(), marker.size());
+  const std::uint8_t magic_nrec[12] = {0xd9, 0xd5, 0x05, 0xf9, 0x20, 0xa1, 0x63, 0xd7, 0, 0, 0, 9};
+  const std::uint8_t zero = 0;
+
+  struct Shape {
+    const char* what;
+    const void* data;
+    int amount;
+    sqlite3_int64 offset;
+  };
+  const std::vector<Shape> shapes = {
+      {"a whole record in one call", text.data(), 4104, end},
+      {"a page image and its checksum in one call", text.data(), 4100, end + 4},
+      {"two page images in one call", text.data(), 8192, end + 4},
+      {"a page at a header's offset", text.data(), 4096, 0},
+      {"a page at the next sector", text.data(), 4096, 4096 * 4},
+      {"a header with text in its padding", header.data(), 512, 0},
+      {"a short run of bytes", text.data(), 100, 700},
+      {"a super-journal name", text.data(), 40, end + 4},
+      {"a super-journal magic", magic_nrec, 8, end},
+      {"a record count where no header is", magic_nrec, 12, 512 * 3},
+      {"a zero byte where no header is", &zero, 1, 512 * 5},
+      {"a page number inside the header", text.data(), 4, 8},
+      {"28 bytes that are not zero", text.data(), 28, 0},
+  };
+  for (const Shape& shape : shapes) {
+    EXPECT_EQ(journal->pMethods->xWrite(journal, shape.data, shape.amount, shape.offset),
+              SQLITE_IOERR_WRITE)
+        << shape.what;
+    EXPECT_EQ(vfs_read_file(journal_path), before) << shape.what;
+  }
+  EXPECT_FALSE(vfs_contains(vfs_read_file(journal_path), marker));
+  // The transaction goes on with SQLite's own shapes.
+  ASSERT_TRUE(db.exec("UPDATE messages SET body = 'more' WHERE id % 3 = 0; ROLLBACK"));
+  EXPECT_EQ(count_rows(db), 40);
+  EXPECT_EQ(integrity(db), "ok");
+}
+
+TEST(VfsTest, SqliteVersionOutsideTheTestedRangeIsRefused) {
+  EXPECT_TRUE(register_exile_vfs());
+  EXPECT_TRUE(check_sqlite_version(sqlite3_libversion_number()));
+  EXPECT_TRUE(check_sqlite_version(3040000));
+  EXPECT_TRUE(check_sqlite_version(3040001));
+  for (const int version : {3039004, 3041000, 3046001, 3999999}) {
+    auto result = check_sqlite_version(version);
+    ASSERT_FALSE(result) << version;
+    EXPECT_NE(result.error().message.find("3.40"), std::string::npos) << result.error();
+    const std::string named = std::to_string(version / 1000000) + "." +
+                              std::to_string(version / 1000 % 1000) + "." +
+                              std::to_string(version % 1000);
+    EXPECT_NE(result.error().message.find(named), std::string::npos) << result.error();
+  }
+}
+
+// --- errors, names and modes ------------------------------------------------------------------
+
+TEST(VfsTest, AuthenticationFailureIsIoerrData) {
+  VfsTempDir dir;
+  const auto path = dir.file("auth.db");
+  const DatabaseKey key = vfs_random_key();
+  {
+    Database db = open_or_die(path, key);
+    fill(db, 60);
+  }
+  Bytes bytes = vfs_read_file(path);
+  ASSERT_GT(bytes.size(), 4u * 4096);
+  bytes[3 * 4096 + 100] ^= 0x01;  // page 4
+  test::vfs_write_file(path, bytes);
+  Database db = open_or_die(path, key, OpenMode::OpenExisting);
+  auto stmt = db.prepare("SELECT count(*), sum(length(body)) FROM messages");
+  ASSERT_TRUE(stmt);
+  auto row = stmt->step();
+  ASSERT_FALSE(row);
+  EXPECT_EQ(row.error().code, ErrorCode::DatabaseCorrupt);
+  EXPECT_EQ(sqlite3_extended_errcode(db.handle()), SQLITE_IOERR_DATA);
+}
+
+TEST(VfsTest, StrayWalFileIsAClearError) {
+  VfsTempDir dir;
+  const auto path = dir.file("stray.db");
+  const DatabaseKey key = vfs_random_key();
+  {
+    Database db = open_or_die(path, key);
+    fill(db, 5);
+  }
+  const auto wal = path.string() + "-wal";
+  const Bytes junk(4096, 0x5a);
+  test::vfs_write_file(wal, junk);
+  auto result = [&]() -> Result<void> {
+    auto db = Database::open(path, key, OpenMode::OpenExisting);
+    if (!db) return fail(std::move(db).error());
+    return db->exec("SELECT count(*) FROM messages");
+  }();
+  ASSERT_FALSE(result);
+  EXPECT_EQ(result.error().code, ErrorCode::UnencryptedFileRefused) << result.error();
+  EXPECT_NE(result.error().message.find("-wal"), std::string::npos) << result.error();
+  EXPECT_EQ(vfs_read_file(wal), junk);  // left for someone to look at
+  std::filesystem::remove(wal);
+  Database db = open_or_die(path, key, OpenMode::OpenExisting);
+  EXPECT_EQ(count_rows(db), 5);
+}
+
+TEST(VfsTest, FileControlVfsNameNamesTheExileVfs) {
+  VfsTempDir dir;
+  Database db = open_or_die(dir.file("name.db"), vfs_random_key());
+  fill(db, 1);
+  char* name = nullptr;
+  ASSERT_EQ(sqlite3_file_control(db.handle(), "main", SQLITE_FCNTL_VFSNAME, &name), SQLITE_OK);
+  ASSERT_NE(name, nullptr);
+  EXPECT_EQ(std::string(name), "exile/unix");
+  sqlite3_free(name);
+  ASSERT_TRUE(db.exec("BEGIN; DELETE FROM messages"));
+  sqlite3_file* journal = journal_of(db);
+  ASSERT_NE(journal, nullptr);
+  name = nullptr;
+  ASSERT_EQ(journal->pMethods->xFileControl(journal, SQLITE_FCNTL_VFSNAME, &name), SQLITE_OK);
+  ASSERT_NE(name, nullptr);
+  EXPECT_EQ(std::string(name), "exile/unix");
+  sqlite3_free(name);
+  ASSERT_TRUE(db.exec("ROLLBACK"));
+}
+
+unsigned mode_of(const std::filesystem::path& path) {
+  struct stat st {};
+  EXPECT_EQ(::stat(path.c_str(), &st), 0) << path;
+  return st.st_mode & 0777u;
+}
+
+// Database and journal files are created owner-only (0600) whatever the umask.
+TEST(VfsTest, FilesAreCreatedOwnerOnly) {
+  VfsTempDir dir;
+  const auto path = dir.file("modes.db");
+  const auto journal = path.string() + "-journal";
+  const mode_t saved = ::umask(0);
+  {
+    Database db = open_or_die(path, vfs_random_key());
+    fill(db, 3);
+    EXPECT_EQ(mode_of(path), 0600u);
+    ASSERT_TRUE(db.exec("BEGIN; DELETE FROM messages"));
+    EXPECT_EQ(mode_of(journal), 0600u);
+    ASSERT_TRUE(db.exec("ROLLBACK"));
+    // A database made readable by others before this version: its new journals are not.
+    ASSERT_EQ(::chmod(path.c_str(), 0644), 0);
+    ASSERT_TRUE(db.exec("BEGIN; DELETE FROM messages"));
+    EXPECT_EQ(mode_of(journal), 0600u);
+    ASSERT_TRUE(db.exec("ROLLBACK"));
+  }
+  ::umask(022);
+  {
+    const auto copy = dir.file("copy.db");
+    Database db = open_or_die(dir.file("other.db"), vfs_random_key());
+    fill(db, 1);
+    EXPECT_EQ(mode_of(dir.file("other.db")), 0600u);
+    ASSERT_TRUE(vacuum_into(db, copy, vfs_random_key()));
+    EXPECT_EQ(mode_of(copy), 0600u);
+  }
+  ::umask(saved);
 }
 
 }  // namespace
