@@ -16,7 +16,7 @@
 // is still possible -- deserialize() twice, or a restored backup -- and is harmless: every
 // envelope binds its body key and nonce to its own random header nonce (docs/protocol.md
 // §5.3), so two envelopes sent from one saved state share no key stream. Tests fork sessions
-// through serialize()/deserialize() (tests/crypto/support/session_pair.h, fork()).
+// through serialize()/deserialize() (tests/crypto/support/session_pair.h, fork_session()).
 #pragma once
 
 #include <memory>

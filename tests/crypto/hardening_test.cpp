@@ -84,8 +84,8 @@ TEST(ForkedSessionTest, TwoSendsFromOneSavedStateShareNoKeyStream) {
   // One key stream for both (a body key and nonce from MK alone) agrees on all 1024.
   EXPECT_LT(equal_xor, 40u);
   // Both are the same message number of the same chain, and each decrypts at Bob.
-  Session bob_a = test::fork(p.bob);
-  Session bob_b = test::fork(p.bob);
+  Session bob_a = test::fork_session(p.bob);
+  Session bob_b = test::fork_session(p.bob);
   EXPECT_TRUE(decrypts_to(bob_a, a, p.now, text_a));
   EXPECT_TRUE(decrypts_to(bob_b, b, p.now, text_b));
 }

@@ -352,7 +352,7 @@ TEST(SessionTest, PrintsRedacted) {
 
 TEST(SessionTest, ForkIsIndependent) {
   auto p = make_session_pair(21);
-  Session copy = test::fork(p.alice);
+  Session copy = test::fork_session(p.alice);
   EXPECT_EQ(state_of(copy), state_of(p.alice));
   const Bytes e = encrypt(p.bob, "both", p.rng);
   EXPECT_TRUE(decrypts_to(copy, e, p.now, "both"));

@@ -19,7 +19,7 @@ using test::decrypts_to;
 using test::make_session_pair;
 using test::state_of;
 
-Session restore(const Session& session) { return test::fork(session); }
+Session restore(const Session& session) { return test::fork_session(session); }
 
 // A restored session behaves exactly like the original: same state bytes, and with the same
 // randomness it produces the same envelope.

@@ -1,6 +1,6 @@
 // Session::decrypt on untrusted envelopes (docs/protocol.md §"Envelope"). Every input
-// runs against a clone of a fixed receiving session and must never crash, leak or trip a
-// sanitizer; a failed decrypt must leave the state unchanged.
+// runs against a copy (its saved state, deserialized) of a fixed receiving session and must
+// never crash, leak or trip a sanitizer; a failed decrypt must leave the state unchanged.
 //
 // The first input byte chooses the receiver (bit 0) and the mode (bits 1-2):
 //   0: the rest is the envelope, as is;

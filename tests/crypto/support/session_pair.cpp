@@ -39,7 +39,7 @@ std::string to_string(const SecureBytes& bytes) {
   return std::string(reinterpret_cast<const char*>(bytes.data()), bytes.size());
 }
 
-Session fork(const Session& session) {
+Session fork_session(const Session& session) {
   return must(Session::deserialize(session.serialize()), "fork a session");
 }
 

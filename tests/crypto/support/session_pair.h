@@ -40,7 +40,7 @@ struct SessionPair {
 
 // An independent copy of a session, made the only way production code can: serialize() then
 // deserialize() (Session has no clone(); see session.h). Aborts on failure.
-[[nodiscard]] Session fork(const Session& session);
+[[nodiscard]] Session fork_session(const Session& session);
 
 // The session's serialized state as plain bytes, for equality checks in tests.
 [[nodiscard]] Bytes state_of(const Session& session);
