@@ -14,13 +14,13 @@
 //     Page 1's readable header (bytes 0..23: the random database id in place of SQLite's magic
 //     string, then page size, versions, reserve) is authenticated as associated data.
 //  3. SQLite never receives bytes that failed authentication: a failed page read is
-//     SQLITE_CORRUPT (ErrorCode::DatabaseCorrupt) with a zeroed buffer. Two deliberate
-//     exceptions: reads inside the 100-byte file header (read_file_header: readable bytes
-//     16..23 and zeros, so a torn page 1 cannot block the hot-journal replay that repairs it),
-//     and, while a hot journal is replayed, a journal page image that fails is reported as
-//     SQLITE_IOERR_SHORT_READ, SQLite's own signal for a truncated or torn journal (the replay
-//     ends there). Never the image's bytes: SQLite's record checksum is unkeyed, so a forged
-//     image with a matching checksum would otherwise be replayed into the database.
+//     SQLITE_IOERR_DATA (ErrorCode::DatabaseCorrupt) with a zeroed buffer. One deliberate
+//     exception: reads inside the 100-byte file header (read_file_header: readable bytes
+//     16..23 and zeros, so a torn page 1 cannot block the hot-journal replay that repairs it).
+//     In a journal, a header or whole record that fails authentication is SQLITE_IOERR_DATA
+//     too, never the end of the journal: SQLite then keeps the journal, so a wrong key cannot
+//     make it finish a "replay" and delete a hot journal. Only a journal that is cut short or
+//     a record never written (all zeros) ends the replay, as SQLite intends.
 //  4. Nothing unencrypted is opened: only main databases whose URI names a registered key
 //     (detail/key_registry.h) and the rollback journals of open exile databases. Temp
 //     databases, temp and statement journals, sub-journals, super-journals and WAL files get
@@ -30,7 +30,8 @@
 //     error (SQLITE_FCNTL_PRAGMA).
 //
 // FILES AND OPERATIONS (detail/vfs_file.cpp).
-//  main database  xOpen: copy the key from the registry, read the database id from bytes 0..15
+//  main database  xOpen: create a new file 0600, copy the key from the registry, read the database
+//  id from bytes 0..15
 //                 (a new file gets a random one), and try to authenticate page 1 (the answer,
 //                 kFcntlPage1VerifiedAtOpen, lets Database::open skip its schema read). xRead:
 //                 whole pages are opened in place; a partial read opens the page into a scratch
@@ -39,15 +40,18 @@
 //                 connection's copy of the last page 1 it authenticated or wrote while page 1's
 //                 nonce ‖ tag on disk are still that copy's (a 40-byte read); otherwise page 1 is
 //                 read and opened. xWrite: exactly one aligned 4096-byte page, sealed with a fresh
-//                 nonce. Other methods forward; SQLITE_FCNTL_MMAP_SIZE/CHUNK_SIZE are swallowed.
+//                 nonce. Other methods forward; SQLITE_FCNTL_MMAP_SIZE/CHUNK_SIZE are swallowed,
+//                 SQLITE_FCNTL_VFSNAME answers "exile/unix".
 //  journal        xOpen: find the open main database through sqlite3_filename_database and
-//                 borrow its key and id. Page images (one page at an offset ≡ 4 mod 8) are
-//                 sealed on write and opened on read, with the record's page number (read back
-//                 from the 4 bytes before the image) in the associated data. Journal headers,
-//                 page numbers and SQLite's record checksums stay as SQLite wrote them, so its
-//                 own torn-write checks work unchanged (see docs/storage.md §"Known limits").
-//                 Reads of 512 bytes or more that are not one page are refused (a forged header
-//                 with another page size would make SQLite read unauthenticated images).
+//                 borrow its key and id. xWrite accepts only the write shapes of SQLite 3.40's
+//                 pager (header, header commit, page number, page image, checksum, header
+//                 reset, stale-header invalidation: detail/vfs_file.cpp) and refuses the rest.
+//                 Headers get a nonce and tag over their fixed fields; page images (one page at
+//                 an offset ≡ 4 mod 8) are sealed with the record's page number (read back from
+//                 the 4 bytes before the image) in the associated data. Reads: a header's magic
+//                 is returned only if the header authenticates; images are opened. Record
+//                 counts, page numbers and SQLite's checksums stay as SQLite wrote them, so its
+//                 own torn-write checks work unchanged (docs/storage.md §"Journal format").
 //  anything else  refused.
 //
 // KEYS. Database::open registers the key under a random handle, opens "file:PATH?exile_key=H"

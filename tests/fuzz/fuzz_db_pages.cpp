@@ -1,13 +1,15 @@
 // Database pages and rollback journals from an untrusted disk, through the exile VFS
-// (src/store/vfs.cpp; docs/storage.md §"Page format"). A small valid encrypted database (and a
-// hot journal captured mid-transaction) is built once; each input damages a copy, which is then
-// opened, read, checked and written. Nothing may crash, hang or hand back unauthenticated data;
-// errors are expected.
+// (src/store/vfs.cpp; docs/storage.md §"Page format" and §"Journal format"). A small valid
+// encrypted database (and a hot journal captured mid-transaction: its header authenticated, its
+// images sealed) is built once; each input damages a copy, which is then opened, read, checked
+// and written. Nothing may crash, hang or hand back unauthenticated data; errors are expected
+// (a journal whose header or a whole record fails authentication is refused and left alone).
 //
 // The first input byte chooses the mode (mod 5); the rest is its argument:
 //   0  byte edits of the database: groups of (page u8, offset u16, value u8)
 //   1  a page image dropped in: page u8, then up to 4096 bytes over that page
-//   2  the database with its hot journal, edited: groups of (offset u24, value u8)
+//   2  the database with its hot journal, edited: groups of (offset u24, value u8); bytes 0 … 11
+//      of a header (magic, record count) are not authenticated, 12 … 67 are
 //   3  the database with the rest of the input as its hot journal
 //   4  the database cut or extended to a length (u24), the rest appended
 #include <unistd.h>

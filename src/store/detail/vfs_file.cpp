@@ -250,16 +250,20 @@ constexpr std::uint32_t kSuperJournalPgno = 0x40000000u / kPageSize + 1;
 
 int journal_read(ExileFile* f, void* buffer, int amount, sqlite3_int64 offset) {
   auto* out = static_cast<std::uint8_t*>(buffer);
-  // Journals we write hold no other read of this size: only a header claiming another page
-  // size could ask for one (and headers are authenticated). Refuse.
-  if (amount >= 512 && amount != static_cast<int>(kPageSize)) {
+  // SQLite reads nothing this large from a journal but a page image where a record puts one
+  // (only a header claiming another page or sector size could ask otherwise, and headers are
+  // authenticated). Refuse.
+  if (amount >= 512 && !is_page_image(amount, offset)) {
     std::memset(out, 0, static_cast<std::size_t>(amount));
     return SQLITE_IOERR_DATA;
   }
   int rc = real_read(f, buffer, amount, offset);
   // Short reads pass through: a journal that ends early ends the replay (SQLite's own rule for
-  // a journal cut by a crash).
-  if (rc != SQLITE_OK) return rc;
+  // a journal cut by a crash). The part of a cut image that was read is not handed over.
+  if (rc != SQLITE_OK) {
+    if (is_page_image(amount, offset)) std::memset(out, 0, kPageSize);
+    return rc;
+  }
   if (amount == static_cast<int>(kJournalMagic.size()) &&
       std::equal(kJournalMagic.begin(), kJournalMagic.end(), out)) {
     // SQLite reads a header's magic before its fields, always when replaying a hot journal. The
