@@ -2,18 +2,15 @@
 // The states and the crash-safety argument are in profile_store.h and docs/storage.md.
 #include "store/profile_store.h"
 
-#include <fcntl.h>
-#include <unistd.h>
-
 #include <array>
 #include <cerrno>
-#include <cstdio>
 #include <string>
 #include <system_error>
 #include <utility>
 #include <vector>
 
 #include "common/rng.h"
+#include "store/profile_fs.h"
 #include "store/vfs.h"
 
 namespace exile::store {
@@ -21,43 +18,32 @@ namespace {
 
 namespace fs = std::filesystem;
 
-Result<void> sync_path(const fs::path& path, int flags) {
-  const int fd = ::open(path.c_str(), flags | O_CLOEXEC);
-  if (fd < 0) return fail(ErrorCode::StorageIo, "cannot open a profile file to sync it");
-  int rc = 0;
-  do {
-    rc = ::fsync(fd);
-  } while (rc != 0 && errno == EINTR);
-  ::close(fd);
-  if (rc != 0) return fail(ErrorCode::StorageIo, "fsync failed");
-  return {};
-}
-
-Result<void> sync_directory(const fs::path& dir) { return sync_path(dir, O_RDONLY | O_DIRECTORY); }
-
-Result<void> remove_if_present(const fs::path& path) {
-  std::error_code ec;
-  fs::remove(path, ec);
-  if (ec) return fail(ErrorCode::StorageIo, "cannot remove a leftover profile file");
-  return {};
-}
-
-Result<void> rename_file(const fs::path& from, const fs::path& to) {
-  if (std::rename(from.c_str(), to.c_str()) != 0) {
-    return fail(ErrorCode::StorageIo, "cannot rename a profile file");
+// Every file-system change outside SQLite goes through profile_file_system() (profile_fs.h),
+// so that the power-loss test sees it.
+Result<void> sync_file(const fs::path& path) {
+  if (profile_file_system().sync_file(path) != 0) {
+    return fail(ErrorCode::StorageIo, "cannot sync a profile file");
   }
   return {};
 }
 
-Result<void> write_all(int fd, ByteView bytes) {
-  std::size_t done = 0;
-  while (done < bytes.size()) {
-    const ssize_t n = ::write(fd, bytes.data() + done, bytes.size() - done);
-    if (n < 0 && errno == EINTR) continue;
-    if (n < 0)
-      return fail(errno == ENOSPC ? ErrorCode::DiskFull : ErrorCode::StorageIo,
-                  "cannot write the key file");
-    done += static_cast<std::size_t>(n);
+Result<void> sync_directory(const fs::path& dir) {
+  if (profile_file_system().sync_directory(dir) != 0) {
+    return fail(ErrorCode::StorageIo, "cannot sync the profile directory");
+  }
+  return {};
+}
+
+Result<void> remove_if_present(const fs::path& path) {
+  if (profile_file_system().remove_file(path) != 0) {
+    return fail(ErrorCode::StorageIo, "cannot remove a leftover profile file");
+  }
+  return {};
+}
+
+Result<void> rename_file(const fs::path& from, const fs::path& to) {
+  if (profile_file_system().rename_file(from, to) != 0) {
+    return fail(ErrorCode::StorageIo, "cannot rename a profile file");
   }
   return {};
 }
@@ -140,20 +126,10 @@ Result<void> ProfileStore::write_key_file(const Unlocked& unlocked,
   const Bytes bytes = serialize_key_file(*file);
   const fs::path target = key_file_path();
   const fs::path temp = with_suffix(target, ".tmp");
-  const int fd = ::open(temp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
-  if (fd < 0) return fail(ErrorCode::StorageIo, "cannot create the new key file");
-  auto written = write_all(fd, bytes);
-  int rc = 0;
-  if (written) {
-    do {
-      rc = ::fsync(fd);
-    } while (rc != 0 && errno == EINTR);
-  }
-  ::close(fd);
-  if (!written || rc != 0) {
+  if (const int err = profile_file_system().write_synced_file(temp, bytes); err != 0) {
     (void)remove_if_present(temp);
-    if (!written) return written;
-    return fail(ErrorCode::StorageIo, "fsync of the new key file failed");
+    return fail(err == ENOSPC ? ErrorCode::DiskFull : ErrorCode::StorageIo,
+                "cannot write the new key file");
   }
   step(std::string(step_name) + ": temp synced");
   EXILE_TRY(rename_file(temp, target));
@@ -222,7 +198,7 @@ Result<void> ProfileStore::create(const SecureBytes& passphrase, const KdfParams
     auto db = Database::open(database_path(), key, OpenMode::CreateIfMissing);
     if (!db) return fail(std::move(db).error());
   }
-  if (file_exists(database_path())) EXILE_TRY(sync_path(database_path(), O_RDONLY));
+  if (file_exists(database_path())) EXILE_TRY(sync_file(database_path()));
   EXILE_TRY(sync_directory(dir_));
   const DatabaseKey* keys[] = {&key};
   return write_key_file(unlocked, keys, "key file");
@@ -279,7 +255,7 @@ Result<void> ProfileStore::rotate_database_key(const SecureBytes& passphrase) {
   }
   step("database copied");
   // The copy must be durable, name included, before a key file says it exists.
-  EXILE_TRY(sync_path(rotating, O_RDONLY));
+  EXILE_TRY(sync_file(rotating));
   EXILE_TRY(sync_directory(dir_));
   step("copy synced");
   const DatabaseKey* both[] = {&*old_key, &new_key};
