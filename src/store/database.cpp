@@ -40,7 +40,11 @@ Error make_error(int sqlite_code, std::string_view what) {
 // Exile's pragmas, applied to every connection (docs/storage.md §"Connection settings").
 constexpr const char* kPragmas =
     "PRAGMA journal_mode=DELETE;"
-    "PRAGMA synchronous=FULL;"
+    // EXTRA, not FULL: with journal_mode=DELETE a COMMIT ends by unlinking the journal, and
+    // only EXTRA fsyncs the directory after that unlink. Under FULL a power loss right after
+    // COMMIT can bring the journal back and roll the committed transaction back
+    // (tests/store/power_loss_test.cpp; docs/storage.md §"Power loss").
+    "PRAGMA synchronous=EXTRA;"
     "PRAGMA temp_store=MEMORY;"
     "PRAGMA secure_delete=ON;"
     "PRAGMA mmap_size=0;"
