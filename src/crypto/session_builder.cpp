@@ -64,10 +64,13 @@ Result<AcceptedSession> accept_session(const IdentityKeyPair& own, const PreKeyS
   });
 }
 
-ResetOffer make_reset_offer(const IdentityKeyPair& own, PreKeyId id, UnixMillis now, Rng& rng) {
-  SignedPreKey prekey = generate_signed_prekey(own, id, now, rng, BundleKind::Reset);
-  PreKeyBundle bundle = PreKeyBundle::make(own, prekey, nullptr, BundleKind::Reset);
-  return ResetOffer{.bundle = std::move(bundle), .prekey = std::move(prekey)};
+Result<ResetOffer> make_reset_offer(const IdentityKeyPair& own, PreKeyId id, UnixMillis now,
+                                    Rng& rng) {
+  return detail::no_throw([&]() -> Result<ResetOffer> {
+    SignedPreKey prekey = generate_signed_prekey(own, id, now, rng, BundleKind::Reset);
+    PreKeyBundle bundle = PreKeyBundle::make(own, prekey, nullptr, BundleKind::Reset);
+    return ResetOffer{.bundle = std::move(bundle), .prekey = std::move(prekey)};
+  });
 }
 
 }  // namespace exile::crypto

@@ -52,7 +52,8 @@ struct ResetOffer {
   PreKeyBundle bundle;  // kind = Reset, no one-time prekey
   SignedPreKey prekey;  // keep until the answer; then accept_session with it
 };
-[[nodiscard]] ResetOffer make_reset_offer(const IdentityKeyPair& own, PreKeyId id, UnixMillis now,
-                                          Rng& rng);
+// Fails only with OutOfMemory, or Internal when rng throws.
+[[nodiscard]] Result<ResetOffer> make_reset_offer(const IdentityKeyPair& own, PreKeyId id,
+                                                  UnixMillis now, Rng& rng);
 
 }  // namespace exile::crypto

@@ -109,7 +109,7 @@ TEST(ExceptionBoundaryTest, BuildersOutOfMemoryIsAnError) {
   const Bytes envelope = *first.encrypt(as_bytes("hi"), rng);
   const SecureBytes saved = first.serialize();  // serialize() returns no Result: not armed
 
-  for (const int which : {0, 1, 2}) {
+  for (const int which : {0, 1, 2, 3}) {
     bool done = false;
     for (long k = 1; k < 10000 && !done; ++k) {
       g_fail_after = k;
@@ -123,6 +123,11 @@ TEST(ExceptionBoundaryTest, BuildersOutOfMemoryIsAnError) {
           if (!ok) code = s.error().code;
         } else if (which == 1) {
           auto s = accept_session(bob, prekeys, envelope, now);
+          ok = s.has_value();
+          if (!ok) code = s.error().code;
+        } else if (which == 3) {
+          DeterministicRng r(10);
+          auto s = make_reset_offer(bob, 6, now, r);
           ok = s.has_value();
           if (!ok) code = s.error().code;
         } else {
@@ -199,6 +204,11 @@ TEST(ExceptionBoundaryTest, EncryptRngFailureIsAnErrorAndChangesNothing) {
     ASSERT_FALSE(s);
     EXPECT_EQ(s.error().code, ErrorCode::Internal);
   }
+  FailingRng bad(0);
+  Result<ResetOffer> offer = fail(ErrorCode::InvalidArgument);
+  EXPECT_NO_THROW(offer = make_reset_offer(p.bob_identity, 5, p.now, bad));
+  ASSERT_FALSE(offer);
+  EXPECT_EQ(offer.error().code, ErrorCode::Internal);
 }
 
 }  // namespace

@@ -326,7 +326,9 @@ TEST(SessionTest, AcceptSessionErrorsPropagate) {
 
 TEST(SessionTest, ResetOfferStartsAFreshSession) {
   auto p = make_session_pair(19);
-  ResetOffer offer = make_reset_offer(p.bob_identity, 77, p.now, p.rng);
+  auto made = make_reset_offer(p.bob_identity, 77, p.now, p.rng);
+  ASSERT_TRUE(made);
+  ResetOffer offer = std::move(*made);
   EXPECT_EQ(offer.bundle.kind, BundleKind::Reset);
   EXPECT_FALSE(offer.bundle.one_time_prekey.has_value());
   EXPECT_EQ(offer.bundle.signed_prekey_id, 77u);
