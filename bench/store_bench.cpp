@@ -20,7 +20,7 @@
 // diagnostic: Search with PRAGMA cache_size=-65536 on the benchmark's connection.
 //
 // The data files live in $EXILE_BENCH_STORE_DIR (default: a new directory under the system
-// temporary directory), on disk, with Exile's pragmas (synchronous=FULL, journal_mode=DELETE).
+// temporary directory), on disk, with Exile's pragmas (synchronous=EXTRA, journal_mode=DELETE).
 #include "store_bench.h"
 
 #include <benchmark/benchmark.h>
