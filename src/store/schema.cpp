@@ -125,9 +125,20 @@ UPDATE messages SET expires_at = read_at + timer_seconds * 1000
 CREATE INDEX messages_by_expiry ON messages(expires_at) WHERE expires_at IS NOT NULL;
 )sql";
 
+// Version 3: FTS5 leaves that fit in one encrypted page. FTS5 writes index leaves of up to
+// `pgsz` bytes (default 4050) as rows of messages_fts_data; with the 40 bytes the exile VFS
+// reserves per page, a row's local payload ends at 4021 bytes (usable 4056 - 35), so nearly
+// every default-sized leaf spilled into an overflow page: two pages to read, seal and journal
+// per leaf. 3980 leaves room for the leaf's small overshoot and the record header. Leaves
+// written before the step keep their size until FTS5 merges them.
+constexpr std::string_view kVersion3 = R"sql(
+INSERT INTO messages_fts(messages_fts, rank) VALUES ('pgsz', 3980);
+)sql";
+
 constexpr std::array kSteps{
     MigrationStep{1, "initial schema", kVersion1},
     MigrationStep{2, "messages.expires_at for self-destruct timers", kVersion2},
+    MigrationStep{3, "FTS5 leaves sized to fit one encrypted page", kVersion3},
 };
 static_assert(kSteps.size() == static_cast<std::size_t>(kLatestSchemaVersion));
 

@@ -65,6 +65,15 @@ INSERT INTO relay_queues(id, chat_id, role, relay_url, recv_id, send_id, auth_se
 INSERT INTO outbox(queue_id, message_id, client_msg_id, envelope, next_attempt_at, created_at)
   VALUES (1, 2, randomblob(16), x'ff', 20, 20);
 )sql",
+    // version 2
+    R"sql(
+INSERT INTO local_identity VALUES (1, randomblob(32), 1);
+INSERT INTO contacts VALUES ('carol', 'Carol', zeroblob(32), 1, 5);
+INSERT INTO chats VALUES (1, 'carol', 's2', 30, 6);
+INSERT INTO messages(id, chat_id, uid, outgoing, body, sent_at, received_at, read_at,
+                     timer_seconds, expires_at)
+  VALUES (1, 1, zeroblob(16), 0, 'hello timed world', 10, 11, 1000, 30, 31000);
+)sql",
 };
 
 TEST_P(SchemaTest, FreshDatabaseReachesLatestVersion) {
@@ -144,6 +153,16 @@ TEST_P(SchemaTest, MigratesFromEveryOlderVersionKeepingData) {
     EXPECT_EQ(scalar("SELECT count(*) FROM pragma_integrity_check WHERE integrity_check != 'ok'"),
               0);
     EXPECT_EQ(scalar("SELECT count(*) FROM pragma_foreign_key_check"), 0);
+    // Version 3 sizes FTS5 leaves for the encrypted page, whatever the starting version.
+    EXPECT_EQ(scalar("SELECT v FROM messages_fts_config WHERE k = 'pgsz'"), 3980);
+    if (from == 2) {
+      EXPECT_EQ(count("messages"), 1);
+      EXPECT_EQ(scalar("SELECT expires_at FROM messages WHERE id = 1"), 31'000);
+      auto hits = MessageRepository(db()).search("timed", std::nullopt, 10);
+      ASSERT_TRUE(hits.has_value()) << hits.error();
+      EXPECT_EQ(hits->size(), 1u);
+      continue;
+    }
     if (from == 0) continue;
     // Version 1 data, after the upgrade.
     EXPECT_EQ(count("local_identity"), 1);
@@ -172,6 +191,28 @@ TEST_P(SchemaTest, MigratesFromEveryOlderVersionKeepingData) {
     ASSERT_TRUE(gone.has_value());
     EXPECT_TRUE(gone->empty());
   }
+}
+
+// FTS5 index leaves are rows of messages_fts_data. With the encrypted page's 40 reserved bytes
+// a row keeps at most 4021 bytes of payload on its page (usable 4056 - 35), 4 of them the record
+// header: a longer leaf spills into an overflow page, which doubles what every leaf costs to
+// read, seal and journal. FTS5's default leaf size (4050) did that to nearly every leaf.
+TEST_P(SchemaTest, FtsLeavesFitOneEncryptedPage) {
+  EXILE_ASSERT_OK(migrate(db()));
+  EXILE_ASSERT_OK(db().exec(R"sql(
+INSERT INTO contacts VALUES ('dave', 'Dave', NULL, 0, 1);
+INSERT INTO chats VALUES (1, 'dave', 's3', NULL, 1);
+WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 6000)
+INSERT INTO messages(chat_id, uid, outgoing, body, sent_at, received_at)
+  SELECT 1, randomblob(16), 0,
+         'w' || (abs(random()) % 5000) || ' w' || (abs(random()) % 5000) || ' w' ||
+         (abs(random()) % 5000) || ' w' || (abs(random()) % 5000) || ' w' ||
+         (abs(random()) % 5000) || ' w' || (abs(random()) % 5000),
+         i, i
+  FROM n;
+)sql"));
+  EXPECT_GT(scalar("SELECT count(*) FROM messages_fts_data WHERE length(block) > 3000"), 20);
+  EXPECT_LE(scalar("SELECT max(length(block)) FROM messages_fts_data"), 4021 - 4);
 }
 
 // A step that fails leaves the database at the previous version with nothing half-done.
