@@ -8,7 +8,7 @@ label. Shares no code with the C++ implementation.
 
   vectors_from_doc.py DOC        check; exit 0 when all agree, 1 otherwise
   vectors_from_doc.py DOC --print  print the computed values
-Exit 77 when PyNaCl is not installed (the C++ test reports it as skipped).
+Exit 77 when PyNaCl is not installed (the C++ test fails: scripts/ install python3-nacl).
 """
 import hashlib
 import hmac
