@@ -6,7 +6,7 @@
 //   exile-relay-chat-demo ws://127.0.0.1:PORT/
 //
 // What is real: identities, prekey bundles, X3DH, the header-encrypted Double Ratchet
-// (exile_crypto), and RelayConnection (exile_client) over the real relay: queues, address
+// (exile_crypto), and RelayConnection (exile_relay_client) over the real relay: queues, address
 // bundles, one-time keys handed out once, authenticated commands, durable SENDs, pushes, ACKs.
 // What is the demo's own: profiles live in memory, and the few fields the first two messages
 // carry (a reply queue and a sender key) use a small ad-hoc layout below instead of
@@ -23,7 +23,6 @@
 #include <optional>
 #include <string>
 
-#include "client/relay_connection.h"
 #include "common/bytes.h"
 #include "common/clock.h"
 #include "common/rng.h"
@@ -31,14 +30,15 @@
 #include "crypto/prekeys.h"
 #include "crypto/session_builder.h"
 #include "crypto/x3dh.h"
+#include "relay/client/relay_connection.h"
 #include "relay/wire/wire.h"
 
 namespace {
 
 using exile::Bytes;
 using exile::ByteView;
-using exile::client::RelayConnection;
-using exile::client::RelayResult;
+using exile::Result;
+using exile::relay::client::RelayConnection;
 namespace wire = exile::relay::wire;
 namespace crypto = exile::crypto;
 
@@ -53,8 +53,8 @@ constexpr int kStepTimeoutMs = 20'000;
 template <class T, class Call>
 T await(const char* step, Call&& call) {
   QEventLoop loop;
-  std::optional<RelayResult<T>> result;
-  call([&](RelayResult<T> r) {
+  std::optional<Result<T>> result;
+  call([&](Result<T> r) {
     result = std::move(r);
     loop.quit();
   });
@@ -62,7 +62,7 @@ T await(const char* step, Call&& call) {
   if (!result) loop.exec();
   if (!result) die(std::string(step) + ": no answer from the relay");
   if (!*result) {
-    die(std::string(step) + ": " + std::string(exile::client::to_string(result->error().code)));
+    die(std::string(step) + ": " + std::string(exile::to_string(result->error().code)));
   }
   if constexpr (std::is_void_v<T>) {
     return;
@@ -123,8 +123,8 @@ struct Profile {
   }
 };
 
-wire::ClientMsgId random_msg_id(exile::Rng& rng) {
-  wire::ClientMsgId id{};
+exile::ClientMessageId random_msg_id(exile::Rng& rng) {
+  exile::ClientMessageId id{};
   rng.fill(id);
   return id;
 }
@@ -166,7 +166,7 @@ Bytes one_time_key_blob(const crypto::OneTimePreKey& key) {
   return out;
 }
 
-crypto::PreKeyBundle bundle_with(const exile::client::PrekeyBundle& fetched) {
+crypto::PreKeyBundle bundle_with(const exile::relay::client::PrekeyBundle& fetched) {
   auto bundle = crypto::PreKeyBundle::parse(fetched.bundle);
   if (!bundle) die("the address's bundle does not parse");
   if (fetched.one_time_key.size() == 4 + crypto::kX25519Bytes) {
@@ -201,8 +201,8 @@ int main(int argc, char** argv) {
   Profile bob("Bob", url, rng);
 
   // Bob: a contact address (an unsecured queue) with his prekey bundle and 5 one-time keys.
-  const wire::KeyPair bob_address_key = wire::generate_key_pair();
-  const auto address = await<exile::client::QueueIds>(
+  const wire::KeyPair bob_address_key = wire::generate_key_pair(rng);
+  const auto address = await<exile::relay::client::QueueIds>(
       "NEW address", [&](auto done) { bob.relay->createQueue(bob_address_key, true, done); });
   crypto::InMemoryPreKeyStore bob_prekeys;
   const auto spk = crypto::generate_signed_prekey(bob.identity, 1, clock.now(), rng);
@@ -216,7 +216,7 @@ int main(int argc, char** argv) {
   const auto left = await<std::uint32_t>("PUT_BUNDLE", [&](auto done) {
     bob.relay->putBundle(address.recv_id, bob_address_key, bundle, blobs, false, done);
   });
-  std::vector<exile::client::QueueSubscription> bob_subs;
+  std::vector<exile::relay::client::QueueSubscription> bob_subs;
   bob_subs.push_back({address.recv_id, bob_address_key.clone()});
   await<void>("SUB address", [&](auto done) { bob.relay->subscribe(std::move(bob_subs), done); });
   say("Bob", "published a contact address: bundle " + std::to_string(bundle.size()) + " bytes, " +
@@ -225,22 +225,22 @@ int main(int argc, char** argv) {
   const auto bob_fingerprint = crypto::IdentityFingerprint::of(bob.identity.public_key());
 
   // Alice: fetch the bundle, X3DH, make her receive queue and a sender key for Bob's queue.
-  const auto fetched = await<exile::client::PrekeyBundle>(
+  const auto fetched = await<exile::relay::client::PrekeyBundle>(
       "GET_BUNDLE", [&](auto done) { alice.relay->getBundle(address.send_id, done); });
   auto alice_session =
       crypto::start_session(alice.identity, bundle_with(fetched), bob_fingerprint, rng);
   if (!alice_session) die("X3DH failed on Alice's side");
-  const wire::KeyPair qa_key = wire::generate_key_pair();
-  const auto qa = await<exile::client::QueueIds>(
+  const wire::KeyPair qa_key = wire::generate_key_pair(rng);
+  const auto qa = await<exile::relay::client::QueueIds>(
       "NEW", [&](auto done) { alice.relay->createQueue(qa_key, false, done); });
-  std::vector<exile::client::QueueSubscription> alice_subs;
+  std::vector<exile::relay::client::QueueSubscription> alice_subs;
   alice_subs.push_back({qa.recv_id, qa_key.clone()});
   await<void>("SUB", [&](auto done) { alice.relay->subscribe(std::move(alice_subs), done); });
-  const wire::KeyPair alice_sender = wire::generate_key_pair();
+  const wire::KeyPair alice_sender = wire::generate_key_pair(rng);
   auto first = alice_session->encrypt(
       with_route("Hi Bob, it's Alice.", qa.send_id, alice_sender.public_key), rng);
   if (!first) die("encrypt failed");
-  await<exile::client::SendReceipt>("SEND first", [&](auto done) {
+  await<exile::relay::client::SendReceipt>("SEND first", [&](auto done) {
     alice.relay->send(address.send_id, random_msg_id(rng), *first, nullptr, done);
   });
   say("Alice", "-> first message to Bob's address (" + std::to_string(first->size()) +
@@ -256,20 +256,20 @@ int main(int argc, char** argv) {
   crypto::Session bob_session = std::move(accepted->session);
   const Route to_bob = parse_route(accepted->plaintext);
   say("Bob", "<- \"" + to_bob.text + "\" (session accepted, one-time key used once)");
-  const wire::KeyPair qb_key = wire::generate_key_pair();
-  const auto qb = await<exile::client::QueueIds>(
+  const wire::KeyPair qb_key = wire::generate_key_pair(rng);
+  const auto qb = await<exile::relay::client::QueueIds>(
       "NEW", [&](auto done) { bob.relay->createQueue(qb_key, false, done); });
   await<void>("KEY", [&](auto done) {
     bob.relay->secureQueue(qb.recv_id, qb_key, to_bob.sender_key, done);
   });
-  std::vector<exile::client::QueueSubscription> bob_subs2;
+  std::vector<exile::relay::client::QueueSubscription> bob_subs2;
   bob_subs2.push_back({qb.recv_id, qb_key.clone()});
   await<void>("SUB", [&](auto done) { bob.relay->subscribe(std::move(bob_subs2), done); });
-  const wire::KeyPair bob_sender = wire::generate_key_pair();
+  const wire::KeyPair bob_sender = wire::generate_key_pair(rng);
   auto reply = bob_session.encrypt(
       with_route("Hello Alice. Welcome to exile.", qb.send_id, bob_sender.public_key), rng);
   if (!reply) die("encrypt failed");
-  await<exile::client::SendReceipt>("SEND reply", [&](auto done) {
+  await<exile::relay::client::SendReceipt>("SEND reply", [&](auto done) {
     bob.relay->send(to_bob.send_id, random_msg_id(rng), *reply, nullptr, done);
   });
 
@@ -301,7 +301,7 @@ int main(int argc, char** argv) {
     const wire::KeyPair& sender = from_alice ? alice_sender : bob_sender;
     auto envelope = s_from.encrypt(exile::as_bytes(line[1]), rng);
     if (!envelope) die("encrypt failed");
-    await<exile::client::SendReceipt>("SEND", [&](auto done) {
+    await<exile::relay::client::SendReceipt>("SEND", [&](auto done) {
       from.relay->send(target, random_msg_id(rng), *envelope, &sender, done);
     });
     const Bytes in = to.receive(recv_id);

@@ -35,6 +35,29 @@ std::string_view to_string(ErrorCode code) {
     case ErrorCode::KeyFileCorrupt: return "key file damaged";
     case ErrorCode::UnencryptedFileRefused: return "refused to create an unencrypted file";
     case ErrorCode::ProfileInUse: return "the profile is open elsewhere";
+    case ErrorCode::RelayMalformed: return "relay: malformed command";
+    case ErrorCode::RelayUnknownCommand: return "relay: unknown command";
+    case ErrorCode::RelayAuth: return "relay: not authorized (or no such queue)";
+    case ErrorCode::RelayNotAllowed: return "relay: not allowed";
+    case ErrorCode::RelayAlreadySecured: return "relay: queue already secured";
+    case ErrorCode::RelayQuota: return "relay: quota exceeded";
+    case ErrorCode::RelayRateLimited: return "relay: rate limited";
+    case ErrorCode::RelayTooLarge: return "relay: too large";
+    case ErrorCode::RelayNotFound: return "relay: not found";
+    case ErrorCode::RelayInternal: return "relay: internal error";
+    case ErrorCode::RelayShuttingDown: return "relay: shutting down";
+    case ErrorCode::RelayBusy: return "relay: busy";
+    case ErrorCode::RelayUnknownError: return "relay: unknown error code";
+    case ErrorCode::RelayTimeout: return "relay: no answer in time";
+    case ErrorCode::RelayConnectionLost: return "relay: connection lost";
+    case ErrorCode::RelayStopped: return "relay: connection stopped";
+    case ErrorCode::RelayNotSubscribed: return "relay: queue not subscribed";
+    case ErrorCode::RelayProtocolViolation: return "relay: protocol violation";
+    case ErrorCode::RelayUnsupportedVersion: return "relay: unsupported protocol version";
+    case ErrorCode::RelayInsecureUrl: return "relay: ws:// is for loopback only";
+    case ErrorCode::RelayInvalidUrl: return "relay: not a ws:// or wss:// URL";
+    case ErrorCode::RelayConnectFailed: return "relay: connection failed";
+    case ErrorCode::RelayTlsFailed: return "relay: TLS failed (the certificate is not trusted?)";
   }
   return "unknown error";
 }

@@ -2,8 +2,10 @@
 // message text, queue ids or names (see docs/protocol.md, "Errors").
 #pragma once
 
+#include <chrono>
 #include <cstdint>
 #include <iosfwd>
+#include <optional>
 #include <string>
 #include <string_view>
 
@@ -44,6 +46,32 @@ enum class ErrorCode : std::uint16_t {
   KeyFileCorrupt = 308,          // the key file is damaged or not an Exile key file
   UnencryptedFileRefused = 309,  // SQLite asked for a file the VFS cannot encrypt
   ProfileInUse = 310,            // another process (or ProfileStore) has the profile open
+  // relay (4xx). 400-412: the relay's answers (docs/relay-protocol.md §7; relay.proto's codes
+  // 1-12 in the same order), as the relay client reports them.
+  RelayMalformed = 400,
+  RelayUnknownCommand = 401,
+  RelayAuth = 402,  // missing or wrong tag, or no such queue: treat the queue as gone
+  RelayNotAllowed = 403,
+  RelayAlreadySecured = 404,
+  RelayQuota = 405,
+  RelayRateLimited = 406,  // Error::retry_after says how long to wait
+  RelayTooLarge = 407,
+  RelayNotFound = 408,
+  RelayInternal = 409,
+  RelayShuttingDown = 410,
+  RelayBusy = 411,
+  RelayUnknownError = 412,  // a code this client does not know (a newer relay)
+  // 450-459: what the relay client saw itself.
+  RelayTimeout = 450,             // no answer in time
+  RelayConnectionLost = 451,      // written, then the connection closed: it may have been executed
+  RelayStopped = 452,             // the connection was stopped
+  RelayNotSubscribed = 453,       // ack or unsubscribe of a queue not subscribed on this connection
+  RelayProtocolViolation = 454,   // the relay sent a frame the protocol does not allow
+  RelayUnsupportedVersion = 455,  // the relay speaks another protocol version
+  RelayInsecureUrl = 456,         // ws:// to a host that is not loopback
+  RelayInvalidUrl = 457,          // not a ws:// or wss:// URL with a host
+  RelayConnectFailed = 458,       // the socket or WebSocket handshake failed, or it closed
+  RelayTlsFailed = 459,           // TLS failed: most often, the relay's certificate is not trusted
 };
 
 std::string_view to_string(ErrorCode code);
@@ -51,6 +79,9 @@ std::string_view to_string(ErrorCode code);
 struct Error {
   ErrorCode code;
   std::string message;  // for people; never secrets or user content
+  // Details a caller may act on. Plain values only, never secrets, ids or content.
+  std::optional<std::chrono::milliseconds> retry_after;  // wait at least this long (RateLimited)
+  std::uint32_t index = 0;  // which item of a batch failed (a relay SUB: which queue)
 
   Error(ErrorCode c, std::string m) : code(c), message(std::move(m)) {}
   explicit Error(ErrorCode c) : code(c), message(to_string(c)) {}

@@ -38,7 +38,7 @@ void set_level(Level minimum) { g_minimum = static_cast<int>(minimum); }
 
 bool enabled(Level level) { return static_cast<int>(level) >= g_minimum.load(); }
 
-void write(Level level, std::string_view category, std::string_view line) {
+void write_line(Level level, std::string_view category, std::string_view line) {
   if (!enabled(level)) return;
   std::lock_guard lock(sink_mutex());
   if (current_sink()) {

@@ -18,15 +18,17 @@ using Sink = std::function<void(Level, std::string_view category, std::string_vi
 void set_sink(Sink sink);  // replaces the sink; nullptr restores stderr
 void set_level(Level minimum);
 [[nodiscard]] bool enabled(Level level);
-void write(Level level, std::string_view category, std::string_view line);
+// Writes one line as it is (the sink, or stderr). Most callers want write() below.
+void write_line(Level level, std::string_view category, std::string_view line);
 
-// Streams every argument through operator<<, so a key type prints its redacted form.
+// Streams every argument through operator<<, so a key type prints its redacted form. Not
+// called `emit`: Qt defines that as a macro, and Qt files include this header too.
 template <class... Args>
-void emit(Level level, std::string_view category, const Args&... args) {
+void write(Level level, std::string_view category, const Args&... args) {
   if (!enabled(level)) return;
   std::ostringstream out;
   (out << ... << args);
-  write(level, category, out.str());
+  write_line(level, category, out.str());
 }
 
 }  // namespace exile::log

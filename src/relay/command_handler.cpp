@@ -68,9 +68,10 @@ std::uint32_t RelayCore::take_get_bundle(const QueueId& send_id) {
 
 std::shared_ptr<Session> Session::create(RelayCore& core, SessionIo io) {
   ensure_sodium();
+  SystemRng rng;  // a session's key and nonce are never drawn from a test's generator
   wire::SessionNonce nonce{};
-  randombytes_buf(nonce.data(), nonce.size());
-  return create(core, std::move(io), wire::generate_key_pair(), nonce);
+  rng.fill(nonce);
+  return create(core, std::move(io), wire::generate_key_pair(rng), nonce);
 }
 
 std::shared_ptr<Session> Session::create(RelayCore& core, SessionIo io, wire::KeyPair keys,
@@ -246,7 +247,7 @@ void Session::reply_internal(std::uint64_t request_id, const Error& error) {
     return;
   }
   // The error's code and message never carry ids or bytes (common/error.h).
-  log::emit(log::Level::Warn, kLog, "store error: ", error);
+  log::write(log::Level::Warn, kLog, "store error: ", error);
   reply_error(request_id, pb::INTERNAL);
 }
 
@@ -295,15 +296,15 @@ void Session::lookup(const QueueId& id, bool by_recv_id, Lookup then) {
   const std::uint64_t epoch = cache.begin_read();
   PendingLookup* pending = &slot;
   blocking(
-      [core, id, epoch, by_recv_id]() -> Result<detail::QueueCache::Record> {
+      [core, id, epoch, by_recv_id]() -> Result<QueueCache::Record> {
         auto found =
             by_recv_id ? core->store().find_by_recv_id(id) : core->store().find_by_send_id(id);
         if (!found) return fail(found.error());
-        if (!*found) return detail::QueueCache::Record{};
+        if (!*found) return QueueCache::Record{};
         core->cache().insert(**found, epoch);
         return std::make_shared<const QueueRecord>(**found);
       },
-      [this, pending](Result<detail::QueueCache::Record> found) {
+      [this, pending](Result<QueueCache::Record> found) {
         pending->result = std::move(found);
         pending->ready = true;
         run_ready_lookups();
@@ -324,7 +325,7 @@ void Session::with_recipient(const Frame& frame, const std::string& recv_id, Rec
     reply_error(frame->id(), pb::MALFORMED);
     return;
   }
-  lookup_recv(*id, [this, frame, then = std::move(then)](Result<detail::QueueCache::Record> r) {
+  lookup_recv(*id, [this, frame, then = std::move(then)](Result<QueueCache::Record> r) {
     if (!r) {
       reply_internal(frame->id(), r.error());
       return;

@@ -39,12 +39,12 @@
 #include "common/bytes.h"
 #include "common/clock.h"
 #include "common/rng.h"
-#include "relay/detail/ids.h"
-#include "relay/detail/queue_cache.h"
-#include "relay/detail/subscriber_registry.h"
+#include "relay/array_hash.h"
 #include "relay/metrics.h"
+#include "relay/queue_cache.h"
 #include "relay/queue_store.h"
 #include "relay/rate_limit.h"
+#include "relay/subscriber_registry.h"
 #include "relay/wire/wire.h"
 
 namespace exile::relay {
@@ -104,8 +104,8 @@ class RelayCore {
   void run_blocking(Task task) { store_pool_(std::move(task)); }
   [[nodiscard]] wire::QueueId random_queue_id();
 
-  [[nodiscard]] detail::QueueCache& cache() { return cache_; }
-  [[nodiscard]] detail::SubscriberRegistry& registry() { return registry_; }
+  [[nodiscard]] QueueCache& cache() { return cache_; }
+  [[nodiscard]] SubscriberRegistry& registry() { return registry_; }
   [[nodiscard]] std::uint32_t take_unauthenticated_send(const QueueId& send_id);
   [[nodiscard]] std::uint32_t take_get_bundle(const QueueId& send_id);
 
@@ -122,10 +122,10 @@ class RelayCore {
   std::mutex ids_mutex_;
   Rng& ids_;
   std::function<std::int64_t()> monotonic_ms_;
-  detail::QueueCache cache_;
-  detail::SubscriberRegistry registry_;
-  KeyedRateLimiter<QueueId, detail::ArrayHash> unauthenticated_sends_;
-  KeyedRateLimiter<QueueId, detail::ArrayHash> bundle_fetches_;
+  QueueCache cache_;
+  SubscriberRegistry registry_;
+  KeyedRateLimiter<QueueId, ArrayHash> unauthenticated_sends_;
+  KeyedRateLimiter<QueueId, ArrayHash> bundle_fetches_;
   std::atomic<bool> shutting_down_{false};
 };
 
@@ -181,7 +181,7 @@ class Session : public std::enable_shared_from_this<Session> {
     bool waiting = false;  // in read_queue_
   };
   using Frame = std::shared_ptr<const detail::Request>;
-  using Lookup = std::function<void(Result<detail::QueueCache::Record>)>;
+  using Lookup = std::function<void(Result<QueueCache::Record>)>;
   using RecordThen = std::function<void(const QueueRecord&)>;
 
   Session(RelayCore& core, SessionIo io, wire::KeyPair keys, const wire::SessionNonce& nonce);
@@ -219,7 +219,7 @@ class Session : public std::enable_shared_from_this<Session> {
   void do_send(const Frame& frame);
   void do_sub(const Frame& frame);
   void finish_sub(const Frame& frame, std::vector<QueueId> ids,
-                  std::vector<detail::QueueCache::Record> records);
+                  std::vector<QueueCache::Record> records);
   void do_unsub(const Frame& frame);
   void do_ack(const Frame& frame);
   void do_del(const Frame& frame);
@@ -242,7 +242,7 @@ class Session : public std::enable_shared_from_this<Session> {
   SessionIo io_;
   wire::KeyPair keys_;
   wire::SessionNonce nonce_{};
-  std::unordered_map<PublicKey, wire::CommandKey, detail::ArrayHash> command_keys_;
+  std::unordered_map<PublicKey, wire::CommandKey, ArrayHash> command_keys_;
   TokenBucket commands_;
   TokenBucket new_queues_;
   TokenBucket bundle_fetches_;
@@ -252,13 +252,13 @@ class Session : public std::enable_shared_from_this<Session> {
   bool closed_ = false;
   bool closing_ = false;  // close requested: further frames are ignored
   std::uint64_t next_generation_ = 1;
-  std::unordered_map<QueueId, Subscription, detail::ArrayHash> subs_;
+  std::unordered_map<QueueId, Subscription, ArrayHash> subs_;
   std::deque<QueueId> read_queue_;  // subscriptions waiting for a store read slot
   // Lookups that missed the cache, and those issued after them, in the order issued: their
   // continuations run in that order, so that commands act in the order they were written.
   struct PendingLookup {
     bool ready = false;
-    Result<detail::QueueCache::Record> result;
+    Result<QueueCache::Record> result;
     Lookup then;
   };
   std::deque<PendingLookup> lookups_;

@@ -129,7 +129,7 @@ class WebSocketConnection final : public Connection,
     if (torn_down_ || close_sent_) return;
     queued_bytes_ += frame.size();
     if (queued_bytes_ > kMaxQueuedBytes) {
-      log::emit(log::Level::Debug, kLog, "client does not read: disconnected");
+      log::write(log::Level::Debug, kLog, "client does not read: disconnected");
       return abort();
     }
     outgoing_.push_back(std::move(frame));
@@ -206,7 +206,7 @@ class WebSocketConnection final : public Connection,
     if (torn_down_) return;
     torn_down_ = true;
     if (ec && ec != websocket::error::closed && log::enabled(log::Level::Debug)) {
-      log::emit(log::Level::Debug, kLog, "connection ended (", where, "): ", ec.message());
+      log::write(log::Level::Debug, kLog, "connection ended (", where, "): ", ec.message());
     }
     beast::error_code ignored;
     beast::get_lowest_layer(ws_).socket().close(ignored);

@@ -12,7 +12,7 @@
 #include "common/clock.h"
 #include "common/log.h"
 #include "relay/config.h"
-#include "relay/detail/file_clock.h"
+#include "relay/file_clock.h"
 #include "relay/server.h"
 #include "relay/sqlite_queue_store.h"
 
@@ -39,7 +39,7 @@ int main(int argc, char** argv) {
 
   std::unique_ptr<Clock> clock;
   if (config->test_clock) {
-    clock = std::make_unique<relay::detail::FileClock>(*config->test_clock);
+    clock = std::make_unique<relay::FileClock>(*config->test_clock);
   } else {
     clock = std::make_unique<SystemClock>();
   }
@@ -68,7 +68,7 @@ int main(int argc, char** argv) {
   std::printf("exile-relay: listening on %s:%u\n", host.c_str(),
               static_cast<unsigned>((*server)->port()));
   if (auto admin = (*server)->admin_port()) {
-    log::emit(log::Level::Info, "relay", "admin listener on port ", *admin);
+    log::write(log::Level::Info, "relay", "admin listener on port ", *admin);
   }
   std::fflush(stdout);
   const int status = (*server)->run();

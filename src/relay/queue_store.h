@@ -24,7 +24,6 @@
 
 namespace exile::relay {
 
-using wire::ClientMsgId;
 using wire::PublicKey;
 using wire::QueueId;
 
@@ -64,7 +63,7 @@ struct AppendResult {
 
 struct AppendRequest {
   QueueId send_id{};
-  ClientMsgId client_msg_id{};
+  ClientMessageId client_msg_id{};
   Bytes body;
   std::uint64_t now_ms = 0;
   Quota quota;

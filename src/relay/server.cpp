@@ -166,7 +166,7 @@ void Server::Impl::accept() {
                           if (stopping || ec == asio::error::operation_aborted) return;
                           if (ec) {
                             // Out of file descriptors and the like: say so, and keep accepting.
-                            log::emit(log::Level::Warn, kLog, "accept failed: ", ec.message());
+                            log::write(log::Level::Warn, kLog, "accept failed: ", ec.message());
                           } else {
                             on_accept(std::move(socket));
                           }
@@ -217,7 +217,7 @@ void Server::Impl::wait_signals() {
 void Server::Impl::wait_usr1() {
   usr1.async_wait([this](boost::system::error_code ec, int) {
     if (ec) return;
-    log::emit(log::Level::Info, kLog, "counters: ", metrics.summary());
+    log::write(log::Level::Info, kLog, "counters: ", metrics.summary());
     wait_usr1();
   });
 }
@@ -229,11 +229,11 @@ void Server::Impl::expire_now() {
   const std::uint64_t dedup_cutoff = now > kDedupWindowMs ? now - kDedupWindowMs : 0;
   auto expired = store.expire(message_cutoff, dedup_cutoff);
   if (!expired) {
-    log::emit(log::Level::Warn, kLog, "store error during the expiry sweep: ", expired.error());
+    log::write(log::Level::Warn, kLog, "store error during the expiry sweep: ", expired.error());
   } else if (*expired > 0) {
     metrics.messages_expired += *expired;
     Metrics::adjust(metrics.messages_pending, -static_cast<std::int64_t>(*expired));
-    log::emit(log::Level::Info, kLog, "expired ", *expired, " messages");
+    log::write(log::Level::Info, kLog, "expired ", *expired, " messages");
   }
 }
 
@@ -267,8 +267,8 @@ void Server::Impl::refresh_gauges() {
 void Server::Impl::begin_shutdown() {
   if (stopping) return;
   stopping = true;
-  log::emit(log::Level::Info, kLog, "stopping: ", metrics.connections_open.load(),
-            " connections open");
+  log::write(log::Level::Info, kLog, "stopping: ", metrics.connections_open.load(),
+             " connections open");
   core.begin_shutdown();
   boost::system::error_code ignored;
   acceptor.close(ignored);
@@ -297,7 +297,7 @@ void Server::Impl::close_all() {
   grace_timer.expires_after(kShutdownGrace);
   grace_timer.async_wait([this](boost::system::error_code ec) {
     if (ec) return;
-    log::emit(log::Level::Warn, kLog, "connections still open after the grace period");
+    log::write(log::Level::Warn, kLog, "connections still open after the grace period");
     ioc.stop();
   });
 }
@@ -332,9 +332,9 @@ void Server::stop() {
 int Server::run() {
   Impl& impl = *impl_;
   const unsigned threads = impl.threads();
-  log::emit(log::Level::Info, kLog, "started: ", threads, " io threads, ",
-            impl.config.tls() ? "TLS" : "plain WebSocket on loopback", ", message TTL ",
-            impl.config.message_ttl.count() / 1000, " s");
+  log::write(log::Level::Info, kLog, "started: ", threads, " io threads, ",
+             impl.config.tls() ? "TLS" : "plain WebSocket on loopback", ", message TTL ",
+             impl.config.message_ttl.count() / 1000, " s");
   asio::post(impl.control, [&impl] {
     impl.accept();
     if (impl.admin) impl.admin->start();
@@ -350,7 +350,7 @@ int Server::run() {
         impl.ioc.run();
         return;
       } catch (const std::exception& e) {
-        log::emit(log::Level::Error, kLog, "unexpected exception in an io thread: ", e.what());
+        log::write(log::Level::Error, kLog, "unexpected exception in an io thread: ", e.what());
       }
     }
   };
@@ -360,7 +360,7 @@ int Server::run() {
   for (auto& t : pool) t.join();
   impl.store.drain();
   impl.store_pool.join();
-  log::emit(log::Level::Info, kLog, "stopped: ", impl.metrics.summary());
+  log::write(log::Level::Info, kLog, "stopped: ", impl.metrics.summary());
   return 0;
 }
 

@@ -23,18 +23,18 @@
 #include <variant>
 #include <vector>
 
-#include "relay/detail/ids.h"
-#include "store/database.h"
-#include "store/detail/cached_statement.h"
+#include "relay/array_hash.h"
+#include "sqlite/cached_statement.h"
+#include "sqlite/database.h"
 
 namespace exile::relay {
 namespace {
 
-using store::Database;
-using store::OpenMode;
-using store::Statement;
-using store::detail::CachedStatement;
-using store::detail::StatementUse;
+using sqlite::CachedStatement;
+using sqlite::Database;
+using sqlite::OpenMode;
+using sqlite::Statement;
+using sqlite::StatementUse;
 
 // Schema v1 (documented in relay-protocol.md's storage section). Times are unix ms; ids and
 // keys are fixed-size blobs. Every table is keyed by recv_id, the queue's primary key.
@@ -170,6 +170,27 @@ Result<std::int64_t> pragma_int(Database& db, std::string_view sql) {
   return statement->column_int64(0);
 }
 
+// Every connection's settings at open. journal_mode=DELETE, alone on the file, checkpoints a WAL
+// left by a crash (the writer switches the file to WAL afterwards; see open()). secure_delete
+// overwrites deleted bodies; the writer keeps 32 MiB of page cache (readers lower theirs).
+// synchronous is set again once the file is in WAL mode.
+constexpr const char* kConnectionPragmas =
+    "PRAGMA journal_mode=DELETE;"
+    "PRAGMA synchronous=EXTRA;"
+    "PRAGMA temp_store=MEMORY;"
+    "PRAGMA secure_delete=ON;"
+    "PRAGMA mmap_size=0;"
+    "PRAGMA cache_size=-32768;"
+    "PRAGMA foreign_keys=ON;"
+    "PRAGMA cell_size_check=ON;";
+
+Result<Database> open_connection(const std::filesystem::path& file, OpenMode mode) {
+  auto db = Database::open(file, mode);
+  if (!db) return db;
+  EXILE_TRY(db->exec(kConnectionPragmas));
+  return db;
+}
+
 Result<void> set_busy_timeout(Database& db, std::chrono::milliseconds timeout) {
   return db.exec("PRAGMA busy_timeout=" + std::to_string(timeout.count()));
 }
@@ -178,9 +199,9 @@ Result<void> set_busy_timeout(Database& db, std::chrono::milliseconds timeout) {
 // per schema. It answers "was this (queue, id) acknowledged lately?" and nothing else: rows of
 // one queue cannot be linked to each other or to the queue without its client_msg_ids.
 using ReleasedKey = std::array<std::uint8_t, 16>;
-ReleasedKey released_key(const QueueId& recv_id, const ClientMsgId& client_msg_id) {
+ReleasedKey released_key(const QueueId& recv_id, const ClientMessageId& client_msg_id) {
   static constexpr std::string_view kPersonal = "exile-relay-released-v2";
-  std::array<std::uint8_t, wire::kQueueIdBytes + wire::kClientMsgIdBytes> in{};
+  std::array<std::uint8_t, wire::kQueueIdBytes + kClientMessageIdBytes> in{};
   std::copy(recv_id.begin(), recv_id.end(), in.begin());
   std::copy(client_msg_id.begin(), client_msg_id.end(), in.begin() + wire::kQueueIdBytes);
   ReleasedKey out{};
@@ -219,7 +240,7 @@ Result<void> migrate(Database& db) {
         if (!row) return fail(std::move(row).error());
         if (!*row) break;
         QueueId recv_id{};
-        ClientMsgId client_msg_id{};
+        ClientMessageId client_msg_id{};
         if (!copy_blob(*old, 0, recv_id) || !copy_blob(*old, 1, client_msg_id)) {
           return fail(corrupt_row());
         }
@@ -227,8 +248,8 @@ Result<void> migrate(Database& db) {
       }
     }
     for (const auto& [key, ms] : moved) {
-      EXILE_TRY(store::detail::execute(
-          db, "INSERT INTO released (dedup_key, released_ms) VALUES (?1, ?2)", ByteView(key), ms));
+      EXILE_TRY(sqlite::execute(db, "INSERT INTO released (dedup_key, released_ms) VALUES (?1, ?2)",
+                                ByteView(key), ms));
     }
     // Its other rows are the stored messages' client_msg_ids, now an index of messages.
     EXILE_TRY(db.exec("DROP TABLE dedup; PRAGMA user_version=2"));
@@ -347,7 +368,7 @@ enum class HeldState {
 };
 struct HeldMessage {
   HeldState state = HeldState::Numbering;
-  ClientMsgId client_msg_id{};
+  ClientMessageId client_msg_id{};
   ReleasedKey dedup_key{};
   std::uint64_t timestamp_ms = 0;
   Bytes body;
@@ -374,14 +395,14 @@ struct Writer {
   std::uint64_t now = 0;  // the batch's clock reading
 
   // QueueState of recently written queues, by recv_id; recv_id by send_id; the dirty ones.
-  std::unordered_map<QueueId, QueueState, detail::ArrayHash> states;
-  std::unordered_map<QueueId, QueueId, detail::ArrayHash> recv_by_send;
+  std::unordered_map<QueueId, QueueState, ArrayHash> states;
+  std::unordered_map<QueueId, QueueId, ArrayHash> recv_by_send;
   std::vector<QueueId> dirty;
 
   // The released log's recent keys, oldest first (loaded at open, trimmed by expire), and
   // those of the batch being run (added once it commits). The value is the msg_id a message
   // held by an earlier run of the relay was given (that run may have lost it in a crash), or 0.
-  std::unordered_map<ReleasedKey, std::uint64_t, detail::ArrayHash> released;
+  std::unordered_map<ReleasedKey, std::uint64_t, ArrayHash> released;
   std::deque<std::pair<ReleasedKey, std::uint64_t>> released_order;
   struct BatchRelease {
     ReleasedKey key{};
@@ -389,7 +410,7 @@ struct Writer {
   };
   std::vector<BatchRelease> released_in_batch;
   // The same keys, to look up: a batch may release thousands, and every SEND of it asks.
-  std::unordered_set<ReleasedKey, detail::ArrayHash> released_in_batch_keys;
+  std::unordered_set<ReleasedKey, ArrayHash> released_in_batch_keys;
   std::size_t max_released = 262144;  // Options::max_released
 
   // Messages held for their ACK. held_mutex guards these five (pending() reads `held` from
@@ -401,8 +422,8 @@ struct Writer {
   std::int64_t max_held_bytes = std::int64_t{64} << 20;
   std::mutex held_mutex;
   std::map<HeldKey, HeldMessage> held;
-  std::unordered_map<ReleasedKey, HeldKey, detail::ArrayHash> held_by_dedup;
-  std::unordered_map<QueueId, HeldTotals, detail::ArrayHash> held_totals;
+  std::unordered_map<ReleasedKey, HeldKey, ArrayHash> held_by_dedup;
+  std::unordered_map<QueueId, HeldTotals, ArrayHash> held_totals;
   std::deque<HeldKey> held_order;  // in numbering order; erased entries are skipped
   std::int64_t held_bytes = 0;
   // The batch's changes to them, made final at commit or undone at rollback.
@@ -567,7 +588,7 @@ void clear_batch_releases(Writer& w) {
 // A message is gone (acked or expired): its client_msg_id's dedup window continues in the
 // released log, and in memory once the batch commits.
 Result<void> log_released(Writer& w, const QueueId& recv_id, const Bytes& client_msg_id) {
-  ClientMsgId id{};
+  ClientMessageId id{};
   if (client_msg_id.size() != id.size()) return fail(corrupt_row());
   std::copy(client_msg_id.begin(), client_msg_id.end(), id.begin());
   const ReleasedKey key = released_key(recv_id, id);
@@ -1332,7 +1353,7 @@ struct SqliteQueueStore::Impl {
 
   // Whether queue `recv_id` stores a message with this client_msg_id.
   static Result<bool> stored_under(Writer& w, const QueueId& recv_id,
-                                   const ClientMsgId& client_msg_id) {
+                                   const ClientMessageId& client_msg_id) {
     auto d = w.dedup_exists.use(w.db);
     if (!d) return fail(std::move(d).error());
     (*d)->bind(1, ByteView(recv_id)).bind(2, ByteView(client_msg_id));
@@ -1407,11 +1428,11 @@ Result<std::unique_ptr<SqliteQueueStore>> SqliteQueueStore::open(const std::file
   if (options.reader_connections == 0) options.reader_connections = 1;
   auto impl = std::make_unique<Impl>();
 
-  // The writer first. Database::open_unencrypted sets journal_mode=DELETE, which (alone on the
-  // file) checkpoints any WAL left by a crash. Readers open while the file is still in DELETE
+  // The writer first. open_connection sets journal_mode=DELETE, which (alone on the file)
+  // checkpoints any WAL left by a crash. Readers open while the file is still in DELETE
   // mode (their own journal_mode=DELETE is then a no-op; in WAL mode it would need the
   // writer's lock), and only then does the writer switch the file to WAL.
-  auto db = Database::open_unencrypted(file, OpenMode::CreateIfMissing);
+  auto db = open_connection(file, OpenMode::CreateIfMissing);
   if (!db) return fail(std::move(db).error());
   impl->writer = std::make_unique<Writer>(std::move(*db));
   Database& w = impl->writer->db;
@@ -1422,16 +1443,16 @@ Result<std::unique_ptr<SqliteQueueStore>> SqliteQueueStore::open(const std::file
   impl->writer->max_held_bytes = std::max<std::int64_t>(options.max_held_bytes, 0);
 
   for (std::size_t i = 0; i < options.reader_connections; ++i) {
-    auto reader = Database::open_unencrypted(file, OpenMode::OpenExisting);
+    auto reader = open_connection(file, OpenMode::OpenExisting);
     if (!reader) return fail(std::move(reader).error());
     EXILE_TRY(set_busy_timeout(*reader, options.busy_timeout));
-    // Readers never write; a smaller page cache each (the writer keeps Exile's 32 MiB).
+    // Readers never write; a smaller page cache each (the writer keeps 32 MiB).
     EXILE_TRY(reader->exec("PRAGMA query_only=ON; PRAGMA cache_size=-8192"));
     impl->readers.push_back(std::make_unique<Reader>(std::move(*reader)));
     impl->free_readers.push_back(impl->readers.back().get());
   }
   {
-    auto checkpointer = Database::open_unencrypted(file, OpenMode::OpenExisting);
+    auto checkpointer = open_connection(file, OpenMode::OpenExisting);
     if (!checkpointer) return fail(std::move(checkpointer).error());
     EXILE_TRY(set_busy_timeout(*checkpointer, options.busy_timeout));
     impl->checkpointer_db = std::make_unique<Database>(std::move(*checkpointer));
@@ -1443,7 +1464,7 @@ Result<std::unique_ptr<SqliteQueueStore>> SqliteQueueStore::open(const std::file
   // Durable before OK: every commit fsyncs the WAL, either in COMMIT (synchronous=FULL) or, once
   // the WAL file is open here, in the syncer (synchronous=NORMAL, then fdatasync; see the
   // commit pipeline in Impl). Checkpoints run on their own connection, not inside commits.
-  // secure_delete stays ON (from Exile's pragmas); a WAL grown by a burst is truncated back
+  // secure_delete stays ON (from kConnectionPragmas); a WAL grown by a burst is truncated back
   // after checkpoints.
   EXILE_TRY(w.exec(
       "PRAGMA synchronous=FULL; PRAGMA journal_size_limit=67108864; PRAGMA wal_autocheckpoint=0"));
@@ -1612,7 +1633,7 @@ Result<void> SqliteQueueStore::delete_queue(const QueueId& recv_id) {
     for (const char* sql :
          {"DELETE FROM messages WHERE recv_id = ?1", "DELETE FROM one_time_keys WHERE recv_id = ?1",
           "DELETE FROM bundles WHERE recv_id = ?1", "DELETE FROM queues WHERE recv_id = ?1"}) {
-      EXILE_TRY(store::detail::execute(w.db, sql, id));
+      EXILE_TRY(sqlite::execute(w.db, sql, id));
     }
     forget_state(w, recv_id);
     w.delta.queues -= 1;

@@ -1,6 +1,6 @@
 #include "store/atomic_ops.h"
 
-#include "store/detail/cached_statement.h"
+#include "sqlite/cached_statement.h"
 #include "store/repo_identity.h"
 #include "store/repo_sessions.h"
 
@@ -15,7 +15,7 @@ Result<std::optional<crypto::OneTimePreKey>> consume_one_time_prekey(
   if (!key) return fail(std::move(key).error());
   if (!*key) return key;
   EXILE_TRY(prekeys.remove_one_time_prekey(id));
-  EXILE_TRY(detail::execute(
+  EXILE_TRY(sqlite::execute(
       db, "INSERT INTO one_time_prekey_uses(prekey_id, session_id, used_at) VALUES (?1, ?2, ?3)",
       static_cast<std::int64_t>(id), std::string_view(used_by), to_millis(now)));
   return key;

@@ -2,7 +2,7 @@
 
 #include <string>
 
-#include "store/detail/cached_statement.h"
+#include "sqlite/cached_statement.h"
 
 namespace exile::store {
 namespace {
@@ -10,7 +10,7 @@ namespace {
 constexpr std::string_view kSelect =
     "SELECT id, contact_id, session_id, timer_seconds, created_at FROM chats ";
 
-Chat read_chat(const Statement& row) {
+Chat read_chat(const sqlite::Statement& row) {
   return Chat{.id = row.column_int64(0),
               .contact = row.column_text(1),
               .session = row.column_text(2),
@@ -21,7 +21,7 @@ Chat read_chat(const Statement& row) {
               .created_at = from_millis(row.column_int64(4))};
 }
 
-Result<std::vector<Chat>> read_all(Statement& statement) {
+Result<std::vector<Chat>> read_all(sqlite::Statement& statement) {
   std::vector<Chat> chats;
   for (;;) {
     auto row = statement.step();
@@ -35,7 +35,7 @@ Result<std::vector<Chat>> read_all(Statement& statement) {
 
 Result<ChatId> ChatRepository::create(const crypto::ContactId& contact,
                                       const crypto::SessionId& session, UnixMillis now) {
-  EXILE_TRY(detail::execute(
+  EXILE_TRY(sqlite::execute(
       db_, "INSERT INTO chats(contact_id, session_id, created_at) VALUES (?1, ?2, ?3)",
       std::string_view(contact), std::string_view(session), to_millis(now)));
   return db_.last_insert_rowid();
@@ -86,7 +86,7 @@ Result<void> ChatRepository::set_timer(ChatId id, std::optional<std::uint32_t> s
 }
 
 Result<void> ChatRepository::remove(ChatId id) {
-  return detail::execute(db_, "DELETE FROM chats WHERE id = ?1", id);
+  return sqlite::execute(db_, "DELETE FROM chats WHERE id = ?1", id);
 }
 
 }  // namespace exile::store

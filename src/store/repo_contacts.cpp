@@ -1,13 +1,13 @@
 #include "store/repo_contacts.h"
 
-#include "store/detail/cached_statement.h"
+#include "sqlite/cached_statement.h"
 
 namespace exile::store {
 namespace {
 
 constexpr std::string_view kColumns = "id, display_name, identity_key, verified, created_at";
 
-Result<Contact> read_contact(const Statement& row) {
+Result<Contact> read_contact(const sqlite::Statement& row) {
   Contact contact{.id = row.column_text(0),
                   .display_name = row.column_text(1),
                   .identity = std::nullopt,
@@ -25,7 +25,7 @@ Result<Contact> read_contact(const Statement& row) {
 
 Result<void> ContactRepository::add(const crypto::ContactId& id, std::string_view display_name,
                                     UnixMillis now) {
-  return detail::execute(db_,
+  return sqlite::execute(db_,
                          "INSERT INTO contacts(id, display_name, created_at) VALUES (?1, ?2, ?3)",
                          std::string_view(id), display_name, to_millis(now));
 }
@@ -58,14 +58,14 @@ Result<std::vector<Contact>> ContactRepository::list() {
 }
 
 Result<void> ContactRepository::rename(const crypto::ContactId& id, std::string_view display_name) {
-  EXILE_TRY(detail::execute(db_, "UPDATE contacts SET display_name = ?2 WHERE id = ?1",
+  EXILE_TRY(sqlite::execute(db_, "UPDATE contacts SET display_name = ?2 WHERE id = ?1",
                             std::string_view(id), display_name));
   if (db_.changes() == 0) return fail(ErrorCode::NotFound, "no such contact");
   return {};
 }
 
 Result<void> ContactRepository::remove(const crypto::ContactId& id) {
-  return detail::execute(db_, "DELETE FROM contacts WHERE id = ?1", std::string_view(id));
+  return sqlite::execute(db_, "DELETE FROM contacts WHERE id = ?1", std::string_view(id));
 }
 
 }  // namespace exile::store

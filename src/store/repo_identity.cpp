@@ -19,7 +19,7 @@ std::int64_t to_column(PreKeyId id) { return static_cast<std::int64_t>(id); }
 
 Result<void> SqliteIdentityStore::store_local_identity(const IdentityKeyPair& identity,
                                                        UnixMillis now) {
-  return detail::execute(
+  return sqlite::execute(
       db_,
       "INSERT INTO local_identity(id, seed, created_at) VALUES (1, ?1, ?2) "
       "ON CONFLICT(id) DO UPDATE SET seed = excluded.seed, created_at = excluded.created_at",
@@ -53,7 +53,7 @@ Result<IdentityCheck> SqliteIdentityStore::check_identity(const crypto::ContactI
 Result<void> SqliteIdentityStore::pin_identity(const crypto::ContactId& contact,
                                                const IdentityPublicKey& key) {
   // created_at for a contact first seen here: SQLite's clock (the engine names it later).
-  return detail::execute(
+  return sqlite::execute(
       db_,
       "INSERT INTO contacts(id, identity_key, verified, created_at) VALUES (?1, ?2, 0, "
       "CAST((julianday('now') - 2440587.5) * 86400000 AS INTEGER)) "
@@ -75,7 +75,7 @@ Result<std::optional<IdentityPublicKey>> SqliteIdentityStore::pinned_identity(
 }
 
 Result<void> SqliteIdentityStore::set_verified(const crypto::ContactId& contact, bool verified) {
-  EXILE_TRY(detail::execute(
+  EXILE_TRY(sqlite::execute(
       db_, "UPDATE contacts SET verified = ?2 WHERE id = ?1 AND identity_key IS NOT NULL",
       std::string_view(contact), std::int64_t{verified ? 1 : 0}));
   // Verifying means "this pinned key is the right one": without a pin there is nothing to mark.
@@ -113,7 +113,7 @@ Result<std::optional<SignedPreKey>> SqlitePreKeyStore::load_signed_prekey(PreKey
 }
 
 Result<void> SqlitePreKeyStore::store_signed_prekey(const SignedPreKey& key) {
-  return detail::execute(db_,
+  return sqlite::execute(db_,
                          "INSERT OR REPLACE INTO signed_prekeys(id, secret, signature, created_at) "
                          "VALUES (?1, ?2, ?3, ?4)",
                          to_column(key.id), key.key.secret().view(), key.signature.view(),
@@ -121,7 +121,7 @@ Result<void> SqlitePreKeyStore::store_signed_prekey(const SignedPreKey& key) {
 }
 
 Result<void> SqlitePreKeyStore::remove_signed_prekey(PreKeyId id) {
-  return detail::execute(db_, "DELETE FROM signed_prekeys WHERE id = ?1", to_column(id));
+  return sqlite::execute(db_, "DELETE FROM signed_prekeys WHERE id = ?1", to_column(id));
 }
 
 Result<std::vector<PreKeyId>> SqlitePreKeyStore::signed_prekey_ids() const {
@@ -150,12 +150,12 @@ Result<std::optional<OneTimePreKey>> SqlitePreKeyStore::load_one_time_prekey(Pre
 }
 
 Result<void> SqlitePreKeyStore::store_one_time_prekey(const OneTimePreKey& key) {
-  return detail::execute(db_, "INSERT OR REPLACE INTO one_time_prekeys(id, secret) VALUES (?1, ?2)",
+  return sqlite::execute(db_, "INSERT OR REPLACE INTO one_time_prekeys(id, secret) VALUES (?1, ?2)",
                          to_column(key.id), key.key.secret().view());
 }
 
 Result<void> SqlitePreKeyStore::remove_one_time_prekey(PreKeyId id) {
-  return detail::execute(db_, "DELETE FROM one_time_prekeys WHERE id = ?1", to_column(id));
+  return sqlite::execute(db_, "DELETE FROM one_time_prekeys WHERE id = ?1", to_column(id));
 }
 
 Result<std::size_t> SqlitePreKeyStore::count_one_time_prekeys() const {

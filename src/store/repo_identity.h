@@ -6,8 +6,8 @@
 
 #include "common/clock.h"
 #include "crypto/store.h"
+#include "sqlite/cached_statement.h"
 #include "store/database.h"
-#include "store/detail/cached_statement.h"
 
 namespace exile::store {
 
@@ -34,7 +34,7 @@ class SqliteIdentityStore final : public crypto::IdentityStore {
 
  private:
   Database& db_;
-  mutable detail::CachedStatement select_pin_{
+  mutable sqlite::CachedStatement select_pin_{
       "SELECT identity_key, verified FROM contacts WHERE id = ?1 AND identity_key IS NOT NULL"};
 };
 

@@ -15,7 +15,7 @@ std::int64_t to_limit(std::size_t limit) {
   return static_cast<std::int64_t>(std::min<std::size_t>(limit, INT64_MAX));
 }
 
-Result<StoredMessage> read_message(const Statement& row) {
+Result<StoredMessage> read_message(const sqlite::Statement& row) {
   const Bytes uid = row.column_blob(2);
   if (uid.size() != kMessageUidBytes) return fail(ErrorCode::DatabaseCorrupt, "bad message uid");
   StoredMessage message{
@@ -26,10 +26,10 @@ Result<StoredMessage> read_message(const Statement& row) {
       .body = row.column_text(4),
       .sent_at = from_millis(row.column_int64(5)),
       .received_at = from_millis(row.column_int64(6)),
-      .delivered_at = detail::optional_time(row, 7),
-      .read_at = detail::optional_time(row, 8),
+      .delivered_at = sqlite::optional_time(row, 7),
+      .read_at = sqlite::optional_time(row, 8),
       .timer_seconds = std::nullopt,
-      .expires_at = detail::optional_time(row, 10)};
+      .expires_at = sqlite::optional_time(row, 10)};
   std::copy(uid.begin(), uid.end(), message.uid.begin());
   if (!row.column_is_null(9)) {
     message.timer_seconds = static_cast<std::uint32_t>(row.column_int64(9));
@@ -37,7 +37,7 @@ Result<StoredMessage> read_message(const Statement& row) {
   return message;
 }
 
-Result<std::vector<StoredMessage>> read_all(Statement& statement) {
+Result<std::vector<StoredMessage>> read_all(sqlite::Statement& statement) {
   std::vector<StoredMessage> messages;
   for (;;) {
     auto row = statement.step();
@@ -57,7 +57,7 @@ Result<std::vector<StoredMessage>> newest_first_to_display_order(
 }
 
 Result<bool> update_one(Database& db, std::string_view sql, MessageId id, UnixMillis now) {
-  EXILE_TRY(detail::execute(db, sql, id, to_millis(now)));
+  EXILE_TRY(sqlite::execute(db, sql, id, to_millis(now)));
   return db.changes() > 0;
 }
 
@@ -96,7 +96,7 @@ std::string fts_query_for(std::string_view user_query) {
 Result<MessageId> MessageRepository::insert(const NewMessage& message) {
   auto statement = insert_.use(db_);
   if (!statement) return fail(std::move(statement).error());
-  Statement& s = **statement;
+  sqlite::Statement& s = **statement;
   s.bind(1, message.chat)
       .bind(2, ByteView(message.uid))
       .bind(3, std::int64_t{message.direction == Direction::Outgoing ? 1 : 0})
@@ -164,13 +164,13 @@ Result<bool> MessageRepository::mark_read(MessageId id, UnixMillis now) {
 }
 
 Result<bool> MessageRepository::remove(MessageId id) {
-  EXILE_TRY(detail::execute(db_, "DELETE FROM messages WHERE id = ?1", id));
+  EXILE_TRY(sqlite::execute(db_, "DELETE FROM messages WHERE id = ?1", id));
   return db_.changes() > 0;
 }
 
 Result<std::size_t> MessageRepository::delete_expired(UnixMillis now) {
   EXILE_TRY(
-      detail::execute(db_, "DELETE FROM messages WHERE expires_at IS NOT NULL AND expires_at <= ?1",
+      sqlite::execute(db_, "DELETE FROM messages WHERE expires_at IS NOT NULL AND expires_at <= ?1",
                       to_millis(now)));
   return static_cast<std::size_t>(db_.changes());
 }
@@ -180,7 +180,7 @@ Result<std::optional<UnixMillis>> MessageRepository::next_expiry() {
   if (!statement) return fail(std::move(statement).error());
   auto row = statement->step();
   if (!row) return fail(std::move(row).error());
-  return detail::optional_time(*statement, 0);
+  return sqlite::optional_time(*statement, 0);
 }
 
 Result<std::vector<StoredMessage>> MessageRepository::search(std::string_view query,

@@ -22,8 +22,8 @@
 #include <vector>
 
 #include "common/clock.h"
+#include "sqlite/cached_statement.h"
 #include "store/database.h"
-#include "store/detail/cached_statement.h"
 #include "store/repo_chats.h"
 
 namespace exile::store {
@@ -96,10 +96,10 @@ class MessageRepository {
 
  private:
   Database& db_;
-  detail::CachedStatement insert_{
+  sqlite::CachedStatement insert_{
       "INSERT INTO messages(chat_id, uid, outgoing, body, sent_at, received_at, timer_seconds) "
       "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)"};
-  detail::CachedStatement latest_{
+  sqlite::CachedStatement latest_{
       "SELECT m.id, m.chat_id, m.uid, m.outgoing, m.body, m.sent_at, m.received_at, "
       "m.delivered_at, m.read_at, m.timer_seconds, m.expires_at FROM messages m "
       "WHERE m.chat_id = ?1 ORDER BY m.id DESC LIMIT ?2"};

@@ -2,7 +2,7 @@
 
 #include <algorithm>
 
-#include "store/detail/cached_statement.h"
+#include "sqlite/cached_statement.h"
 
 namespace exile::store {
 
@@ -57,7 +57,7 @@ Result<std::vector<OutboxItem>> OutboxRepository::due(UnixMillis now, std::size_
 }
 
 Result<void> OutboxRepository::record_failure(OutboxId id, UnixMillis next_attempt) {
-  EXILE_TRY(detail::execute(
+  EXILE_TRY(sqlite::execute(
       db_, "UPDATE outbox SET attempts = attempts + 1, next_attempt_at = ?2 WHERE id = ?1", id,
       to_millis(next_attempt)));
   if (db_.changes() == 0) return fail(ErrorCode::NotFound, "no such outbox item");
@@ -65,7 +65,7 @@ Result<void> OutboxRepository::record_failure(OutboxId id, UnixMillis next_attem
 }
 
 Result<void> OutboxRepository::remove(OutboxId id) {
-  return detail::execute(db_, "DELETE FROM outbox WHERE id = ?1", id);
+  return sqlite::execute(db_, "DELETE FROM outbox WHERE id = ?1", id);
 }
 
 Result<std::optional<UnixMillis>> OutboxRepository::next_attempt_time() {
@@ -73,7 +73,7 @@ Result<std::optional<UnixMillis>> OutboxRepository::next_attempt_time() {
   if (!statement) return fail(std::move(statement).error());
   auto row = statement->step();
   if (!row) return fail(std::move(row).error());
-  return detail::optional_time(*statement, 0);
+  return sqlite::optional_time(*statement, 0);
 }
 
 Result<std::size_t> OutboxRepository::size() {

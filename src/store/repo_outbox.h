@@ -11,6 +11,7 @@
 
 #include "common/bytes.h"
 #include "common/clock.h"
+#include "common/ids.h"
 #include "store/database.h"
 #include "store/repo_messages.h"
 #include "store/repo_queues.h"
@@ -18,8 +19,6 @@
 namespace exile::store {
 
 using OutboxId = std::int64_t;
-inline constexpr std::size_t kClientMessageIdBytes = 16;
-using ClientMessageId = std::array<std::uint8_t, kClientMessageIdBytes>;
 
 struct OutboxItem {
   OutboxId id = 0;

@@ -1,6 +1,6 @@
 #include "store/repo_queues.h"
 
-#include "store/detail/cached_statement.h"
+#include "sqlite/cached_statement.h"
 
 namespace exile::store {
 namespace {
@@ -9,7 +9,7 @@ constexpr std::string_view kSelect =
     "SELECT id, chat_id, role, relay_url, recv_id, send_id, auth_public, auth_secret, "
     "peer_auth_key, secured, created_at FROM relay_queues ";
 
-void bind_optional(Statement& statement, int index, ByteView bytes) {
+void bind_optional(sqlite::Statement& statement, int index, ByteView bytes) {
   if (bytes.empty()) {
     statement.bind_null(index);
   } else {
@@ -17,7 +17,7 @@ void bind_optional(Statement& statement, int index, ByteView bytes) {
   }
 }
 
-RelayQueue read_queue(const Statement& row) {
+RelayQueue read_queue(const sqlite::Statement& row) {
   return RelayQueue{
       .id = row.column_int64(0),
       .chat = row.column_is_null(1) ? std::nullopt : std::optional<ChatId>(row.column_int64(1)),
@@ -32,7 +32,7 @@ RelayQueue read_queue(const Statement& row) {
       .created_at = from_millis(row.column_int64(10))};
 }
 
-Result<std::vector<RelayQueue>> read_all(Statement& statement) {
+Result<std::vector<RelayQueue>> read_all(sqlite::Statement& statement) {
   std::vector<RelayQueue> queues;
   for (;;) {
     auto row = statement.step();
@@ -113,7 +113,7 @@ Result<std::vector<std::string>> QueueRepository::relays() {
 }
 
 Result<void> QueueRepository::mark_secured(QueueRowId id, ByteView peer_auth_key) {
-  EXILE_TRY(detail::execute(db_,
+  EXILE_TRY(sqlite::execute(db_,
                             "UPDATE relay_queues SET secured = 1, peer_auth_key = ?2 WHERE id = ?1",
                             id, peer_auth_key));
   if (db_.changes() == 0) return fail(ErrorCode::NotFound, "no such queue");
@@ -121,7 +121,7 @@ Result<void> QueueRepository::mark_secured(QueueRowId id, ByteView peer_auth_key
 }
 
 Result<void> QueueRepository::remove(QueueRowId id) {
-  return detail::execute(db_, "DELETE FROM relay_queues WHERE id = ?1", id);
+  return sqlite::execute(db_, "DELETE FROM relay_queues WHERE id = ?1", id);
 }
 
 }  // namespace exile::store

@@ -27,7 +27,7 @@ Result<void> SqliteSessionStore::store_session(const SessionId& id, const Sessio
 }
 
 Result<void> SqliteSessionStore::delete_session(const SessionId& id) {
-  return detail::execute(db_, "DELETE FROM sessions WHERE id = ?1", std::string_view(id));
+  return sqlite::execute(db_, "DELETE FROM sessions WHERE id = ?1", std::string_view(id));
 }
 
 Result<std::vector<SessionId>> SqliteSessionStore::session_ids() const {

@@ -5,8 +5,8 @@
 
 #include "crypto/session.h"
 #include "crypto/store.h"
+#include "sqlite/cached_statement.h"
 #include "store/database.h"
-#include "store/detail/cached_statement.h"
 
 namespace exile::store {
 
@@ -24,8 +24,8 @@ class SqliteSessionStore final : public crypto::SessionStore {
  private:
   Database& db_;
   // Per received or sent message: load, then store.
-  mutable detail::CachedStatement select_{"SELECT state FROM sessions WHERE id = ?1"};
-  detail::CachedStatement upsert_{
+  mutable sqlite::CachedStatement select_{"SELECT state FROM sessions WHERE id = ?1"};
+  sqlite::CachedStatement upsert_{
       "INSERT INTO sessions(id, state) VALUES (?1, ?2) "
       "ON CONFLICT(id) DO UPDATE SET state = excluded.state"};
 };

@@ -41,7 +41,7 @@ std::ostream& operator<<(std::ostream& os, const StreamCounter& counter) {
 }
 
 TEST_F(LogTest, SinkReceivesLevelCategoryAndLine) {
-  write(Level::Warn, "net", "disconnected");
+  write_line(Level::Warn, "net", "disconnected");
   ASSERT_EQ(lines_.size(), 1u);
   EXPECT_EQ(lines_[0].level, Level::Warn);
   EXPECT_EQ(lines_[0].category, "net");
@@ -49,7 +49,7 @@ TEST_F(LogTest, SinkReceivesLevelCategoryAndLine) {
 }
 
 TEST_F(LogTest, EmitStreamsEveryArgument) {
-  emit(Level::Info, "store", "opened ", 3, " tables in ", 1.5, "s");
+  write(Level::Info, "store", "opened ", 3, " tables in ", 1.5, "s");
   ASSERT_EQ(lines_.size(), 1u);
   EXPECT_EQ(lines_[0].text, "opened 3 tables in 1.5s");
   EXPECT_EQ(lines_[0].category, "store");
@@ -64,8 +64,8 @@ TEST_F(LogTest, LevelFilterDropsLowerLevels) {
   write(Level::Debug, "c", "debug");
   write(Level::Info, "c", "info");
   write(Level::Warn, "c", "warn");
-  emit(Level::Info, "c", "info2");
-  emit(Level::Error, "c", "error");
+  write(Level::Info, "c", "info2");
+  write(Level::Error, "c", "error");
   ASSERT_EQ(lines_.size(), 2u);
   EXPECT_EQ(lines_[0].text, "warn");
   EXPECT_EQ(lines_[1].text, "error");
@@ -75,16 +75,16 @@ TEST_F(LogTest, LevelFilterDropsLowerLevels) {
 TEST_F(LogTest, FilteredEmitDoesNotFormat) {
   int count = 0;
   set_level(Level::Error);
-  emit(Level::Info, "c", StreamCounter{&count});
+  write(Level::Info, "c", StreamCounter{&count});
   EXPECT_EQ(count, 0);
-  emit(Level::Error, "c", StreamCounter{&count});
+  write(Level::Error, "c", StreamCounter{&count});
   EXPECT_EQ(count, 1);
   ASSERT_EQ(lines_.size(), 1u);
   EXPECT_EQ(lines_[0].text, "counted");
 }
 
 TEST_F(LogTest, DebugPassesWhenEnabled) {
-  emit(Level::Debug, "ratchet", "step");
+  write(Level::Debug, "ratchet", "step");
   ASSERT_EQ(lines_.size(), 1u);
   EXPECT_EQ(lines_[0].level, Level::Debug);
 }

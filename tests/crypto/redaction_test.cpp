@@ -1,5 +1,5 @@
 // No secret or key ever reaches a log line (STYLE.md, common/log.h). Every secret and key type
-// is streamed with operator<< and logged through exile::log::emit into a capturing sink, and
+// is streamed with operator<< and logged through exile::log::write into a capturing sink, and
 // the output is searched for the bytes it must not show: raw, hex (both cases) and base64
 // (both variants, every alignment). Errors raised while rejecting a key are checked the same
 // way: an error message must not echo the key it refused.
@@ -84,8 +84,8 @@ class RedactionTest : public ::testing::Test {
     std::ostringstream direct;
     direct << value;
     logged_.clear();
-    log::emit(log::Level::Debug, "redaction", "value=", value, " done");
-    log::emit(log::Level::Error, "redaction", value);
+    log::write(log::Level::Debug, "redaction", "value=", value, " done");
+    log::write(log::Level::Error, "redaction", value);
     EXPECT_FALSE(direct.str().empty());
     EXPECT_NE(logged_.find(direct.str()), std::string::npos);
     return direct.str() + "\n" + logged_;

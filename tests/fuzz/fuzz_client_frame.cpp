@@ -16,10 +16,10 @@
 #include <variant>
 #include <vector>
 
-#include "client/detail/relay_codec.h"
+#include "relay/client/detail/relay_codec.h"
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
-  namespace d = exile::client::detail;
+  namespace d = exile::relay::client::detail;
   const auto decoded = d::decode_server_batch(exile::ByteView(data, size));
   if (const auto* frames = std::get_if<std::vector<d::ServerFrame>>(&decoded)) {
     if (frames->empty() || frames->size() > size / 2) std::abort();

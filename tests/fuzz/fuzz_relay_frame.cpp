@@ -178,6 +178,12 @@ class SeedWriter {
 };
 
 std::string id_of(int n) { return std::string(16, static_cast<char>(n)); }
+
+// A fresh key pair from the system's generator.
+wire::KeyPair new_key_pair() {
+  SystemRng rng;
+  return wire::generate_key_pair(rng);
+}
 std::string key_of(const wire::KeyPair& k) {
   return std::string(k.public_key.begin(), k.public_key.end());
 }
@@ -188,9 +194,9 @@ int main(int argc, char** argv) {
   if (sodium_init() < 0 || argc != 2) return 1;
   const std::filesystem::path dir = argv[1];
   std::filesystem::create_directories(dir);
-  const auto recipient = wire::generate_key_pair();
-  const auto sender = wire::generate_key_pair();
-  const auto address_key = wire::generate_key_pair();
+  const auto recipient = new_key_pair();
+  const auto sender = new_key_pair();
+  const auto address_key = new_key_pair();
 
   pb::Command ping;
   ping.mutable_ping();

@@ -81,7 +81,7 @@ TEST(ClientBatchTest, ConcatenatedFramesParseAsTheSameBatchAndReadBack) {
        {std::size_t{0}, std::size_t{100}, std::size_t{16400}, wire::kMaxBodyBytes}) {
     pb::Command command;
     command.mutable_send()->set_send_id(std::string(wire::kQueueIdBytes, '\x01'));
-    command.mutable_send()->set_client_msg_id(std::string(wire::kClientMsgIdBytes, '\x02'));
+    command.mutable_send()->set_client_msg_id(std::string(kClientMessageIdBytes, '\x02'));
     command.mutable_send()->set_body(std::string(body, 'b'));
     pb::ClientFrame* frame = expected.add_frames();
     frame->set_request_id(body + 1);

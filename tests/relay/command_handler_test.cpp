@@ -22,6 +22,12 @@ namespace {
 using namespace std::chrono_literals;
 namespace fs = std::filesystem;
 
+// A fresh key pair from the system's generator.
+wire::KeyPair new_key_pair() {
+  SystemRng rng;
+  return wire::generate_key_pair(rng);
+}
+
 // A strand for tests: tasks posted from any thread, run by the test thread.
 class Loop {
  public:
@@ -58,8 +64,8 @@ class Loop {
 };
 
 struct QueueKeys {
-  wire::KeyPair recipient = wire::generate_key_pair();
-  wire::KeyPair sender = wire::generate_key_pair();
+  wire::KeyPair recipient = new_key_pair();
+  wire::KeyPair sender = new_key_pair();
   std::string recv_id;
   std::string send_id;
 };
@@ -383,7 +389,7 @@ TEST_F(CommandHandlerTest, TenMalformedFramesClose) {
 TEST_F(CommandHandlerTest, NewNeedsProofOfPossessionAndAGoodKey) {
   auto& c = connect();
   QueueKeys q;
-  const auto other = wire::generate_key_pair();
+  const auto other = new_key_pair();
   EXPECT_EQ(error_of(c.call(new_queue(q.recipient), {&other})), pb::AUTH);
   EXPECT_EQ(error_of(c.call(new_queue(q.recipient))), pb::AUTH);
   pb::Command low_order;

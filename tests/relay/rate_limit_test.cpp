@@ -5,7 +5,7 @@
 
 #include <array>
 
-#include "relay/detail/ids.h"
+#include "relay/array_hash.h"
 
 namespace exile::relay {
 namespace {
@@ -52,7 +52,7 @@ TEST(TokenBucketTest, TimeGoingBackwardsGivesNothing) {
 using Key = std::array<std::uint8_t, 16>;
 
 TEST(KeyedRateLimiterTest, KeysAreIndependent) {
-  KeyedRateLimiter<Key, detail::ArrayHash> limiter(10, 60'000, 2, 100);
+  KeyedRateLimiter<Key, ArrayHash> limiter(10, 60'000, 2, 100);
   const Key a{1};
   const Key b{2};
   EXPECT_EQ(limiter.take(a, 0), 0U);
@@ -63,7 +63,7 @@ TEST(KeyedRateLimiterTest, KeysAreIndependent) {
 }
 
 TEST(KeyedRateLimiterTest, BoundedDropsFullBucketsAndFailsClosed) {
-  KeyedRateLimiter<Key, detail::ArrayHash> limiter(1, 1000, 1, 2);
+  KeyedRateLimiter<Key, ArrayHash> limiter(1, 1000, 1, 2);
   EXPECT_EQ(limiter.take(Key{1}, 0), 0U);
   EXPECT_EQ(limiter.take(Key{2}, 0), 0U);
   // Both buckets are empty: a third key is refused rather than growing the map.

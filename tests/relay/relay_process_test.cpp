@@ -246,7 +246,7 @@ TEST_F(RelayProcessTest, QueueCommandsNeedTheQueueKeyAndUnknownIdsLookTheSame) {
   TestQueue q;
   ASSERT_TRUE(owner->create_queue(q, /*secure=*/false)) << owner->error();
   forbid(q);
-  const wire::KeyPair other = wire::generate_key_pair();
+  const wire::KeyPair other = new_key_pair();
   forbid(key_bytes(other));
 
   // NEW needs proof of possession of the recipient key.
@@ -383,7 +383,7 @@ TEST_F(RelayProcessTest, SendToSecuredQueueNeedsTheSenderKey) {
   EXPECT_TRUE(is_error(r, pb::AUTH)) << "no tag: " << describe(r);
   r = sender->send(secured.send_id, random_id(), kMarker + "-x", &secured.recipient);
   EXPECT_TRUE(is_error(r, pb::AUTH)) << "recipient key's tag: " << describe(r);
-  const wire::KeyPair other = wire::generate_key_pair();
+  const wire::KeyPair other = new_key_pair();
   r = sender->send(secured.send_id, random_id(), kMarker + "-x", &other);
   EXPECT_TRUE(is_error(r, pb::AUTH)) << "another key's tag: " << describe(r);
   r = sender->send(secured.send_id, random_id(), kMarker + "-s", &secured.sender);
@@ -1187,7 +1187,7 @@ TEST_F(RelayProcessTest, NewAndFirstContactSendsAreRateLimited) {
   ASSERT_TRUE(c);
   // NEW: burst 100 per connection. 130 pipelined NEWs arrive within a few ms.
   std::vector<wire::KeyPair> keys;
-  for (int i = 0; i < 130; ++i) keys.push_back(wire::generate_key_pair());
+  for (int i = 0; i < 130; ++i) keys.push_back(new_key_pair());
   std::vector<std::uint64_t> requests;
   for (const auto& key : keys) {
     pb::Command command;

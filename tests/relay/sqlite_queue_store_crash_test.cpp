@@ -35,7 +35,7 @@ namespace exile::relay {
 namespace {
 
 constexpr int kQueues = 4;
-constexpr std::size_t kRecordBytes = 1 + wire::kClientMsgIdBytes;
+constexpr std::size_t kRecordBytes = 1 + kClientMessageIdBytes;
 constexpr std::uint8_t kStored = 'S';     // the append's done said Stored
 constexpr std::uint8_t kAckIssued = 'K';  // an ack for it was submitted
 constexpr std::uint8_t kAckDone = 'A';    // that ack's done said Ok
@@ -54,21 +54,21 @@ QueueRecord queue(int i) {
   return q;
 }
 
-ClientMsgId cmid_of(std::uint64_t n) {
-  ClientMsgId id{};
+ClientMessageId cmid_of(std::uint64_t n) {
+  ClientMessageId id{};
   for (std::size_t i = 0; i < 8; ++i) id[i] = static_cast<std::uint8_t>(n >> (8 * i));
   id[15] = 0x5A;
   return id;
 }
 
 // The body starts with the client_msg_id, so the parent can tell which message a row is.
-Bytes body_for(const ClientMsgId& id, std::size_t size) {
+Bytes body_for(const ClientMessageId& id, std::size_t size) {
   Bytes body(std::max(size, id.size()), static_cast<std::uint8_t>(id[0] ^ 0xA5));
   std::copy(id.begin(), id.end(), body.begin());
   return body;
 }
 
-void write_record(int fd, std::uint8_t kind, const ClientMsgId& id) {
+void write_record(int fd, std::uint8_t kind, const ClientMessageId& id) {
   std::array<std::uint8_t, kRecordBytes> record{};
   record[0] = kind;
   std::copy(id.begin(), id.end(), record.begin() + 1);
@@ -147,9 +147,9 @@ TEST(SqliteQueueStoreCrashTest, KillNineLosesNothingAcknowledged) {
     for (int i = 0; i < kQueues; ++i) ASSERT_TRUE((*store)->create_queue(queue(i)));
   }
 
-  std::set<ClientMsgId> stored;
-  std::set<ClientMsgId> ack_issued;
-  std::set<ClientMsgId> acked;
+  std::set<ClientMessageId> stored;
+  std::set<ClientMessageId> ack_issued;
+  std::set<ClientMessageId> acked;
   std::size_t total_stored_acks = 0;
   for (int round = 0; round < kills; ++round) {
     int fds[2];
@@ -192,7 +192,7 @@ TEST(SqliteQueueStoreCrashTest, KillNineLosesNothingAcknowledged) {
         << "the child exited by itself with status " << status;
     ASSERT_EQ(received.size() % kRecordBytes, 0u);
     for (std::size_t i = 0; i < received.size(); i += kRecordBytes) {
-      ClientMsgId id{};
+      ClientMessageId id{};
       std::copy(received.begin() + static_cast<std::ptrdiff_t>(i) + 1,
                 received.begin() + static_cast<std::ptrdiff_t>(i + kRecordBytes), id.begin());
       switch (received[i]) {
@@ -211,7 +211,7 @@ TEST(SqliteQueueStoreCrashTest, KillNineLosesNothingAcknowledged) {
     ASSERT_TRUE(reopened) << reopened.error();
     SqliteQueueStore& store = **reopened;
     ASSERT_TRUE(store.check_integrity());
-    std::map<ClientMsgId, int> present;
+    std::map<ClientMessageId, int> present;
     std::uint64_t rows = 0;
     std::uint64_t bytes = 0;
     for (int qi = 0; qi < kQueues; ++qi) {
@@ -221,9 +221,9 @@ TEST(SqliteQueueStoreCrashTest, KillNineLosesNothingAcknowledged) {
       for (const StoredMessage& m : *messages) {
         EXPECT_GT(m.msg_id, previous);
         previous = m.msg_id;
-        ASSERT_GE(m.body.size(), wire::kClientMsgIdBytes);
-        ClientMsgId id{};
-        std::copy(m.body.begin(), m.body.begin() + wire::kClientMsgIdBytes, id.begin());
+        ASSERT_GE(m.body.size(), kClientMessageIdBytes);
+        ClientMessageId id{};
+        std::copy(m.body.begin(), m.body.begin() + kClientMessageIdBytes, id.begin());
         EXPECT_EQ(m.body, body_for(id, m.body.size()));
         ++present[id];
         ++rows;
@@ -232,12 +232,12 @@ TEST(SqliteQueueStoreCrashTest, KillNineLosesNothingAcknowledged) {
     }
     for (const auto& [id, times] : present) EXPECT_EQ(times, 1) << "a message stored twice";
     std::size_t missing = 0;
-    for (const ClientMsgId& id : stored) {
+    for (const ClientMessageId& id : stored) {
       if (!ack_issued.contains(id) && !present.contains(id)) ++missing;
     }
     EXPECT_EQ(missing, 0u) << "acknowledged messages lost in round " << round;
     std::size_t resurrected = 0;
-    for (const ClientMsgId& id : acked) resurrected += present.contains(id) ? 1u : 0u;
+    for (const ClientMessageId& id : acked) resurrected += present.contains(id) ? 1u : 0u;
     EXPECT_EQ(resurrected, 0u) << "acknowledged acks undone in round " << round;
     auto counts = store.counts();
     ASSERT_TRUE(counts);
@@ -246,7 +246,7 @@ TEST(SqliteQueueStoreCrashTest, KillNineLosesNothingAcknowledged) {
     EXPECT_EQ(counts->queues, static_cast<std::uint64_t>(kQueues));
     // A retry of an acknowledged message is a duplicate, even across the crash.
     if (!stored.empty()) {
-      const ClientMsgId& id = *stored.rbegin();
+      const ClientMessageId& id = *stored.rbegin();
       AppendRequest retry;
       retry.client_msg_id = id;
       retry.body = body_for(id, 16);

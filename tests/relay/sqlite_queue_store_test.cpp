@@ -22,8 +22,8 @@
 #include <thread>
 #include <vector>
 
-#include "store/database.h"
-#include "store/detail/cached_statement.h"
+#include "sqlite/cached_statement.h"
+#include "sqlite/database.h"
 #include "support/temp_dir.h"
 
 namespace exile::relay {
@@ -50,7 +50,7 @@ QueueRecord make_queue(std::uint64_t n, bool address = false) {
   return q;
 }
 
-ClientMsgId cmid(std::uint64_t n) { return id_from<wire::kClientMsgIdBytes>(n, 0xDD); }
+ClientMessageId cmid(std::uint64_t n) { return id_from<kClientMessageIdBytes>(n, 0xDD); }
 
 Bytes body_of(std::uint64_t n, std::size_t size = 32) {
   Bytes b(size, static_cast<std::uint8_t>(n));
@@ -1007,7 +1007,7 @@ TEST_F(SqliteQueueStoreTest, TheDedupLogKeepsOnlyItsNewestRows) {
   ASSERT_TRUE(store_->expire(0, 0));  // nothing is past the dedup window
   store_.reset();
   {
-    auto db = store::Database::open_unencrypted(file(), store::OpenMode::OpenExisting);
+    auto db = sqlite::Database::open(file(), sqlite::OpenMode::OpenExisting);
     ASSERT_TRUE(db);
     auto rows = db->prepare("SELECT count(*) FROM released");
     ASSERT_TRUE(rows);
@@ -1031,7 +1031,7 @@ TEST_F(SqliteQueueStoreTest, SchemaVersionAndTooNew) {
   ASSERT_TRUE(store_->create_queue(q));
   store_.reset();
   {
-    auto db = store::Database::open_unencrypted(file(), store::OpenMode::OpenExisting);
+    auto db = sqlite::Database::open(file(), sqlite::OpenMode::OpenExisting);
     ASSERT_TRUE(db);
     {
       auto version = db->prepare("PRAGMA user_version");
@@ -1072,7 +1072,7 @@ TEST_F(SqliteQueueStoreTest, UpgradesSchemaV1) {
   std::filesystem::remove(file());
   const QueueRecord q = make_queue(1);
   {
-    auto db = store::Database::open_unencrypted(file(), store::OpenMode::CreateIfMissing);
+    auto db = sqlite::Database::open(file(), sqlite::OpenMode::CreateIfMissing);
     ASSERT_TRUE(db);
     ASSERT_TRUE(db->exec(R"sql(
 CREATE TABLE queues (
@@ -1104,20 +1104,20 @@ CREATE TABLE one_time_keys (
 PRAGMA user_version=1;
 )sql"));
     // Message 1 was acked at 5,000 (its dedup record released); message 2 is stored.
-    ASSERT_TRUE(store::detail::execute(
+    ASSERT_TRUE(sqlite::execute(
         *db,
         "INSERT INTO queues (recv_id, send_id, recipient_key, contact_address, created_ms, "
         "next_msg_id, msg_count, msg_bytes) VALUES (?1, ?2, ?3, 0, 1, 3, 1, 32)",
         ByteView(q.recv_id), ByteView(q.send_id), ByteView(q.recipient_key)));
-    const ClientMsgId acked = cmid(1);
-    const ClientMsgId stored = cmid(2);
+    const ClientMessageId acked = cmid(1);
+    const ClientMessageId stored = cmid(2);
     const Bytes body = body_of(2);
-    ASSERT_TRUE(store::detail::execute(*db, "INSERT INTO messages VALUES (?1, 2, ?2, 2000, ?3)",
-                                       ByteView(q.recv_id), ByteView(stored), ByteView(body)));
-    ASSERT_TRUE(store::detail::execute(*db, "INSERT INTO dedup VALUES (?1, ?2, 5000)",
-                                       ByteView(q.recv_id), ByteView(acked)));
-    ASSERT_TRUE(store::detail::execute(*db, "INSERT INTO dedup VALUES (?1, ?2, NULL)",
-                                       ByteView(q.recv_id), ByteView(stored)));
+    ASSERT_TRUE(sqlite::execute(*db, "INSERT INTO messages VALUES (?1, 2, ?2, 2000, ?3)",
+                                ByteView(q.recv_id), ByteView(stored), ByteView(body)));
+    ASSERT_TRUE(sqlite::execute(*db, "INSERT INTO dedup VALUES (?1, ?2, 5000)", ByteView(q.recv_id),
+                                ByteView(acked)));
+    ASSERT_TRUE(sqlite::execute(*db, "INSERT INTO dedup VALUES (?1, ?2, NULL)", ByteView(q.recv_id),
+                                ByteView(stored)));
   }
   store_ = open_store(file());
   ASSERT_NE(store_, nullptr);

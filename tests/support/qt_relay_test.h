@@ -10,20 +10,21 @@
 #include <optional>
 #include <utility>
 
-#include "client/relay_connection.h"
+#include "common/result.h"
 #include "common/sodium.h"
+#include "relay/client/relay_connection.h"
 
 namespace exile::test {
 
 // Calls `call(done)` and waits up to `wait_ms` for `done`. On timeout the test fails and the
 // answer is `on_timeout` (each test picks a failure its own checks tell apart).
 template <class T, class Call>
-client::RelayResult<T> await_answer(Call&& call, int wait_ms, client::RelayFailure on_timeout) {
-  auto slot = std::make_shared<std::optional<client::RelayResult<T>>>();
-  call([slot](client::RelayResult<T> result) { *slot = std::move(result); });
+Result<T> await_answer(Call&& call, int wait_ms, Error on_timeout) {
+  auto slot = std::make_shared<std::optional<Result<T>>>();
+  call([slot](Result<T> result) { *slot = std::move(result); });
   if (!QTest::qWaitFor([&] { return slot->has_value(); }, wait_ms)) {
     ADD_FAILURE() << "no answer within " << wait_ms << " ms";
-    return std::unexpected(on_timeout);
+    return std::unexpected(std::move(on_timeout));
   }
   return std::move(**slot);
 }

@@ -42,9 +42,9 @@ class MemoryQueueStore final : public QueueStore {
     QueueRecord record;
     std::uint64_t next_msg_id = 1;
     std::map<std::uint64_t, StoredMessage> messages;
-    std::map<ClientMsgId, std::uint64_t> dedup;  // client_msg_id → when it stopped being stored
-                                                 // (0 while stored)
-    std::map<std::uint64_t, ClientMsgId> msg_client_ids;
+    std::map<ClientMessageId, std::uint64_t> dedup;  // client_msg_id → when it stopped being stored
+                                                     // (0 while stored)
+    std::map<std::uint64_t, ClientMessageId> msg_client_ids;
     std::uint64_t bytes = 0;
     Bytes bundle;
     std::vector<Bytes> one_time_keys;

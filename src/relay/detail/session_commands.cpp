@@ -119,8 +119,7 @@ void Session::do_key(const Frame& frame) {
 void Session::do_send(const Frame& frame) {
   const auto& command = frame->command.send();
   const auto send_id = wire::exact<wire::kQueueIdBytes>(bytes_of(command.send_id()));
-  const auto client_msg_id =
-      wire::exact<wire::kClientMsgIdBytes>(bytes_of(command.client_msg_id()));
+  const auto client_msg_id = wire::exact<kClientMessageIdBytes>(bytes_of(command.client_msg_id()));
   if (!send_id || !client_msg_id) {
     reply_error(frame->id(), pb::MALFORMED);
     return;
@@ -130,7 +129,7 @@ void Session::do_send(const Frame& frame) {
     return;
   }
   lookup_send(*send_id, [this, frame, send_id = *send_id,
-                         client_msg_id = *client_msg_id](Result<detail::QueueCache::Record> r) {
+                         client_msg_id = *client_msg_id](Result<QueueCache::Record> r) {
     if (!r) {
       reply_internal(frame->id(), r.error());
       return;
@@ -204,7 +203,7 @@ void Session::do_sub(const Frame& frame) {
   }
   std::vector<QueueId> ids;
   ids.reserve(n);
-  std::vector<detail::QueueCache::Record> records(n);
+  std::vector<QueueCache::Record> records(n);
   bool missing = false;
   for (std::size_t i = 0; i < n; ++i) {
     const auto id =
@@ -224,7 +223,7 @@ void Session::do_sub(const Frame& frame) {
   RelayCore* core = &core_;
   const std::uint64_t epoch = core->cache().begin_read();
   blocking(
-      [core, ids, records, epoch]() mutable -> Result<std::vector<detail::QueueCache::Record>> {
+      [core, ids, records, epoch]() mutable -> Result<std::vector<QueueCache::Record>> {
         for (std::size_t i = 0; i < ids.size(); ++i) {
           if (records[i]) continue;
           auto found = core->store().find_by_recv_id(ids[i]);
@@ -235,7 +234,7 @@ void Session::do_sub(const Frame& frame) {
         }
         return records;
       },
-      [this, frame, ids](Result<std::vector<detail::QueueCache::Record>> found) mutable {
+      [this, frame, ids](Result<std::vector<QueueCache::Record>> found) mutable {
         if (!found) {
           reply_internal(frame->id(), found.error());
           return;
@@ -245,7 +244,7 @@ void Session::do_sub(const Frame& frame) {
 }
 
 void Session::finish_sub(const Frame& frame, std::vector<QueueId> ids,
-                         std::vector<detail::QueueCache::Record> records) {
+                         std::vector<QueueCache::Record> records) {
   for (std::size_t i = 0; i < ids.size(); ++i) {
     if (!records[i] || !authentic(records[i]->recipient_key, frame->frame, i)) {
       reply_error(frame->id(), pb::AUTH, static_cast<std::uint32_t>(i));

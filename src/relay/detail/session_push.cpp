@@ -70,8 +70,8 @@ void Session::on_pending(const QueueId& recv_id, std::uint64_t generation, std::
     sub.reading = false;
     if (!messages) {
       // Left in backlog: the next ACK, commit or drained buffer tries again.
-      log::emit(log::Level::Warn, "relay",
-                "store error reading pending messages: ", messages.error());
+      log::write(log::Level::Warn, "relay",
+                 "store error reading pending messages: ", messages.error());
       sub.backlog = true;
     } else {
       bool held = false;

@@ -36,11 +36,16 @@ void mac(std::span<std::uint8_t, kAuthenticatorBytes> out, const CommandKey& key
 
 }  // namespace
 
-KeyPair generate_key_pair() {
+KeyPair generate_key_pair(Rng& rng) {
   KeyPair pair;
-  randombytes_buf(pair.secret_key.data(), pair.secret_key.size());
+  rng.fill(MutableByteView(pair.secret_key.data(), pair.secret_key.size()));
   crypto_scalarmult_base(pair.public_key.data(), pair.secret_key.data());
   return pair;
+}
+
+KeyPair generate_key_pair() {
+  SystemRng rng;
+  return generate_key_pair(rng);
 }
 
 Result<CommandKey> client_command_key(const KeyPair& queue, const PublicKey& session_key,

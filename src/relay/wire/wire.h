@@ -1,6 +1,7 @@
 // What the relay and its clients share of the relay protocol (proto/relay.proto,
 // docs/relay-protocol.md): limits, ids, and command authenticators. No Boost, no Qt: linked by
-// exile_relay_core (the server) and exile_client (RelayConnection), and by tests and fuzzers.
+// exile_relay_core (the server) and exile_relay_client (RelayConnection), and by tests and
+// fuzzers.
 //
 // AUTHENTICATORS (relay-protocol.md §3). Every queue key is an X25519 key pair. Each
 // connection's Hello carries a fresh relay key pair's public half S and a random 32-byte
@@ -23,7 +24,9 @@
 #include <optional>
 
 #include "common/bytes.h"
+#include "common/ids.h"
 #include "common/result.h"
+#include "common/rng.h"
 #include "common/secure_buffer.h"
 #include "crypto/keyed_hash.h"
 
@@ -31,9 +34,10 @@ namespace exile::relay::wire {
 
 inline constexpr std::uint32_t kProtocolVersion = 1;
 
-// Sizes (relay-protocol.md §2).
+// Sizes (relay-protocol.md §2). A client_msg_id is an exile::ClientMessageId (common/ids.h).
+// kClientMsgIdBytes: the old name of exile::kClientMessageIdBytes, kept for bench/loadgen only.
+inline constexpr std::size_t kClientMsgIdBytes = kClientMessageIdBytes;
 inline constexpr std::size_t kQueueIdBytes = 16;
-inline constexpr std::size_t kClientMsgIdBytes = 16;
 inline constexpr std::size_t kPublicKeyBytes = 32;
 inline constexpr std::size_t kNonceBytes = 32;
 inline constexpr std::size_t kAuthenticatorBytes = 32;
@@ -57,7 +61,6 @@ inline constexpr std::size_t kMaxOneTimeKeysPerCommand = 100;
 inline constexpr std::size_t kMaxSubBatch = 1000;
 
 using QueueId = std::array<std::uint8_t, kQueueIdBytes>;
-using ClientMsgId = std::array<std::uint8_t, kClientMsgIdBytes>;
 using PublicKey = std::array<std::uint8_t, kPublicKeyBytes>;
 using SessionNonce = std::array<std::uint8_t, kNonceBytes>;
 using Authenticator = std::array<std::uint8_t, kAuthenticatorBytes>;
@@ -83,7 +86,11 @@ struct KeyPair {
   }
 };
 
-// A fresh X25519 key pair from libsodium's generator.
+// A fresh X25519 key pair: the secret key is 32 bytes of `rng` (SystemRng for real keys),
+// the public key X25519(secret, base point).
+[[nodiscard]] KeyPair generate_key_pair(Rng& rng);
+// The same from libsodium's generator (SystemRng). Only for bench/loadgen, which has not moved
+// to the overload above yet; new code passes an Rng.
 [[nodiscard]] KeyPair generate_key_pair();
 
 // Copies `bytes` into a fixed-size array if the size is exact; nullopt otherwise.

@@ -22,6 +22,7 @@
 #include <string_view>
 #include <vector>
 
+#include "common/rng.h"
 #include "relay.pb.h"
 #include "relay/wire/wire.h"
 
@@ -31,10 +32,16 @@ namespace pb = exile::relay::pb;
 
 using namespace std::chrono_literals;
 
+// A fresh key pair from the system's generator.
+inline relay::wire::KeyPair new_key_pair() {
+  SystemRng rng;
+  return relay::wire::generate_key_pair(rng);
+}
+
 // A queue as a test holds it: its key pairs and its two ids.
 struct TestQueue {
-  relay::wire::KeyPair recipient = relay::wire::generate_key_pair();
-  relay::wire::KeyPair sender = relay::wire::generate_key_pair();
+  relay::wire::KeyPair recipient = new_key_pair();
+  relay::wire::KeyPair sender = new_key_pair();
   std::string recv_id;
   std::string send_id;
   bool secured = false;

@@ -1,10 +1,10 @@
-#include "relay/detail/ids.h"
+#include "relay/array_hash.h"
 
 #include <sodium.h>
 
 #include "common/sodium.h"
 
-namespace exile::relay::detail {
+namespace exile::relay {
 
 std::uint64_t process_hash_key() {
   static const std::uint64_t key = [] {
@@ -16,4 +16,4 @@ std::uint64_t process_hash_key() {
   return key;
 }
 
-}  // namespace exile::relay::detail
+}  // namespace exile::relay

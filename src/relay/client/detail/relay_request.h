@@ -9,10 +9,11 @@
 #include <string>
 #include <vector>
 
-#include "client/detail/relay_codec.h"
-#include "client/relay_connection.h"
+#include "relay/client/detail/relay_codec.h"
+#include "relay/client/detail/relay_keyring.h"
+#include "relay/client/relay_connection.h"
 
-namespace exile::client {
+namespace exile::relay::client {
 
 namespace detail {
 enum class Expect { Ok, Ids, Bundle, Pong };  // the answer a command takes
@@ -30,7 +31,7 @@ struct RelayConnection::Request {
   std::optional<Clock::time_point> attempt_deadline;  // the current attempt's
   Clock::time_point not_before{};                     // a retry waits until then
   std::uint64_t request_id = 0;                       // on the wire; 0 when not
-  std::function<void(RelayResult<detail::Reply>)> on_done;
+  std::function<void(Result<detail::Reply>)> on_done;
 };
 
-}  // namespace exile::client
+}  // namespace exile::relay::client

@@ -8,7 +8,7 @@
 #include <cstdint>
 #include <string_view>
 
-namespace exile::relay::detail {
+namespace exile::relay {
 
 std::uint64_t process_hash_key();
 
@@ -25,4 +25,4 @@ struct ArrayHash {
   }
 };
 
-}  // namespace exile::relay::detail
+}  // namespace exile::relay

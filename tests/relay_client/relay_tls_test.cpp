@@ -19,31 +19,36 @@
 #include <string>
 #include <vector>
 
-#include "client/relay_connection.h"
+#include "relay/client/relay_connection.h"
 #include "support/qt_relay_test.h"
 #include "support/relay_process.h"
 #include "support/self_signed_cert.h"
 #include "support/temp_dir.h"
 
-namespace exile::client {
+namespace exile::relay::client {
 namespace {
 
 namespace wire = relay::wire;
 using namespace std::chrono_literals;
 
+// A fresh key pair from the system's generator.
+wire::KeyPair new_key_pair() {
+  SystemRng rng;
+  return wire::generate_key_pair(rng);
+}
+
 constexpr int kWait = 5000;        // ms: the longest any single step may take
 constexpr int kRefusedFor = 2000;  // ms: a refused client is watched this long
 
 template <class T, class Call>
-RelayResult<T> await(Call&& call, int wait_ms = kWait) {
-  return test::await_answer<T>(std::forward<Call>(call), wait_ms,
-                               RelayFailure{RelayError::Timeout});
+Result<T> await(Call&& call, int wait_ms = kWait) {
+  return test::await_answer<T>(std::forward<Call>(call), wait_ms, Error(ErrorCode::RelayTimeout));
 }
 
 Bytes bytes_of(std::string_view text) { return Bytes(text.begin(), text.end()); }
 
-wire::ClientMsgId random_msg_id() {
-  wire::ClientMsgId id{};
+ClientMessageId random_msg_id() {
+  ClientMessageId id{};
   randombytes_buf(id.data(), id.size());
   return id;
 }
@@ -57,9 +62,9 @@ struct Events {
                      });
     QObject::connect(&connection, &RelayConnection::connected, &connection, [this] { ++connects; });
     QObject::connect(&connection, &RelayConnection::error, &connection,
-                     [this](RelayError code) { errors.push_back(code); });
+                     [this](ErrorCode code) { errors.push_back(code); });
   }
-  [[nodiscard]] std::size_t count(RelayError code) const {
+  [[nodiscard]] std::size_t count(ErrorCode code) const {
     return static_cast<std::size_t>(std::ranges::count(errors, code));
   }
   [[nodiscard]] std::size_t count(const Bytes& body) const {
@@ -68,7 +73,7 @@ struct Events {
   }
 
   std::vector<std::pair<std::uint64_t, Bytes>> received;
-  std::vector<RelayError> errors;
+  std::vector<ErrorCode> errors;
   int connects = 0;
 };
 
@@ -125,7 +130,7 @@ class RelayTlsTest : public ::testing::Test {
 
   // Starts `connection` and checks that it never gets a Hello while it is watched, and that
   // its attempts fail with `reason`, and only with it.
-  void expectRefused(RelayConnection& connection, RelayError reason) {
+  void expectRefused(RelayConnection& connection, ErrorCode reason) {
     Events events(connection);
     connection.start();
     EXPECT_FALSE(QTest::qWaitFor([&] { return connection.isConnected(); }, kRefusedFor))
@@ -144,8 +149,8 @@ class RelayTlsTest : public ::testing::Test {
     auto bob = openTrusting();
     ASSERT_TRUE(alice && bob && alice->isConnected() && bob->isConnected());
     Events inbox(*alice);
-    const auto recipient = wire::generate_key_pair();
-    const auto sender = wire::generate_key_pair();
+    const auto recipient = new_key_pair();
+    const auto sender = new_key_pair();
 
     auto ids = await<QueueIds>([&](auto done) { alice->createQueue(recipient, false, done); });
     ASSERT_TRUE(ids.has_value()) << to_string(ids.error().code);
@@ -211,7 +216,7 @@ TEST_F(RelayTlsTest, HandshakeIsTls12OrLaterWithTheRelaysCertificate) {
 TEST_F(RelayTlsTest, PlainWebSocketToTheTlsPortIsRefused) {
   auto plain = make("ws://127.0.0.1:" + std::to_string(relay_->port()) + "/", std::nullopt);
   ASSERT_TRUE(plain);
-  expectRefused(*plain, RelayError::ConnectFailed);
+  expectRefused(*plain, ErrorCode::RelayConnectFailed);
   EXPECT_NE(relay_->output().find("connection ended (tls handshake)"), std::string::npos)
       << relay_->output();
   roundTrip();  // the relay still serves TLS clients
@@ -221,7 +226,7 @@ TEST_F(RelayTlsTest, UntrustedCertificateIsRefused) {
   // The system's CA store, which does not hold the test certificate.
   auto system_cas = make(relay_->url(), std::nullopt);
   ASSERT_TRUE(system_cas);
-  expectRefused(*system_cas, RelayError::TlsFailed);
+  expectRefused(*system_cas, ErrorCode::RelayTlsFailed);
 
   // Another certificate with the same name and addresses as the only CA.
   auto other = test::make_self_signed_cert(dir_.file("other"));
@@ -233,12 +238,12 @@ TEST_F(RelayTlsTest, UntrustedCertificateIsRefused) {
   other_ca.setCaCertificates(other_certs);
   auto wrong_ca = make(relay_->url(), other_ca);
   ASSERT_TRUE(wrong_ca);
-  expectRefused(*wrong_ca, RelayError::TlsFailed);
+  expectRefused(*wrong_ca, ErrorCode::RelayTlsFailed);
 
   roundTrip();  // the relay still serves clients that trust it
 }
 
 }  // namespace
-}  // namespace exile::client
+}  // namespace exile::relay::client
 
 int main(int argc, char** argv) { return exile::test::run_qt_tests(argc, argv); }

@@ -1,6 +1,6 @@
-// A repository's prepared statements: prepared on first use, kept for the repository's
-// lifetime, and reset (bindings cleared) when a use ends, so that no statement holds a read
-// lock or a bound secret between calls.
+// Prepared statements kept by their user (a store repository, the relay's queue store):
+// prepared on first use, kept for the user's lifetime, and reset (bindings cleared) when a use
+// ends, so that no statement holds a read lock or a bound secret between calls.
 #pragma once
 
 #include <optional>
@@ -9,9 +9,9 @@
 
 #include "common/clock.h"
 #include "common/result.h"
-#include "store/database.h"
+#include "sqlite/database.h"
 
-namespace exile::store::detail {
+namespace exile::sqlite {
 
 // One use of a cached statement; resets it on destruction.
 class StatementUse {
@@ -66,4 +66,4 @@ inline std::optional<UnixMillis> optional_time(const Statement& row, int column)
   return from_millis(row.column_int64(column));
 }
 
-}  // namespace exile::store::detail
+}  // namespace exile::sqlite

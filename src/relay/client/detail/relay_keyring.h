@@ -15,7 +15,7 @@
 #include "common/bytes.h"
 #include "relay/wire/wire.h"
 
-namespace exile::client::detail {
+namespace exile::relay::client::detail {
 
 class RelayKeyring {
  public:
@@ -52,4 +52,4 @@ class RelayKeyring {
   std::optional<Session> session_;
 };
 
-}  // namespace exile::client::detail
+}  // namespace exile::relay::client::detail

@@ -1,9 +1,9 @@
-// RelayConnection (src/client/relay_connection.h) against the real exile-relay process
+// RelayConnection (src/relay/client/relay_connection.h) against the real exile-relay process
 // (tests/support/relay_process.h), and against a scripted fake relay for what the real one
 // cannot be made to do on demand (stay silent; check the authenticator on the relay's side).
 //
 // Every wait is bounded: kWait for answers, and each helper fails the test rather than hang.
-#include "client/relay_connection.h"
+#include "relay/client/relay_connection.h"
 
 #include <gtest/gtest.h>
 #include <signal.h>
@@ -19,32 +19,36 @@
 #include <vector>
 
 #include "common/encoding.h"
+#include "common/log.h"
 #include "relay.pb.h"
 #include "relay/wire/batch.h"
 #include "support/qt_relay_test.h"
 #include "support/relay_process.h"
 
-// Qt defines `emit` as a macro and common/log.h declares log::emit; nothing here emits.
-#undef emit
-#include "common/log.h"
-
-namespace exile::client {
+namespace exile::relay::client {
 namespace {
 
 namespace wire = relay::wire;
 namespace pb = relay::pb;
 using namespace std::chrono_literals;
 
+// A fresh key pair from the system's generator.
+wire::KeyPair new_key_pair() {
+  SystemRng rng;
+  return wire::generate_key_pair(rng);
+}
+
 constexpr int kWait = 15000;  // ms: the longest any single step may take
 
-// What a test-level wait returns when the callback never came (not a RelayError the
-// connection can produce with this index).
+// What a test-level wait returns when the callback never came (not an Error the connection
+// can produce: no failure of it has this index).
 constexpr std::uint32_t kNoAnswer = 0xFFFFFFFF;
 
 template <class T, class Call>
-RelayResult<T> await(Call&& call, int wait_ms = kWait) {
-  return test::await_answer<T>(std::forward<Call>(call), wait_ms,
-                               RelayFailure{RelayError::ConnectFailed, kNoAnswer});
+Result<T> await(Call&& call, int wait_ms = kWait) {
+  Error no_answer(ErrorCode::RelayConnectFailed);
+  no_answer.index = kNoAnswer;
+  return test::await_answer<T>(std::forward<Call>(call), wait_ms, std::move(no_answer));
 }
 
 template <std::size_t N>
@@ -87,7 +91,7 @@ struct Recorder {
     QObject::connect(&connection, &RelayConnection::subscriptionEnded, &connection,
                      [this](wire::QueueId recv_id) { ended.push_back(recv_id); });
     QObject::connect(&connection, &RelayConnection::error, &connection,
-                     [this](RelayError code) { errors.push_back(code); });
+                     [this](ErrorCode code) { errors.push_back(code); });
   }
   [[nodiscard]] std::size_t count(const Bytes& body) const {
     return static_cast<std::size_t>(
@@ -99,7 +103,7 @@ struct Recorder {
 
   std::vector<Received> messages;
   std::vector<wire::QueueId> ended;
-  std::vector<RelayError> errors;
+  std::vector<ErrorCode> errors;
   int connects = 0;
   int disconnects = 0;
 };
@@ -151,9 +155,9 @@ class RelayConnectionTest : public ::testing::Test {
     return *ids;
   }
 
-  RelayResult<SendReceipt> sendNow(RelayConnection& connection, const wire::QueueId& send_id,
-                                   const wire::ClientMsgId& msg_id, const Bytes& body,
-                                   const wire::KeyPair* sender) {
+  Result<SendReceipt> sendNow(RelayConnection& connection, const wire::QueueId& send_id,
+                              const ClientMessageId& msg_id, const Bytes& body,
+                              const wire::KeyPair* sender) {
     return await<SendReceipt>(
         [&](auto done) { connection.send(send_id, msg_id, body, sender, done); });
   }
@@ -191,8 +195,8 @@ TEST_F(RelayConnectionTest, CreateSecureSendReceiveAck) {
   auto bob = open();
   ASSERT_TRUE(alice && bob);
   Recorder inbox(*alice);
-  const auto recipient = wire::generate_key_pair();
-  const auto sender = wire::generate_key_pair();
+  const auto recipient = new_key_pair();
+  const auto sender = new_key_pair();
   const QueueIds ids = makeQueue(*alice, recipient, &sender);
   EXPECT_NE(ids.recv_id, ids.send_id);
   ASSERT_TRUE(await<void>([&](auto done) {
@@ -200,7 +204,7 @@ TEST_F(RelayConnectionTest, CreateSecureSendReceiveAck) {
               }).has_value());
 
   const Bytes body = bytes_of("ciphertext 1");
-  const auto msg_id = random_array<wire::kClientMsgIdBytes>();
+  const auto msg_id = random_array<kClientMessageIdBytes>();
   auto sent = sendNow(*bob, ids.send_id, msg_id, body, &sender);
   ASSERT_TRUE(sent.has_value());
   EXPECT_FALSE(sent->duplicate);
@@ -216,14 +220,14 @@ TEST_F(RelayConnectionTest, CreateSecureSendReceiveAck) {
   EXPECT_TRUE(again->duplicate);
   // A secured queue refuses a SEND without the sender's tag.
   auto unsigned_send =
-      sendNow(*bob, ids.send_id, random_array<wire::kClientMsgIdBytes>(), body, nullptr);
+      sendNow(*bob, ids.send_id, random_array<kClientMessageIdBytes>(), body, nullptr);
   ASSERT_FALSE(unsigned_send.has_value());
-  EXPECT_EQ(unsigned_send.error().code, RelayError::Auth);
+  EXPECT_EQ(unsigned_send.error().code, ErrorCode::RelayAuth);
   // A second KEY is refused.
   auto resecure = await<void>(
       [&](auto done) { alice->secureQueue(ids.recv_id, recipient, sender.public_key, done); });
   ASSERT_FALSE(resecure.has_value());
-  EXPECT_EQ(resecure.error().code, RelayError::AlreadySecured);
+  EXPECT_EQ(resecure.error().code, ErrorCode::RelayAlreadySecured);
 
   ASSERT_TRUE(
       await<void>([&](auto done) { alice->ack(ids.recv_id, first.msg_id, done); }).has_value());
@@ -231,7 +235,7 @@ TEST_F(RelayConnectionTest, CreateSecureSendReceiveAck) {
   alice->reconnect();
   ASSERT_TRUE(QTest::qWaitFor([&] { return inbox.connects == 1 && alice->isConnected(); }, kWait));
   const Bytes marker = bytes_of("marker");
-  ASSERT_TRUE(sendNow(*bob, ids.send_id, random_array<wire::kClientMsgIdBytes>(), marker, &sender)
+  ASSERT_TRUE(sendNow(*bob, ids.send_id, random_array<kClientMessageIdBytes>(), marker, &sender)
                   .has_value());
   ASSERT_TRUE(inbox.waitFor(marker));
   EXPECT_EQ(inbox.count(body), 1u);
@@ -253,14 +257,14 @@ TEST_F(RelayConnectionTest, UnackedMessageIsDeliveredAgainAfterReconnect) {
   auto bob = open();
   ASSERT_TRUE(alice && bob);
   Recorder inbox(*alice);
-  const auto recipient = wire::generate_key_pair();
+  const auto recipient = new_key_pair();
   const QueueIds ids = makeQueue(*alice, recipient, nullptr);
   ASSERT_TRUE(await<void>([&](auto done) {
                 alice->subscribe(one_queue(ids.recv_id, recipient), done);
               }).has_value());
   const Bytes body = bytes_of("not acked yet");
-  ASSERT_TRUE(sendNow(*bob, ids.send_id, random_array<wire::kClientMsgIdBytes>(), body, nullptr)
-                  .has_value());
+  ASSERT_TRUE(
+      sendNow(*bob, ids.send_id, random_array<kClientMessageIdBytes>(), body, nullptr).has_value());
   ASSERT_TRUE(inbox.waitFor(body));
 
   alice->reconnect();  // resubscribes on its own
@@ -273,7 +277,7 @@ TEST_F(RelayConnectionTest, UnackedMessageIsDeliveredAgainAfterReconnect) {
               }).has_value());
   alice->reconnect();
   const Bytes marker = bytes_of("marker");
-  ASSERT_TRUE(sendNow(*bob, ids.send_id, random_array<wire::kClientMsgIdBytes>(), marker, nullptr)
+  ASSERT_TRUE(sendNow(*bob, ids.send_id, random_array<kClientMessageIdBytes>(), marker, nullptr)
                   .has_value());
   ASSERT_TRUE(inbox.waitFor(marker));
   EXPECT_EQ(inbox.count(body), 2u);
@@ -285,8 +289,8 @@ TEST_F(RelayConnectionTest, SendInFlightSurvivesRelayKillAndRestart) {
   ASSERT_TRUE(alice && bob);
   Recorder inbox(*alice);
   Recorder outbox(*bob);
-  const auto recipient = wire::generate_key_pair();
-  const auto sender = wire::generate_key_pair();
+  const auto recipient = new_key_pair();
+  const auto sender = new_key_pair();
   const QueueIds ids = makeQueue(*alice, recipient, &sender);
   ASSERT_TRUE(await<void>([&](auto done) {
                 alice->subscribe(one_queue(ids.recv_id, recipient), done);
@@ -295,10 +299,10 @@ TEST_F(RelayConnectionTest, SendInFlightSurvivesRelayKillAndRestart) {
   // Freeze the relay so that the SEND is written but cannot be answered, then kill it.
   ASSERT_EQ(::kill(relay_->pid(), SIGSTOP), 0);
   const Bytes body = bytes_of("in flight");
-  const auto msg_id = random_array<wire::kClientMsgIdBytes>();
-  auto sent = std::make_shared<std::optional<RelayResult<SendReceipt>>>();
+  const auto msg_id = random_array<kClientMessageIdBytes>();
+  auto sent = std::make_shared<std::optional<Result<SendReceipt>>>();
   bob->send(ids.send_id, msg_id, body, &sender,
-            [sent](RelayResult<SendReceipt> result) { *sent = std::move(result); });
+            [sent](Result<SendReceipt> result) { *sent = std::move(result); });
   QTest::qWait(200);  // let the frame reach the socket
   EXPECT_FALSE(sent->has_value());
   relay_->kill();
@@ -307,7 +311,8 @@ TEST_F(RelayConnectionTest, SendInFlightSurvivesRelayKillAndRestart) {
   EXPECT_FALSE(sent->has_value());  // not answered: kept for the next connection
   // While the relay is down, the connection keeps trying (with backoff).
   ASSERT_TRUE(QTest::qWaitFor(
-      [&] { return std::ranges::count(outbox.errors, RelayError::ConnectFailed) >= 2; }, kWait));
+      [&] { return std::ranges::count(outbox.errors, ErrorCode::RelayConnectFailed) >= 2; },
+      kWait));
   EXPECT_FALSE(bob->isConnected());
 
   ASSERT_TRUE(relay_->start()) << relay_->error();
@@ -325,7 +330,7 @@ TEST_F(RelayConnectionTest, SendInFlightSurvivesRelayKillAndRestart) {
   ASSERT_TRUE(again.has_value());
   EXPECT_TRUE(again->duplicate);
   const Bytes marker = bytes_of("marker");
-  ASSERT_TRUE(sendNow(*bob, ids.send_id, random_array<wire::kClientMsgIdBytes>(), marker, &sender)
+  ASSERT_TRUE(sendNow(*bob, ids.send_id, random_array<kClientMessageIdBytes>(), marker, &sender)
                   .has_value());
   ASSERT_TRUE(inbox.waitFor(marker));
   EXPECT_EQ(inbox.count(body), 1u);
@@ -338,7 +343,7 @@ TEST_F(RelayConnectionTest, SubscriptionTakenOverOrDeletedEnds) {
   ASSERT_TRUE(alice && laptop);
   Recorder phone_events(*alice);
   Recorder laptop_events(*laptop);
-  const auto recipient = wire::generate_key_pair();
+  const auto recipient = new_key_pair();
   const QueueIds ids = makeQueue(*alice, recipient, nullptr);
   ASSERT_TRUE(await<void>([&](auto done) {
                 alice->subscribe(one_queue(ids.recv_id, recipient), done);
@@ -351,7 +356,7 @@ TEST_F(RelayConnectionTest, SubscriptionTakenOverOrDeletedEnds) {
   // Forgotten by the phone: acking there is refused locally.
   auto ack = await<void>([&](auto done) { alice->ack(ids.recv_id, 1, done); });
   ASSERT_FALSE(ack.has_value());
-  EXPECT_EQ(ack.error().code, RelayError::NotSubscribed);
+  EXPECT_EQ(ack.error().code, ErrorCode::RelayNotSubscribed);
 
   ASSERT_TRUE(await<void>([&](auto done) {
                 alice->deleteQueue(ids.recv_id, recipient, done);
@@ -361,7 +366,7 @@ TEST_F(RelayConnectionTest, SubscriptionTakenOverOrDeletedEnds) {
   auto resub =
       await<void>([&](auto done) { laptop->subscribe(one_queue(ids.recv_id, recipient), done); });
   ASSERT_FALSE(resub.has_value());
-  EXPECT_EQ(resub.error().code, RelayError::Auth);
+  EXPECT_EQ(resub.error().code, ErrorCode::RelayAuth);
   EXPECT_EQ(resub.error().index, 0u);
 }
 
@@ -369,14 +374,14 @@ TEST_F(RelayConnectionTest, AddressBundleHandsOutEachOneTimeKeyOnce) {
   auto owner = open();
   auto stranger = open();
   ASSERT_TRUE(owner && stranger);
-  const auto recipient = wire::generate_key_pair();
+  const auto recipient = new_key_pair();
   auto ids = await<QueueIds>([&](auto done) { owner->createQueue(recipient, true, done); });
   ASSERT_TRUE(ids.has_value());
   auto secure = await<void>([&](auto done) {
-    owner->secureQueue(ids->recv_id, recipient, wire::generate_key_pair().public_key, done);
+    owner->secureQueue(ids->recv_id, recipient, new_key_pair().public_key, done);
   });
   ASSERT_FALSE(secure.has_value());
-  EXPECT_EQ(secure.error().code, RelayError::NotAllowed);
+  EXPECT_EQ(secure.error().code, ErrorCode::RelayNotAllowed);
 
   const Bytes bundle = bytes_of("bundle bytes");
   auto left = await<std::uint32_t>([&](auto done) {
@@ -398,7 +403,7 @@ TEST_F(RelayConnectionTest, AddressBundleHandsOutEachOneTimeKeyOnce) {
   auto missing = await<PrekeyBundle>(
       [&](auto done) { stranger->getBundle(random_array<wire::kQueueIdBytes>(), done); });
   ASSERT_FALSE(missing.has_value());
-  EXPECT_EQ(missing.error().code, RelayError::NotFound);
+  EXPECT_EQ(missing.error().code, ErrorCode::RelayNotFound);
 }
 
 TEST(RelayConnectionKeepaliveTest, IdleConnectionOutlivesTheRelaysIdleTimeout) {
@@ -428,21 +433,21 @@ TEST(RelayConnectionKeepaliveTest, IdleConnectionOutlivesTheRelaysIdleTimeout) {
 
 TEST(RelayConnectionUrlTest, PlainWebSocketOnlyToLoopback) {
   auto refused = [](const char* url) { return RelayConnection::checkUrl(QUrl(url)); };
-  EXPECT_EQ(refused("ws://relay.example.org/"), RelayError::InsecureUrl);
-  EXPECT_EQ(refused("ws://192.168.1.10:8080/"), RelayError::InsecureUrl);
-  EXPECT_EQ(refused("ws://[2001:db8::1]/"), RelayError::InsecureUrl);
+  EXPECT_EQ(refused("ws://relay.example.org/"), ErrorCode::RelayInsecureUrl);
+  EXPECT_EQ(refused("ws://192.168.1.10:8080/"), ErrorCode::RelayInsecureUrl);
+  EXPECT_EQ(refused("ws://[2001:db8::1]/"), ErrorCode::RelayInsecureUrl);
   EXPECT_EQ(refused("ws://127.0.0.1:443/"), std::nullopt);
   EXPECT_EQ(refused("ws://[::1]:443/"), std::nullopt);
   EXPECT_EQ(refused("ws://localhost:443/"), std::nullopt);
   EXPECT_EQ(refused("wss://relay.example.org/"), std::nullopt);
-  EXPECT_EQ(refused("https://relay.example.org/"), RelayError::InvalidUrl);
-  EXPECT_EQ(refused("ws:///path"), RelayError::InvalidUrl);
+  EXPECT_EQ(refused("https://relay.example.org/"), ErrorCode::RelayInvalidUrl);
+  EXPECT_EQ(refused("ws:///path"), ErrorCode::RelayInvalidUrl);
 
   RelayConnection::Options options;
   options.url = QUrl("ws://relay.example.org/");
   auto made = RelayConnection::create(options);
   ASSERT_FALSE(made.has_value());
-  EXPECT_EQ(made.error(), RelayError::InsecureUrl);
+  EXPECT_EQ(made.error().code, ErrorCode::RelayInsecureUrl);
 }
 
 TEST(RelayConnectionBackoffTest, DoublesUpToTheCapWithBoundedJitter) {
@@ -463,33 +468,33 @@ TEST(RelayConnectionLocalTest, RequestsRefusedBeforeSendingFailAsynchronously) {
   const auto queue = random_array<wire::kQueueIdBytes>();
 
   bool called = false;
-  connection.ack(queue, 1, [&](RelayResult<void> result) {
+  connection.ack(queue, 1, [&](Result<void> result) {
     called = true;
     ASSERT_FALSE(result.has_value());
-    EXPECT_EQ(result.error().code, RelayError::NotSubscribed);
+    EXPECT_EQ(result.error().code, ErrorCode::RelayNotSubscribed);
   });
   EXPECT_FALSE(called);  // never from inside the call
   EXPECT_TRUE(QTest::qWaitFor([&] { return called; }, kWait));
 
   const Bytes huge(wire::kMaxBodyBytes + 1, 0x42);
   auto too_large = await<SendReceipt>([&](auto done) {
-    connection.send(queue, random_array<wire::kClientMsgIdBytes>(), huge, nullptr, done);
+    connection.send(queue, random_array<kClientMessageIdBytes>(), huge, nullptr, done);
   });
   ASSERT_FALSE(too_large.has_value());
-  EXPECT_EQ(too_large.error().code, RelayError::TooLarge);
+  EXPECT_EQ(too_large.error().code, ErrorCode::RelayTooLarge);
 
   auto empty = await<void>([&](auto done) { connection.subscribe({}, done); });
   ASSERT_FALSE(empty.has_value());
-  EXPECT_EQ(empty.error().code, RelayError::InvalidArgument);
+  EXPECT_EQ(empty.error().code, ErrorCode::InvalidArgument);
 
   // Queued while not started; stop() fails it.
-  std::optional<RelayResult<QueueIds>> pending;
-  connection.createQueue(wire::generate_key_pair(), false,
-                         [&](RelayResult<QueueIds> result) { pending = std::move(result); });
+  std::optional<Result<QueueIds>> pending;
+  connection.createQueue(new_key_pair(), false,
+                         [&](Result<QueueIds> result) { pending = std::move(result); });
   connection.stop();
   ASSERT_TRUE(pending.has_value());
   ASSERT_FALSE(pending->has_value());
-  EXPECT_EQ(pending->error().code, RelayError::Stopped);
+  EXPECT_EQ(pending->error().code, ErrorCode::RelayStopped);
 }
 
 // ---- against a scripted relay --------------------------------------------------------------
@@ -561,13 +566,13 @@ class FakeRelay : public QObject {
   }
 
   QWebSocketServer server_;
-  wire::KeyPair session_ = wire::generate_key_pair();
+  wire::KeyPair session_ = new_key_pair();
   wire::SessionNonce nonce_{};
 };
 
 TEST(RelayConnectionFakeTest, CommandsCarryTheQueueKeysAuthenticator) {
   FakeRelay fake;
-  const auto recipient = wire::generate_key_pair();
+  const auto recipient = new_key_pair();
   bool verified = false;
   fake.on_frame = [&](QWebSocket* socket, const pb::ClientFrame& frame) {
     pb::Command command;
@@ -616,11 +621,10 @@ TEST(RelayConnectionFakeTest, RequestsSubmittedTogetherShareOneMessage) {
   int answered = 0;
   int not_found = 0;
   for (int i = 0; i < kRequests; ++i) {
-    connection.getBundle(random_array<wire::kQueueIdBytes>(),
-                         [&](RelayResult<PrekeyBundle> result) {
-                           ++answered;
-                           if (!result && result.error().code == RelayError::NotFound) ++not_found;
-                         });
+    connection.getBundle(random_array<wire::kQueueIdBytes>(), [&](Result<PrekeyBundle> result) {
+      ++answered;
+      if (!result && result.error().code == ErrorCode::RelayNotFound) ++not_found;
+    });
   }
   ASSERT_TRUE(QTest::qWaitFor([&] { return answered == kRequests; }, kWait));
   EXPECT_EQ(not_found, kRequests);
@@ -640,29 +644,29 @@ TEST(RelayConnectionFakeTest, UnansweredRequestTimesOut) {
   connection.start();
   ASSERT_TRUE(QTest::qWaitFor([&] { return connection.isConnected(); }, kWait));
 
-  auto ids = await<QueueIds>(
-      [&](auto done) { connection.createQueue(wire::generate_key_pair(), false, done); });
+  auto ids =
+      await<QueueIds>([&](auto done) { connection.createQueue(new_key_pair(), false, done); });
   ASSERT_FALSE(ids.has_value());
-  EXPECT_EQ(ids.error().code, RelayError::Timeout);
+  EXPECT_EQ(ids.error().code, ErrorCode::RelayTimeout);
   auto bundle = await<PrekeyBundle>(
       [&](auto done) { connection.getBundle(random_array<wire::kQueueIdBytes>(), done); });
   ASSERT_FALSE(bundle.has_value());
-  EXPECT_EQ(bundle.error().code, RelayError::Timeout);
+  EXPECT_EQ(bundle.error().code, ErrorCode::RelayTimeout);
   EXPECT_EQ(fake.connections, 1);  // a one-off timeout does not close the connection
 
   // A SEND is retried, not failed: unanswered, it marks the connection dead, and it is written
   // again on the next one.
-  std::optional<RelayResult<SendReceipt>> sent;
-  connection.send(random_array<wire::kQueueIdBytes>(), random_array<wire::kClientMsgIdBytes>(),
+  std::optional<Result<SendReceipt>> sent;
+  connection.send(random_array<wire::kQueueIdBytes>(), random_array<kClientMessageIdBytes>(),
                   bytes_of("body"), nullptr,
-                  [&](RelayResult<SendReceipt> result) { sent = std::move(result); });
+                  [&](Result<SendReceipt> result) { sent = std::move(result); });
   ASSERT_TRUE(QTest::qWaitFor([&] { return fake.connections >= 2 && fake.frames >= 4; }, kWait));
   EXPECT_FALSE(sent.has_value());
   EXPECT_GE(events.disconnects, 1);
-  EXPECT_NE(std::ranges::find(events.errors, RelayError::Timeout), events.errors.end());
+  EXPECT_NE(std::ranges::find(events.errors, ErrorCode::RelayTimeout), events.errors.end());
   connection.stop();
   ASSERT_TRUE(sent.has_value());
-  EXPECT_EQ(sent->error().code, RelayError::Stopped);
+  EXPECT_EQ(sent->error().code, ErrorCode::RelayStopped);
 }
 
 TEST(RelayConnectionFakeTest, IdleConnectionIsPingedAndDroppedWithoutPong) {
@@ -695,7 +699,7 @@ TEST(RelayConnectionFakeTest, IdleConnectionIsPingedAndDroppedWithoutPong) {
   answer = false;  // a relay that stopped answering is noticed by the next unanswered PING
   ASSERT_TRUE(QTest::qWaitFor([&] { return fake.connections >= 2; }, kWait));
   EXPECT_GE(events.disconnects, 1);
-  EXPECT_NE(std::ranges::find(events.errors, RelayError::Timeout), events.errors.end());
+  EXPECT_NE(std::ranges::find(events.errors, ErrorCode::RelayTimeout), events.errors.end());
 }
 
 TEST(RelayConnectionFakeTest, TextFrameIsAProtocolViolation) {
@@ -710,11 +714,12 @@ TEST(RelayConnectionFakeTest, TextFrameIsAProtocolViolation) {
   auto bundle = await<PrekeyBundle>(
       [&](auto done) { (*made)->getBundle(random_array<wire::kQueueIdBytes>(), done); });
   ASSERT_FALSE(bundle.has_value());
-  EXPECT_EQ(bundle.error().code, RelayError::ConnectionLost);
-  EXPECT_NE(std::ranges::find(events.errors, RelayError::ProtocolViolation), events.errors.end());
+  EXPECT_EQ(bundle.error().code, ErrorCode::RelayConnectionLost);
+  EXPECT_NE(std::ranges::find(events.errors, ErrorCode::RelayProtocolViolation),
+            events.errors.end());
 }
 
 }  // namespace
-}  // namespace exile::client
+}  // namespace exile::relay::client
 
 int main(int argc, char** argv) { return exile::test::run_qt_tests(argc, argv); }

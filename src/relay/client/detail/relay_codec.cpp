@@ -1,10 +1,10 @@
-#include "client/detail/relay_codec.h"
+#include "relay/client/detail/relay_codec.h"
 
 #include <limits>
 
 #include "relay.pb.h"
 
-namespace exile::client::detail {
+namespace exile::relay::client::detail {
 namespace {
 
 namespace pb = relay::pb;
@@ -80,7 +80,7 @@ std::string encode_key(const wire::QueueId& recv_id, const wire::PublicKey& send
   return serialize(command);
 }
 
-std::string encode_send(const wire::QueueId& send_id, const wire::ClientMsgId& client_msg_id,
+std::string encode_send(const wire::QueueId& send_id, const ClientMessageId& client_msg_id,
                         ByteView body) {
   pb::Command command;
   auto* send = command.mutable_send();
@@ -217,4 +217,15 @@ std::variant<std::vector<ServerFrame>, DecodeFailure> decode_server_batch(ByteVi
   return frames;
 }
 
-}  // namespace exile::client::detail
+Error error_of(const ErrorReply& reply) {
+  static_assert(static_cast<std::uint16_t>(ErrorCode::RelayMalformed) == 400 &&
+                static_cast<std::uint16_t>(ErrorCode::RelayBusy) == 411);
+  Error error(reply.code >= 1 && reply.code <= 12 ? static_cast<ErrorCode>(399 + reply.code)
+                                                  : ErrorCode::RelayUnknownError);
+  error.index = reply.index;
+  if (reply.retry_after_ms != 0)
+    error.retry_after = std::chrono::milliseconds(reply.retry_after_ms);
+  return error;
+}
+
+}  // namespace exile::relay::client::detail

@@ -13,10 +13,10 @@
 #include <mutex>
 #include <unordered_map>
 
-#include "relay/detail/ids.h"
+#include "relay/array_hash.h"
 #include "relay/queue_store.h"
 
-namespace exile::relay::detail {
+namespace exile::relay {
 
 class QueueCache {
  public:
@@ -66,4 +66,4 @@ class QueueCache {
   std::unordered_map<QueueId, Record, ArrayHash> by_send_;
 };
 
-}  // namespace exile::relay::detail
+}  // namespace exile::relay

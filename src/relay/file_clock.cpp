@@ -1,10 +1,10 @@
-#include "relay/detail/file_clock.h"
+#include "relay/file_clock.h"
 
 #include <charconv>
 #include <fstream>
 #include <string>
 
-namespace exile::relay::detail {
+namespace exile::relay {
 
 UnixMillis FileClock::now() const {
   std::int64_t value = -1;
@@ -23,4 +23,4 @@ UnixMillis FileClock::now() const {
   return SystemClock().now();
 }
 
-}  // namespace exile::relay::detail
+}  // namespace exile::relay

@@ -18,7 +18,7 @@
 // REQUESTS. Each call queues one command. Commands are written once the connection is Ready,
 // each attempt under a fresh request_id and with authenticators from the current Hello (the
 // command keys are cached per queue public key and dropped on every reconnect). The callback
-// receives the answer or a RelayFailure:
+// receives the answer or an Error (ErrorCode::Relay*, common/error.h):
 //   - send(), ack(), subscribe(): idempotent at the relay, so they survive reconnects: a
 //     command whose connection closes before the answer is written again on the next one (a
 //     SEND with the same client_msg_id; the relay answers a repeat Ok{duplicate}). The relay's
@@ -57,58 +57,29 @@
 #include <string_view>
 #include <vector>
 
-#include "client/detail/relay_codec.h"
-#include "client/detail/relay_keyring.h"
 #include "common/bytes.h"
 #include "common/clock.h"
+#include "common/error.h"
+#include "common/result.h"
 #include "relay/wire/wire.h"
 
 class QWebSocket;
 
-namespace exile::client {
+namespace exile::relay::client {
 
-enum class RelayError : std::uint16_t {
-  // The relay's codes (docs/relay-protocol.md §7), same numbers as relay.proto.
-  Malformed = 1,
-  UnknownCommand = 2,
-  Auth = 3,  // missing or wrong tag, or no such queue: treat the queue as gone
-  NotAllowed = 4,
-  AlreadySecured = 5,
-  Quota = 6,
-  RateLimited = 7,  // RelayFailure::retry_after says how long to wait
-  TooLarge = 8,
-  NotFound = 9,
-  Internal = 10,
-  ShuttingDown = 11,
-  Busy = 12,
-  UnknownRelayError = 99,  // a code this client does not know (a newer relay)
-  // This client's.
-  Timeout = 100,             // no answer in time
-  ConnectionLost = 101,      // written, then the connection closed: it may have been executed
-  Stopped = 102,             // stop() was called
-  InvalidArgument = 103,     // refused before sending (size, count)
-  NotSubscribed = 104,       // ack() or unsubscribe() of a queue not subscribed here
-  ProtocolViolation = 105,   // the relay sent a frame the protocol does not allow
-  UnsupportedVersion = 106,  // the relay speaks another protocol version
-  InsecureUrl = 107,         // ws:// to a host that is not loopback
-  InvalidUrl = 108,          // not a ws:// or wss:// URL with a host
-  ConnectFailed = 109,       // the socket or WebSocket handshake failed, or it closed
-  TlsFailed = 110,           // TLS failed: most often, the relay's certificate is not trusted
-};
+namespace detail {   // private to the connection's sources
+struct HelloFrame;   // detail/relay_codec.h
+struct Reply;        // detail/relay_codec.h
+class RelayKeyring;  // detail/relay_keyring.h
+}  // namespace detail
 
-[[nodiscard]] std::string_view to_string(RelayError code);
-
-struct RelayFailure {
-  RelayError code;
-  std::uint32_t index = 0;  // SUB: which queue of the batch failed
-  std::chrono::milliseconds retry_after{0};
-};
-
-template <class T>
-using RelayResult = std::expected<T, RelayFailure>;
+// Results and failures are exile::Result / exile::Error (common/error.h): the relay's codes
+// (ErrorCode::Relay* 400-412) and this client's (450-459, and InvalidArgument). An Error from
+// the relay carries its retry_after (RATE_LIMITED) and index (SUB: which queue of the batch).
+//
 // Called once, on the connection's thread; may be empty (fire and forget).
 template <class T>
-using RelayCallback = std::function<void(RelayResult<T>)>;
+using RelayCallback = std::function<void(Result<T>)>;
 
 struct QueueIds {
   relay::wire::QueueId recv_id{};
@@ -155,10 +126,9 @@ class RelayConnection final : public QObject {
   };
 
   // The connection, not yet started; InsecureUrl or InvalidUrl if the URL is refused.
-  [[nodiscard]] static std::expected<std::unique_ptr<RelayConnection>, RelayError> create(
-      Options options);
+  [[nodiscard]] static Result<std::unique_ptr<RelayConnection>> create(Options options);
   // Why `url` would be refused, if it would.
-  [[nodiscard]] static std::optional<RelayError> checkUrl(const QUrl& url);
+  [[nodiscard]] static std::optional<ErrorCode> checkUrl(const QUrl& url);
 
   ~RelayConnection() override;
   RelayConnection(const RelayConnection&) = delete;
@@ -174,10 +144,10 @@ class RelayConnection final : public QObject {
   void secureQueue(const relay::wire::QueueId& recvId, const relay::wire::KeyPair& recipient,
                    const relay::wire::PublicKey& senderKey, RelayCallback<void> done);
   // `sender` authenticates a SEND to a secured queue; nullptr for an unsecured or address queue.
-  void send(const relay::wire::QueueId& sendId, const relay::wire::ClientMsgId& clientMsgId,
-            ByteView body, const relay::wire::KeyPair* sender, RelayCallback<SendReceipt> done);
+  void send(const relay::wire::QueueId& sendId, const ClientMessageId& clientMsgId, ByteView body,
+            const relay::wire::KeyPair* sender, RelayCallback<SendReceipt> done);
   // At most 1,000 queues per call (relay-protocol.md §4); all are subscribed or none is. A
-  // relay error (e.g. AUTH at RelayFailure::index) forgets them all; Timeout, ConnectionLost or
+  // relay error (e.g. AUTH at Error::index) forgets them all; Timeout, ConnectionLost or
   // Stopped keep them remembered, to be subscribed on the next connection.
   void subscribe(std::vector<QueueSubscription> queues, RelayCallback<void> done);
   void unsubscribe(const relay::wire::QueueId& recvId, RelayCallback<void> done);
@@ -199,7 +169,7 @@ class RelayConnection final : public QObject {
                        exile::UnixMillis timestamp, exile::Bytes body);
   void subscriptionEnded(exile::relay::wire::QueueId recvId);
   // Connection-level problems; a request's own failure goes to its callback only.
-  void error(exile::client::RelayError code);
+  void error(exile::ErrorCode code);
 
  private:
   enum class State { Idle, Connecting, Ready, Backoff };
@@ -214,12 +184,12 @@ class RelayConnection final : public QObject {
 
   std::unique_ptr<Request> newRequest();
   std::uint64_t submit(std::unique_ptr<Request> request);
-  void failLater(RelayFailure failure, std::function<void(RelayFailure)> fail);
+  void failLater(Error failure, std::function<void(Error)> fail);
   void completeLater(std::function<void()> call);
-  void complete(std::uint64_t handle, RelayResult<detail::Reply> result);
+  void complete(std::uint64_t handle, Result<detail::Reply> result);
   void openSocket();
   void closeSocket();
-  void onConnectionLost(std::optional<RelayError> reason);
+  void onConnectionLost(std::optional<ErrorCode> reason);
   void onBinaryMessage(const QByteArray& message);
   void onHello(const detail::HelloFrame& hello);
   void resubscribe(std::vector<relay::wire::QueueId> recvIds);
@@ -227,7 +197,7 @@ class RelayConnection final : public QObject {
   void flushSoon();  // flush() once the event loop turns: requests submitted meanwhile share it
   void sweep();
   void restartPingTimer();
-  void failAll(RelayError code);
+  void failAll(ErrorCode code);
   void forgetSubscription(const relay::wire::QueueId& recvId);
 
   Options options_;
@@ -247,7 +217,7 @@ class RelayConnection final : public QObject {
   std::set<std::uint64_t> unsent_;                              // handles, to be written
   std::map<std::uint64_t, std::uint64_t> in_flight_;            // wire request_id → handle
   std::map<relay::wire::QueueId, Subscription> subscriptions_;
-  detail::RelayKeyring keys_;
+  std::unique_ptr<detail::RelayKeyring> keys_;  // never null
 };
 
-}  // namespace exile::client
+}  // namespace exile::relay::client

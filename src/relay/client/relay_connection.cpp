@@ -1,15 +1,15 @@
 // RelayConnection's public commands: each builds one request (relay_connection.h, REQUESTS)
 // and hands it to the state machine in detail/relay_connection_io.cpp.
-#include "client/relay_connection.h"
+#include "relay/client/relay_connection.h"
 
 #include <QHostAddress>
 #include <algorithm>
 #include <cmath>
 #include <utility>
 
-#include "client/detail/relay_request.h"
+#include "relay/client/detail/relay_request.h"
 
-namespace exile::client {
+namespace exile::relay::client {
 
 namespace wire = relay::wire;
 using namespace std::chrono_literals;
@@ -17,45 +17,15 @@ using namespace std::chrono_literals;
 namespace {
 
 // Adapts a RelayCallback<void> to the raw completion.
-std::function<void(RelayResult<detail::Reply>)> done_void(RelayCallback<void> done) {
-  return [done = std::move(done)](RelayResult<detail::Reply> result) {
+std::function<void(Result<detail::Reply>)> done_void(RelayCallback<void> done) {
+  return [done = std::move(done)](Result<detail::Reply> result) {
     if (!done) return;
     if (!result) return done(std::unexpected(result.error()));
-    done(RelayResult<void>{});
+    done(Result<void>{});
   };
 }
 
 }  // namespace
-
-std::string_view to_string(RelayError code) {
-  switch (code) {
-    case RelayError::Malformed: return "MALFORMED";
-    case RelayError::UnknownCommand: return "UNKNOWN_COMMAND";
-    case RelayError::Auth: return "AUTH";
-    case RelayError::NotAllowed: return "NOT_ALLOWED";
-    case RelayError::AlreadySecured: return "ALREADY_SECURED";
-    case RelayError::Quota: return "QUOTA";
-    case RelayError::RateLimited: return "RATE_LIMITED";
-    case RelayError::TooLarge: return "TOO_LARGE";
-    case RelayError::NotFound: return "NOT_FOUND";
-    case RelayError::Internal: return "INTERNAL";
-    case RelayError::ShuttingDown: return "SHUTTING_DOWN";
-    case RelayError::Busy: return "BUSY";
-    case RelayError::UnknownRelayError: return "unknown relay error";
-    case RelayError::Timeout: return "timeout";
-    case RelayError::ConnectionLost: return "connection lost";
-    case RelayError::Stopped: return "stopped";
-    case RelayError::InvalidArgument: return "invalid argument";
-    case RelayError::NotSubscribed: return "not subscribed";
-    case RelayError::ProtocolViolation: return "protocol violation";
-    case RelayError::UnsupportedVersion: return "unsupported protocol version";
-    case RelayError::InsecureUrl: return "ws:// is for loopback only";
-    case RelayError::InvalidUrl: return "not a ws:// or wss:// URL";
-    case RelayError::ConnectFailed: return "connection failed";
-    case RelayError::TlsFailed: return "TLS failed (the relay's certificate is not trusted?)";
-  }
-  return "unknown";
-}
 
 std::chrono::milliseconds relayBackoffDelay(const RelayBackoff& backoff, unsigned failures,
                                             double unit_random) {
@@ -67,25 +37,25 @@ std::chrono::milliseconds relayBackoffDelay(const RelayBackoff& backoff, unsigne
   return std::chrono::milliseconds(static_cast<std::int64_t>(std::llround(base * factor)));
 }
 
-std::optional<RelayError> RelayConnection::checkUrl(const QUrl& url) {
-  if (!url.isValid() || url.host().isEmpty()) return RelayError::InvalidUrl;
+std::optional<ErrorCode> RelayConnection::checkUrl(const QUrl& url) {
+  if (!url.isValid() || url.host().isEmpty()) return ErrorCode::RelayInvalidUrl;
   const QString scheme = url.scheme().toLower();
   if (scheme == QLatin1String("wss")) return std::nullopt;
-  if (scheme != QLatin1String("ws")) return RelayError::InvalidUrl;
+  if (scheme != QLatin1String("ws")) return ErrorCode::RelayInvalidUrl;
   const QString host = url.host();
   if (host.compare(QLatin1String("localhost"), Qt::CaseInsensitive) == 0) return std::nullopt;
   QHostAddress address;
   if (address.setAddress(host) && address.isLoopback()) return std::nullopt;
-  return RelayError::InsecureUrl;
+  return ErrorCode::RelayInsecureUrl;
 }
 
-std::expected<std::unique_ptr<RelayConnection>, RelayError> RelayConnection::create(
-    Options options) {
-  if (auto refused = checkUrl(options.url)) return std::unexpected(*refused);
+Result<std::unique_ptr<RelayConnection>> RelayConnection::create(Options options) {
+  if (auto refused = checkUrl(options.url)) return fail(Error(*refused));
   return std::unique_ptr<RelayConnection>(new RelayConnection(std::move(options)));
 }
 
-RelayConnection::RelayConnection(Options options) : options_(std::move(options)) {
+RelayConnection::RelayConnection(Options options)
+    : options_(std::move(options)), keys_(std::make_unique<detail::RelayKeyring>()) {
   options_.request_timeout = std::max(options_.request_timeout, 1ms);
   ping_interval_ = std::max(options_.ping_interval, 100ms);
   reconnect_timer_.setSingleShot(true);
@@ -94,7 +64,7 @@ RelayConnection::RelayConnection(Options options) : options_(std::move(options))
   sweep_timer_.setInterval(std::clamp(options_.request_timeout / 8, 5ms, 250ms));
   connect(&reconnect_timer_, &QTimer::timeout, this, &RelayConnection::openSocket);
   connect(&handshake_timer_, &QTimer::timeout, this,
-          [this] { onConnectionLost(RelayError::Timeout); });
+          [this] { onConnectionLost(ErrorCode::RelayTimeout); });
   connect(&sweep_timer_, &QTimer::timeout, this, &RelayConnection::sweep);
   connect(&ping_timer_, &QTimer::timeout, this, [this] {
     if (state_ != State::Ready) return;
@@ -109,7 +79,7 @@ RelayConnection::RelayConnection(Options options) : options_(std::move(options))
 
 RelayConnection::~RelayConnection() {
   closeSocket();
-  // Pending callbacks are dropped uncalled (see the header); their keys go with keys_.
+  // Pending callbacks are dropped uncalled (see the header); their keys go with keys_->
 }
 
 // ---- commands ------------------------------------------------------------------------------
@@ -121,7 +91,7 @@ std::unique_ptr<RelayConnection::Request> RelayConnection::newRequest() {
   return request;
 }
 
-void RelayConnection::failLater(RelayFailure failure, std::function<void(RelayFailure)> fail) {
+void RelayConnection::failLater(Error failure, std::function<void(Error)> fail) {
   if (!fail) return;
   completeLater([failure, fail = std::move(fail)] { fail(failure); });
 }
@@ -131,9 +101,9 @@ void RelayConnection::createQueue(const wire::KeyPair& recipient, bool contactAd
   auto request = newRequest();
   request->expect = detail::Expect::Ids;
   request->command = detail::encode_new_queue(recipient.public_key, contactAddress);
-  keys_.retain(recipient);
+  keys_->retain(recipient);
   request->auth_keys.push_back(recipient.public_key);
-  request->on_done = [done = std::move(done)](RelayResult<detail::Reply> result) {
+  request->on_done = [done = std::move(done)](Result<detail::Reply> result) {
     if (!done) return;
     if (!result) return done(std::unexpected(result.error()));
     const auto& ids = std::get<detail::IdsReply>(*result);
@@ -146,29 +116,30 @@ void RelayConnection::secureQueue(const wire::QueueId& recvId, const wire::KeyPa
                                   const wire::PublicKey& senderKey, RelayCallback<void> done) {
   auto request = newRequest();
   request->command = detail::encode_key(recvId, senderKey);
-  keys_.retain(recipient);
+  keys_->retain(recipient);
   request->auth_keys.push_back(recipient.public_key);
   request->on_done = done_void(std::move(done));
   submit(std::move(request));
 }
 
-void RelayConnection::send(const wire::QueueId& sendId, const wire::ClientMsgId& clientMsgId,
+void RelayConnection::send(const wire::QueueId& sendId, const ClientMessageId& clientMsgId,
                            ByteView body, const wire::KeyPair* sender,
                            RelayCallback<SendReceipt> done) {
   if (body.size() > max_body_bytes_) {
-    return failLater({RelayError::TooLarge}, [done](RelayFailure f) { done(std::unexpected(f)); });
+    return failLater(Error(ErrorCode::RelayTooLarge),
+                     [done](Error f) { done(std::unexpected(std::move(f))); });
   }
   auto request = newRequest();
   request->deadline.reset();
   if (options_.send_timeout > 0ms) request->deadline = Clock::now() + options_.send_timeout;
   request->command = detail::encode_send(sendId, clientMsgId, body);
   if (sender != nullptr) {
-    keys_.retain(*sender);
+    keys_->retain(*sender);
     request->auth_keys.push_back(sender->public_key);
   }
   request->survives_reconnect = true;
   request->retry_transient = true;
-  request->on_done = [done = std::move(done)](RelayResult<detail::Reply> result) {
+  request->on_done = [done = std::move(done)](Result<detail::Reply> result) {
     if (!done) return;
     if (!result) return done(std::unexpected(result.error()));
     done(SendReceipt{std::get<detail::OkReply>(*result).duplicate});
@@ -178,16 +149,16 @@ void RelayConnection::send(const wire::QueueId& sendId, const wire::ClientMsgId&
 
 void RelayConnection::subscribe(std::vector<QueueSubscription> queues, RelayCallback<void> done) {
   if (queues.empty() || queues.size() > wire::kMaxSubBatch) {
-    return failLater({RelayError::InvalidArgument},
-                     [done](RelayFailure f) { done(std::unexpected(f)); });
+    return failLater(Error(ErrorCode::InvalidArgument),
+                     [done](Error f) { done(std::unexpected(std::move(f))); });
   }
   auto request = newRequest();
   const std::uint64_t handle = request->handle;
   std::vector<wire::QueueId> recv_ids;
   recv_ids.reserve(queues.size());
   for (const auto& queue : queues) {
-    keys_.retain(queue.recipient);  // the subscription's reference
-    keys_.retain(queue.recipient);  // the request's
+    keys_->retain(queue.recipient);  // the subscription's reference
+    keys_->retain(queue.recipient);  // the request's
     request->auth_keys.push_back(queue.recipient.public_key);
     forgetSubscription(queue.recv_id);
     subscriptions_[queue.recv_id] = Subscription{queue.recipient.public_key, handle};
@@ -197,7 +168,7 @@ void RelayConnection::subscribe(std::vector<QueueSubscription> queues, RelayCall
   request->survives_reconnect = true;
   request->retry_transient = true;
   request->on_done = [this, handle, recv_ids,
-                      done = std::move(done)](RelayResult<detail::Reply> result) {
+                      done = std::move(done)](Result<detail::Reply> result) {
     // Refused by the relay: none is subscribed, none is remembered. Otherwise (answered Ok, or
     // not answered in time) each stays remembered and is renewed on every connection.
     const bool refused = !result && static_cast<std::uint16_t>(result.error().code) < 100;
@@ -216,7 +187,7 @@ void RelayConnection::subscribe(std::vector<QueueSubscription> queues, RelayCall
     if (!unconfirmed.empty() && state_ == State::Ready) resubscribe(std::move(unconfirmed));
     if (!done) return;
     if (!result) return done(std::unexpected(result.error()));
-    done(RelayResult<void>{});
+    done(Result<void>{});
   };
   submit(std::move(request));
 }
@@ -224,28 +195,28 @@ void RelayConnection::subscribe(std::vector<QueueSubscription> queues, RelayCall
 void RelayConnection::unsubscribe(const wire::QueueId& recvId, RelayCallback<void> done) {
   auto found = subscriptions_.find(recvId);
   if (found == subscriptions_.end()) {
-    return failLater({RelayError::NotSubscribed},
-                     [done](RelayFailure f) { done(std::unexpected(f)); });
+    return failLater(Error(ErrorCode::RelayNotSubscribed),
+                     [done](Error f) { done(std::unexpected(std::move(f))); });
   }
   const wire::PublicKey key = found->second.recipient_key;
   if (state_ != State::Ready) {  // nothing to undo: the next connection will not subscribe it
     forgetSubscription(recvId);
-    if (done) completeLater([done] { done(RelayResult<void>{}); });
+    if (done) completeLater([done] { done(Result<void>{}); });
     return;
   }
   auto request = newRequest();
-  (void)keys_.retain(key);
+  (void)keys_->retain(key);
   forgetSubscription(recvId);
   request->command = detail::encode_unsub(recvId);
   request->auth_keys.push_back(key);
   request->connection_bound = true;
-  request->on_done = [done = std::move(done)](RelayResult<detail::Reply> result) {
+  request->on_done = [done = std::move(done)](Result<detail::Reply> result) {
     if (!done) return;
     // A subscription does not outlive its connection.
-    if (!result && result.error().code != RelayError::ConnectionLost) {
+    if (!result && result.error().code != ErrorCode::RelayConnectionLost) {
       return done(std::unexpected(result.error()));
     }
-    done(RelayResult<void>{});
+    done(Result<void>{});
   };
   submit(std::move(request));
 }
@@ -254,11 +225,11 @@ void RelayConnection::ack(const wire::QueueId& recvId, std::uint64_t msgId,
                           RelayCallback<void> done) {
   auto found = subscriptions_.find(recvId);
   if (found == subscriptions_.end()) {
-    return failLater({RelayError::NotSubscribed},
-                     [done](RelayFailure f) { done(std::unexpected(f)); });
+    return failLater(Error(ErrorCode::RelayNotSubscribed),
+                     [done](Error f) { done(std::unexpected(std::move(f))); });
   }
   auto request = newRequest();
-  (void)keys_.retain(found->second.recipient_key);
+  (void)keys_->retain(found->second.recipient_key);
   request->auth_keys.push_back(found->second.recipient_key);
   request->command = detail::encode_ack(recvId, msgId);
   request->survives_reconnect = true;
@@ -272,7 +243,7 @@ void RelayConnection::deleteQueue(const wire::QueueId& recvId, const wire::KeyPa
   forgetSubscription(recvId);
   auto request = newRequest();
   request->command = detail::encode_del(recvId);
-  keys_.retain(recipient);
+  keys_->retain(recipient);
   request->auth_keys.push_back(recipient.public_key);
   request->on_done = done_void(std::move(done));
   submit(std::move(request));
@@ -286,17 +257,18 @@ void RelayConnection::putBundle(const wire::QueueId& recvId, const wire::KeyPair
   const bool key_empty =
       std::ranges::any_of(oneTimeKeys, [](const Bytes& key) { return key.empty(); });
   if (bundle.size() > wire::kMaxBundleBytes || key_too_large) {
-    return failLater({RelayError::TooLarge}, [done](RelayFailure f) { done(std::unexpected(f)); });
+    return failLater(Error(ErrorCode::RelayTooLarge),
+                     [done](Error f) { done(std::unexpected(std::move(f))); });
   }
   if (oneTimeKeys.size() > wire::kMaxOneTimeKeysPerCommand || key_empty) {
-    return failLater({RelayError::InvalidArgument},
-                     [done](RelayFailure f) { done(std::unexpected(f)); });
+    return failLater(Error(ErrorCode::InvalidArgument),
+                     [done](Error f) { done(std::unexpected(std::move(f))); });
   }
   auto request = newRequest();
   request->command = detail::encode_put_bundle(recvId, bundle, oneTimeKeys, replaceOneTimeKeys);
-  keys_.retain(recipient);
+  keys_->retain(recipient);
   request->auth_keys.push_back(recipient.public_key);
-  request->on_done = [done = std::move(done)](RelayResult<detail::Reply> result) {
+  request->on_done = [done = std::move(done)](Result<detail::Reply> result) {
     if (!done) return;
     if (!result) return done(std::unexpected(result.error()));
     done(std::get<detail::OkReply>(*result).one_time_keys_left);
@@ -308,7 +280,7 @@ void RelayConnection::getBundle(const wire::QueueId& sendId, RelayCallback<Preke
   auto request = newRequest();
   request->expect = detail::Expect::Bundle;
   request->command = detail::encode_get_bundle(sendId);
-  request->on_done = [done = std::move(done)](RelayResult<detail::Reply> result) {
+  request->on_done = [done = std::move(done)](Result<detail::Reply> result) {
     if (!done) return;
     if (!result) return done(std::unexpected(result.error()));
     auto& bundle = std::get<detail::BundleReply>(*result);
@@ -317,4 +289,4 @@ void RelayConnection::getBundle(const wire::QueueId& sendId, RelayCallback<Preke
   submit(std::move(request));
 }
 
-}  // namespace exile::client
+}  // namespace exile::relay::client

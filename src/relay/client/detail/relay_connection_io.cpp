@@ -13,15 +13,12 @@
 #include <algorithm>
 #include <utility>
 
-#include "client/detail/relay_request.h"
-#include "client/relay_connection.h"
-
-// Qt defines `emit` as a macro and common/log.h declares log::emit; this file says Q_EMIT.
-#undef emit
 #include "common/log.h"
+#include "relay/client/detail/relay_request.h"
+#include "relay/client/relay_connection.h"
 #include "relay/wire/batch.h"
 
-namespace exile::client {
+namespace exile::relay::client {
 
 namespace wire = relay::wire;
 using namespace std::chrono_literals;
@@ -32,17 +29,16 @@ constexpr std::string_view kLog = "relay.client";
 // Below the relay's 1,024 (relay-protocol.md §6), so that BUSY means a slow relay, not us.
 constexpr std::size_t kMaxInFlight = 512;
 
-bool is_relay_code(RelayError code) { return static_cast<std::uint16_t>(code) < 100; }
-
-bool is_transient(RelayError code) {
-  return code == RelayError::Internal || code == RelayError::Busy ||
-         code == RelayError::RateLimited || code == RelayError::ShuttingDown;
+// An answer from the relay (ErrorCode 400-412), not something this client saw itself.
+bool is_relay_code(ErrorCode code) {
+  const auto number = static_cast<std::uint16_t>(code);
+  return number >= static_cast<std::uint16_t>(ErrorCode::RelayMalformed) &&
+         number <= static_cast<std::uint16_t>(ErrorCode::RelayUnknownError);
 }
 
-RelayFailure failure_of(const detail::ErrorReply& reply) {
-  const RelayError code = reply.code >= 1 && reply.code <= 12 ? static_cast<RelayError>(reply.code)
-                                                              : RelayError::UnknownRelayError;
-  return {code, reply.index, std::chrono::milliseconds(reply.retry_after_ms)};
+bool is_transient(ErrorCode code) {
+  return code == ErrorCode::RelayInternal || code == ErrorCode::RelayBusy ||
+         code == ErrorCode::RelayRateLimited || code == ErrorCode::RelayShuttingDown;
 }
 
 bool matches(detail::Expect expect, const detail::Reply& reply) {
@@ -77,8 +73,8 @@ void RelayConnection::stop() {
   handshake_timer_.stop();
   ping_timer_.stop();
   closeSocket();
-  keys_.end_session();
-  failAll(RelayError::Stopped);
+  keys_->end_session();
+  failAll(ErrorCode::RelayStopped);
   if (was_ready) Q_EMIT disconnected();
 }
 
@@ -107,10 +103,10 @@ void RelayConnection::openSocket() {
     if (socket == socket_) onBinaryMessage(m);
   });
   connect(socket, &QWebSocket::textMessageReceived, this, [this, socket] {
-    if (socket == socket_) onConnectionLost(RelayError::ProtocolViolation);
+    if (socket == socket_) onConnectionLost(ErrorCode::RelayProtocolViolation);
   });
   connect(socket, &QWebSocket::disconnected, this, [this, socket] {
-    if (socket == socket_) onConnectionLost(RelayError::ConnectFailed);
+    if (socket == socket_) onConnectionLost(ErrorCode::RelayConnectFailed);
   });
   // A certificate that does not verify is never ignored: the handshake fails (an SSL error
   // code), and the reason is kept apart from other failures, since only the user can change it
@@ -121,10 +117,10 @@ void RelayConnection::openSocket() {
             const bool tls = code == QAbstractSocket::SslHandshakeFailedError ||
                              code == QAbstractSocket::SslInternalError ||
                              code == QAbstractSocket::SslInvalidUserDataError;
-            onConnectionLost(tls ? RelayError::TlsFailed : RelayError::ConnectFailed);
+            onConnectionLost(tls ? ErrorCode::RelayTlsFailed : ErrorCode::RelayConnectFailed);
           });
   handshake_timer_.start(options_.request_timeout);
-  log::emit(log::Level::Debug, kLog, "connecting, attempt ", failures_ + 1);
+  log::write(log::Level::Debug, kLog, "connecting, attempt ", failures_ + 1);
   socket->open(options_.url);
 }
 
@@ -136,11 +132,11 @@ void RelayConnection::closeSocket() {
   socket->deleteLater();
 }
 
-void RelayConnection::onConnectionLost(std::optional<RelayError> reason) {
+void RelayConnection::onConnectionLost(std::optional<ErrorCode> reason) {
   if (state_ == State::Idle || state_ == State::Backoff) return;
   const bool was_ready = state_ == State::Ready;
   closeSocket();
-  keys_.end_session();
+  keys_->end_session();
   handshake_timer_.stop();
   ping_timer_.stop();
   state_ = State::Backoff;
@@ -170,15 +166,15 @@ void RelayConnection::onConnectionLost(std::optional<RelayError> reason) {
     failures_ = 0;
   }
   reconnect_timer_.start(delay);
-  log::emit(log::Level::Info, kLog, "connection closed (",
-            reason ? to_string(*reason) : std::string_view("reconnect"), "), retry in ",
-            delay.count(), " ms");
+  log::write(log::Level::Info, kLog, "connection closed (",
+             reason ? to_string(*reason) : std::string_view("reconnect"), "), retry in ",
+             delay.count(), " ms");
 
   for (const std::uint64_t handle : lost) {
-    complete(handle, std::unexpected(RelayFailure{RelayError::ConnectionLost}));
+    complete(handle, std::unexpected(Error(ErrorCode::RelayConnectionLost)));
   }
   if (was_ready) Q_EMIT disconnected();
-  if (reason && !(was_ready && *reason == RelayError::ConnectFailed)) Q_EMIT error(*reason);
+  if (reason && !(was_ready && *reason == ErrorCode::RelayConnectFailed)) Q_EMIT error(*reason);
 }
 
 // ---- frames from the relay -----------------------------------------------------------------
@@ -189,8 +185,8 @@ void RelayConnection::onBinaryMessage(const QByteArray& message) {
   auto decoded = detail::decode_server_batch(bytes);
   if (auto* failure = std::get_if<detail::DecodeFailure>(&decoded)) {
     onConnectionLost(*failure == detail::DecodeFailure::UnsupportedVersion
-                         ? RelayError::UnsupportedVersion
-                         : RelayError::ProtocolViolation);
+                         ? ErrorCode::RelayUnsupportedVersion
+                         : ErrorCode::RelayProtocolViolation);
     return;
   }
 
@@ -202,7 +198,7 @@ void RelayConnection::onBinaryMessage(const QByteArray& message) {
         return false;
       }
       if (state_ != State::Ready) {
-        onConnectionLost(RelayError::ProtocolViolation);
+        onConnectionLost(ErrorCode::RelayProtocolViolation);
         return false;
       }
       if (auto* msg = std::get_if<detail::MsgPush>(push)) {
@@ -219,7 +215,7 @@ void RelayConnection::onBinaryMessage(const QByteArray& message) {
     }
 
     if (state_ != State::Ready) {
-      onConnectionLost(RelayError::ProtocolViolation);
+      onConnectionLost(ErrorCode::RelayProtocolViolation);
       return false;
     }
     auto found = in_flight_.find(frame.request_id);
@@ -232,17 +228,18 @@ void RelayConnection::onBinaryMessage(const QByteArray& message) {
 
     auto& reply = std::get<detail::Reply>(frame.body);
     if (auto* refusal = std::get_if<detail::ErrorReply>(&reply)) {
-      const RelayFailure failure = failure_of(*refusal);
+      Error failure = detail::error_of(*refusal);
       if (request.retry_transient && is_transient(failure.code)) {
-        request.not_before = Clock::now() + std::max(failure.retry_after, options_.backoff.initial);
+        request.not_before =
+            Clock::now() + std::max(failure.retry_after.value_or(0ms), options_.backoff.initial);
         unsent_.insert(handle);
         sweep_timer_.start();
         return false;
       }
-      complete(handle, std::unexpected(failure));
+      complete(handle, std::unexpected(std::move(failure)));
     } else if (!matches(request.expect, reply)) {
-      complete(handle, std::unexpected(RelayFailure{RelayError::ProtocolViolation}));
-      Q_EMIT error(RelayError::ProtocolViolation);
+      complete(handle, std::unexpected(Error(ErrorCode::RelayProtocolViolation)));
+      Q_EMIT error(ErrorCode::RelayProtocolViolation);
     } else {
       complete(handle, std::move(reply));
     }
@@ -263,11 +260,11 @@ void RelayConnection::onBinaryMessage(const QByteArray& message) {
 
 void RelayConnection::onHello(const detail::HelloFrame& hello) {
   if (state_ != State::Connecting || !wire::acceptable_queue_key(hello.session_key)) {
-    onConnectionLost(RelayError::ProtocolViolation);
+    onConnectionLost(ErrorCode::RelayProtocolViolation);
     return;
   }
   handshake_timer_.stop();
-  keys_.begin_session(hello.session_key, hello.session_nonce);
+  keys_->begin_session(hello.session_key, hello.session_nonce);
   max_body_bytes_ = hello.max_body_bytes == 0
                         ? wire::kMaxBodyBytes
                         : std::min<std::size_t>(hello.max_body_bytes, wire::kMaxBodyBytes);
@@ -278,8 +275,8 @@ void RelayConnection::onHello(const detail::HelloFrame& hello) {
   }
   state_ = State::Ready;
   failures_ = 0;
-  log::emit(log::Level::Info, kLog, "connected, renewing ", subscriptions_.size(),
-            " subscriptions");
+  log::write(log::Level::Info, kLog, "connected, renewing ", subscriptions_.size(),
+             " subscriptions");
 
   std::vector<wire::QueueId> remembered;
   for (const auto& [recv_id, subscription] : subscriptions_) {
@@ -319,26 +316,26 @@ void RelayConnection::completeLater(std::function<void()> call) {
   QTimer::singleShot(0, this, std::move(call));
 }
 
-void RelayConnection::complete(std::uint64_t handle, RelayResult<detail::Reply> result) {
+void RelayConnection::complete(std::uint64_t handle, Result<detail::Reply> result) {
   auto found = requests_.find(handle);
   if (found == requests_.end()) return;
   std::unique_ptr<Request> request = std::move(found->second);
   requests_.erase(found);
   unsent_.erase(handle);
   if (request->request_id != 0) in_flight_.erase(request->request_id);
-  for (const auto& key : request->auth_keys) keys_.release(key);
+  for (const auto& key : request->auth_keys) keys_->release(key);
   if (request->on_done) request->on_done(std::move(result));
 }
 
-void RelayConnection::failAll(RelayError code) {
+void RelayConnection::failAll(ErrorCode code) {
   auto pending = std::exchange(requests_, {});
   unsent_.clear();
   in_flight_.clear();
   for (auto& [handle, request] : pending) {
-    for (const auto& key : request->auth_keys) keys_.release(key);
+    for (const auto& key : request->auth_keys) keys_->release(key);
   }
   for (auto& [handle, request] : pending) {
-    if (request->on_done) request->on_done(std::unexpected(RelayFailure{code}));
+    if (request->on_done) request->on_done(std::unexpected(Error(code)));
   }
 }
 
@@ -366,7 +363,7 @@ void RelayConnection::flush() {
     std::vector<wire::Authenticator> tags;
     tags.reserve(request.auth_keys.size());
     for (const auto& key : request.auth_keys) {
-      auto tag = keys_.authenticate(key, request_id, view_of(request.command));
+      auto tag = keys_->authenticate(key, request_id, view_of(request.command));
       if (!tag) break;
       tags.push_back(*tag);
     }
@@ -388,9 +385,8 @@ void RelayConnection::flush() {
   write_batch();
   if (wrote) restartPingTimer();
   for (const std::uint64_t handle : unusable) {
-    completeLater([this, handle] {
-      complete(handle, std::unexpected(RelayFailure{RelayError::InvalidArgument}));
-    });
+    completeLater(
+        [this, handle] { complete(handle, std::unexpected(Error(ErrorCode::InvalidArgument))); });
   }
 }
 
@@ -408,11 +404,11 @@ void RelayConnection::sweep() {
     }
   }
   for (const std::uint64_t handle : expired) {
-    complete(handle, std::unexpected(RelayFailure{RelayError::Timeout}));
+    complete(handle, std::unexpected(Error(ErrorCode::RelayTimeout)));
   }
   if (dead && state_ == State::Ready) {
-    log::emit(log::Level::Info, kLog, "no answer in time: the connection is dead");
-    onConnectionLost(RelayError::Timeout);
+    log::write(log::Level::Info, kLog, "no answer in time: the connection is dead");
+    onConnectionLost(ErrorCode::RelayTimeout);
   }
   flush();
   if (requests_.empty()) sweep_timer_.stop();
@@ -428,14 +424,14 @@ void RelayConnection::resubscribe(std::vector<wire::QueueId> recv_ids) {
     request->command = detail::encode_sub(batch);
     for (const auto& recv_id : batch) {
       const wire::PublicKey& key = subscriptions_.at(recv_id).recipient_key;
-      (void)keys_.retain(key);
+      (void)keys_->retain(key);
       request->auth_keys.push_back(key);
     }
     request->connection_bound = true;
     request->retry_transient = true;
-    request->on_done = [this, batch](RelayResult<detail::Reply> result) {
+    request->on_done = [this, batch](Result<detail::Reply> result) {
       if (result || !is_relay_code(result.error().code)) return;  // done, or the next Hello
-      const RelayFailure& failure = result.error();
+      const Error& failure = result.error();
       if (failure.index >= batch.size()) {
         Q_EMIT error(failure.code);
         return;
@@ -453,7 +449,7 @@ void RelayConnection::resubscribe(std::vector<wire::QueueId> recv_ids) {
         forgetSubscription(refused);
         Q_EMIT subscriptionEnded(refused);
       }
-      if (failure.code != RelayError::Auth) Q_EMIT error(failure.code);
+      if (failure.code != ErrorCode::RelayAuth) Q_EMIT error(failure.code);
       if (state_ == State::Ready) resubscribe(std::move(rest));
     };
     submit(std::move(request));
@@ -463,8 +459,8 @@ void RelayConnection::resubscribe(std::vector<wire::QueueId> recv_ids) {
 void RelayConnection::forgetSubscription(const wire::QueueId& recv_id) {
   auto found = subscriptions_.find(recv_id);
   if (found == subscriptions_.end()) return;
-  keys_.release(found->second.recipient_key);
+  keys_->release(found->second.recipient_key);
   subscriptions_.erase(found);
 }
 
-}  // namespace exile::client
+}  // namespace exile::relay::client

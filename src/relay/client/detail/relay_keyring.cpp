@@ -1,6 +1,6 @@
-#include "client/detail/relay_keyring.h"
+#include "relay/client/detail/relay_keyring.h"
 
-namespace exile::client::detail {
+namespace exile::relay::client::detail {
 
 namespace wire = relay::wire;
 
@@ -52,4 +52,4 @@ std::optional<wire::Authenticator> RelayKeyring::authenticate(const wire::Public
   return wire::authenticate(*entry.command_key, request_id, command);
 }
 
-}  // namespace exile::client::detail
+}  // namespace exile::relay::client::detail

@@ -8,14 +8,12 @@
 #include <mutex>
 #include <unordered_map>
 
-#include "relay/detail/ids.h"
+#include "relay/array_hash.h"
 #include "relay/queue_store.h"
 
 namespace exile::relay {
-class Session;
-}
 
-namespace exile::relay::detail {
+class Session;
 
 class SubscriberRegistry {
  public:
@@ -60,4 +58,4 @@ class SubscriberRegistry {
   std::unordered_map<QueueId, std::weak_ptr<Session>, ArrayHash> by_queue_;
 };
 
-}  // namespace exile::relay::detail
+}  // namespace exile::relay

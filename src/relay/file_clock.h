@@ -8,7 +8,7 @@
 
 #include "common/clock.h"
 
-namespace exile::relay::detail {
+namespace exile::relay {
 
 class FileClock final : public Clock {
  public:
@@ -21,4 +21,4 @@ class FileClock final : public Clock {
   mutable std::int64_t last_ms_ = -1;
 };
 
-}  // namespace exile::relay::detail
+}  // namespace exile::relay

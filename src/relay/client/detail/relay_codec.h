@@ -9,6 +9,7 @@
 #pragma once
 
 #include <QByteArray>
+#include <chrono>
 #include <cstdint>
 #include <optional>
 #include <span>
@@ -17,9 +18,10 @@
 #include <vector>
 
 #include "common/bytes.h"
+#include "common/error.h"
 #include "relay/wire/wire.h"
 
-namespace exile::client::detail {
+namespace exile::relay::client::detail {
 
 // ---- commands -------------------------------------------------------------------------------
 
@@ -28,7 +30,7 @@ namespace exile::client::detail {
 [[nodiscard]] std::string encode_key(const relay::wire::QueueId& recv_id,
                                      const relay::wire::PublicKey& sender_key);
 [[nodiscard]] std::string encode_send(const relay::wire::QueueId& send_id,
-                                      const relay::wire::ClientMsgId& client_msg_id, ByteView body);
+                                      const ClientMessageId& client_msg_id, ByteView body);
 [[nodiscard]] std::string encode_sub(std::span<const relay::wire::QueueId> recv_ids);
 [[nodiscard]] std::string encode_unsub(const relay::wire::QueueId& recv_id);
 [[nodiscard]] std::string encode_ack(const relay::wire::QueueId& recv_id, std::uint64_t msg_id);
@@ -81,13 +83,21 @@ struct EndPush {
   relay::wire::QueueId recv_id{};
 };
 
-using Reply = std::variant<OkReply, IdsReply, BundleReply, PongReply, ErrorReply>;
+// A struct, not an alias, so that relay_connection.h can declare it without this header.
+struct Reply : std::variant<OkReply, IdsReply, BundleReply, PongReply, ErrorReply> {
+  using variant::variant;
+};
 using Push = std::variant<HelloFrame, MsgPush, EndPush>;
 
 struct ServerFrame {
   std::uint64_t request_id = 0;  // 0 for a Push
   std::variant<Push, Reply> body;
 };
+
+// The Error a relay's ErrorReply stands for: relay.proto's codes 1-12 are ErrorCode 400-411
+// (RelayMalformed … RelayBusy), any other is RelayUnknownError; index and retry_after (when the
+// relay gave one) are kept.
+[[nodiscard]] Error error_of(const ErrorReply& reply);
 
 enum class DecodeFailure {
   Malformed,           // not a ServerBatch, no frame in it, or a frame that is not valid (a
@@ -101,4 +111,4 @@ enum class DecodeFailure {
 [[nodiscard]] std::variant<std::vector<ServerFrame>, DecodeFailure> decode_server_batch(
     ByteView bytes);
 
-}  // namespace exile::client::detail
+}  // namespace exile::relay::client::detail
