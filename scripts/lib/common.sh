@@ -11,6 +11,7 @@ die() { printf 'error: %s\n' "$*" >&2; exit 1; }
 EXILE_BUILD_PACKAGES=(
   g++ cmake ninja-build pkg-config
   libsodium-dev libprotobuf-dev protobuf-compiler libsqlite3-dev sqlite3
+  python3  # scripts/lib/check_layers.py (the layer check)
   python3-nacl  # tests/crypto/vectors_from_doc.py: the §11.3 vectors from the document alone
   libgtest-dev libgmock-dev
   clang-format
