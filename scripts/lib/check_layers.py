@@ -64,13 +64,12 @@ RULES = {
     "exile_relay_wire":      (["exile_common", "exile_proto", "exile_crypto"], ["sodium"]),
     "exile_relay_core":      (["exile_relay_wire", "exile_sqlite", "exile_common", "exile_proto"],
                               ["boost", "openssl", "sqlite", "sodium"]),
-    "exile-relay":           (["exile_relay_core", "exile_relay_wire", "exile_common"],
-                              ["boost"]),
+    "exile-relay":           (["exile_relay_core", "exile_relay_wire", "exile_common"], []),
     "exile_relay_client":    (["exile_relay_wire", "exile_common", "exile_proto"],
                               ["qt_core_network"]),
     "exile-relay-chat-demo": (["exile_relay_client", "exile_relay_wire", "exile_crypto",
                                "exile_common", "exile_proto"],
-                              ["qt_core_network", "sodium"]),
+                              ["qt_core_network"]),
 }
 
 # Where a target may use only some headers of another: (user, owner) -> allowed headers.
