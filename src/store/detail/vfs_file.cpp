@@ -6,6 +6,7 @@
 
 #include <algorithm>
 #include <array>
+#include <cstdlib>
 #include <cstring>
 #include <map>
 #include <memory>
@@ -36,10 +37,21 @@ struct SeenPage {
 // (cache_size=-32768, 32 MiB): the pages a transaction journals were read or written recently.
 inline constexpr std::size_t kSeenPages = 8192;
 
+// The table, 256 KiB, is made when the connection first opens its journal (its first write
+// transaction), so that a connection that only reads, or opens and closes, pays nothing for it;
+// calloc hands out zeroed pages that are only touched when used. Wiped before it is freed.
+struct SeenTableFree {
+  void operator()(SeenPage* table) const noexcept {
+    sodium_memzero(table, kSeenPages * sizeof(SeenPage));
+    std::free(table);
+  }
+};
+using SeenTable = std::unique_ptr<SeenPage[], SeenTableFree>;
+
 // What the database and its journal share: the key, the database id and the database's own
 // file. And, for the main database only, the last page 1 this connection authenticated or
 // wrote: its 100-byte SQLite header and the 40-byte nonce ‖ tag it was sealed with (see
-// read_file_header); and the pages it last read or wrote (SeenPage).
+// read_file_header); and the pages it last read or wrote (SeenPage), once it has written.
 struct MainState {
   DatabaseKey key;
   DatabaseId id{};
@@ -48,28 +60,29 @@ struct MainState {
   bool page1_verified_at_open = false;
   std::array<std::uint8_t, 100> header{};
   std::array<std::uint8_t, kReserveBytes> trailer{};
-  std::unique_ptr<SeenPage[]> seen = std::make_unique<SeenPage[]>(kSeenPages);
+  SeenTable seen{};  // null until the first journal is opened (or if calloc failed)
 
   void cache_page1(const std::uint8_t* plain, const std::uint8_t* sealed_trailer) {
     std::memcpy(header.data(), plain, header.size());
     std::memcpy(trailer.data(), sealed_trailer, trailer.size());
     header_cached = true;
   }
-  SeenPage& seen_slot(std::uint32_t pgno) { return seen[pgno % kSeenPages]; }
+  void start_seeing() {
+    if (!seen) seen.reset(static_cast<SeenPage*>(std::calloc(kSeenPages, sizeof(SeenPage))));
+  }
+  SeenPage* seen_slot(std::uint32_t pgno) { return seen ? &seen[pgno % kSeenPages] : nullptr; }
   void note_page(std::uint32_t pgno, const std::uint8_t* plain, const std::uint8_t* sealed_tag) {
-    SeenPage& slot = seen_slot(pgno);
-    slot.pgno = pgno;
-    std::memcpy(slot.tag.data(), sealed_tag, slot.tag.size());
-    slot.digest = page_digest(plain);
+    SeenPage* slot = seen_slot(pgno);
+    if (slot == nullptr) return;
+    slot->pgno = pgno;
+    std::memcpy(slot->tag.data(), sealed_tag, slot->tag.size());
+    slot->digest = page_digest(plain);
   }
   void forget_page(std::uint32_t pgno) {
-    SeenPage& slot = seen_slot(pgno);
-    if (slot.pgno == pgno) slot.pgno = 0;
+    SeenPage* slot = seen_slot(pgno);
+    if (slot != nullptr && slot->pgno == pgno) slot->pgno = 0;
   }
-  ~MainState() {
-    sodium_memzero(header.data(), header.size());
-    sodium_memzero(seen.get(), kSeenPages * sizeof(SeenPage));
-  }
+  ~MainState() { sodium_memzero(header.data(), header.size()); }
 };
 
 enum class FileKind : int { MainDatabase, Journal };
@@ -351,14 +364,17 @@ int journal_read(ExileFile* f, void* buffer, int amount, sqlite3_int64 offset) {
 bool copy_from_database(ExileFile* f, std::uint32_t pgno, const std::uint8_t* plain,
                         std::uint8_t* sealed) {
   MainState& m = *f->main;
-  const SeenPage& seen = m.seen_slot(pgno);
-  if (seen.pgno != pgno || m.database == nullptr || page_digest(plain) != seen.digest) return false;
+  const SeenPage* seen = m.seen_slot(pgno);
+  if (seen == nullptr || seen->pgno != pgno || m.database == nullptr ||
+      page_digest(plain) != seen->digest) {
+    return false;
+  }
   const sqlite3_int64 start = static_cast<sqlite3_int64>(pgno - 1) * kPage;
   if (m.database->pMethods->xRead(m.database, sealed, static_cast<int>(kPage), start) !=
       SQLITE_OK) {
     return false;
   }
-  return sodium_memcmp(sealed + kSealedEnd + kNonceBytes, seen.tag.data(), kTagBytes) == 0;
+  return sodium_memcmp(sealed + kSealedEnd + kNonceBytes, seen->tag.data(), kTagBytes) == 0;
 }
 
 int journal_write(ExileFile* f, const void* buffer, int amount, sqlite3_int64 offset) {
@@ -589,6 +605,7 @@ int exile_file_open(sqlite3_vfs* base, sqlite3_filename name, sqlite3_file* file
     const auto it = mains.by_name.find(sqlite3_filename_database(name));
     if (it == mains.by_name.end()) return refuse();
     state = it->second;
+    state->start_seeing();  // from its first write transaction on, journal images are copies
   }
 
   const bool creating = (flags & SQLITE_OPEN_CREATE) != 0 && ::access(name, F_OK) != 0;
