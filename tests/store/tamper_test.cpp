@@ -227,6 +227,38 @@ TEST_F(TamperTest, ForgedJournalRecordIsNotReplayed) {
   }
 }
 
+// Journal images are sealed database pages, and page 1 carries its database's id in the clear
+// (docs/storage.md §"Page format"). Page 1 of another database under the same key, with a correct
+// checksum, authenticates as a page but names another database: the replay stops with an error
+// and the journal stays.
+TEST_F(TamperTest, JournalPageOneOfAnotherDatabaseIsRefused) {
+  const auto other_path = dir_.file("other.db");
+  build(other_path, key_);  // same key, different database id
+  const Bytes other = vfs_read_file(other_path);
+  detail::DatabaseId other_id{};
+  std::vector<std::uint8_t> other_plain(kPageSize);
+  ASSERT_TRUE(detail::open_page(key_, other_id, 1, other.data(), other_plain.data()));
+  const HotJournal journal = capture_journal(path_, key_);
+  ASSERT_GT(journal.records, 1u);
+  const Bytes committed = vfs_read_file(path_);
+  Bytes forged = journal.bytes;
+  const std::size_t record = journal.sector;
+  store_u32(forged.data() + record, 1);
+  std::copy_n(other.begin(), kPageSize, forged.begin() + static_cast<std::ptrdiff_t>(record + 4));
+  std::uint32_t checksum = load_u32(forged.data() + 12);
+  for (int i = static_cast<int>(kPageSize) - 200; i > 0; i -= 200) {
+    checksum += other_plain[static_cast<std::size_t>(i)];
+  }
+  store_u32(forged.data() + record + 4 + kPageSize, checksum);
+  vfs_write_file(path_, committed);
+  vfs_write_file(path_.string() + "-journal", forged);
+  auto result = dump(path_, key_);
+  ASSERT_FALSE(result);
+  EXPECT_EQ(result.error().code, ErrorCode::DatabaseCorrupt);
+  EXPECT_EQ(vfs_read_file(path_.string() + "-journal"), forged);
+  EXPECT_EQ(vfs_read_file(path_), committed);
+}
+
 // A real hot journal: a transaction big enough to spill pages into the database before it
 // commits (so SQLite has synced the journal and written its record count), with the database
 // and journal copied as they are on disk at that moment.

@@ -23,6 +23,8 @@ using test::vfs_random_key;
 using test::vfs_read_file;
 using test::VfsTempDir;
 
+constexpr std::size_t kPageSizeForTests = 4096;
+
 // Distinctive strings that must never reach the disk in the clear.
 const std::vector<std::string> kMarkers = {"MARKER-message-Zanzibar-7f3a", "MARKER-name-Quixotica",
                                            "MARKER-key-0123456789abcdef0123456789abcdef"};
@@ -434,6 +436,122 @@ TEST(VfsTest, JournalRefusesUnknownWriteShapes) {
   ASSERT_TRUE(db.exec("UPDATE messages SET body = 'more' WHERE id % 3 = 0; ROLLBACK"));
   EXPECT_EQ(count_rows(db), 40);
   EXPECT_EQ(integrity(db), "ok");
+}
+
+// Every row of `messages` as SQLite returns it on this connection.
+std::string messages_dump(Database& db) {
+  auto stmt = db.prepare("SELECT id, body FROM messages ORDER BY id");
+  EXPECT_TRUE(stmt);
+  std::string out;
+  while (stmt->step().value_or(false)) {
+    out += std::to_string(stmt->column_int64(0)) + ":" + stmt->column_text(1) + "\n";
+  }
+  return out;
+}
+
+struct JournalRecord {
+  std::uint32_t pgno = 0;
+  std::size_t image = 0;  // offset of the 4096-byte image in the journal
+};
+
+// The records that follow the journal's first header (its sector size is in bytes 20 … 23).
+std::vector<JournalRecord> journal_records(const Bytes& journal) {
+  std::vector<JournalRecord> records;
+  if (journal.size() < 28) return records;
+  const std::size_t sector = load_u32(journal.data() + 20);
+  for (std::size_t at = sector; at + 4 + kPageSizeForTests + 4 <= journal.size();
+       at += kPageSizeForTests + 8) {
+    records.push_back({load_u32(journal.data() + at), at + 4});
+  }
+  return records;
+}
+
+// A page SQLite journals before changing it is, in the journal, the sealed page that is on disk:
+// the VFS copies it rather than sealing the same plaintext again (docs/storage.md §"Journal
+// format"). Every image of a transaction over pages this connection read is byte-identical to the
+// database page before the transaction, and a rollback restores them.
+TEST(VfsTest, JournalImagesAreTheSealedPagesOnDisk) {
+  VfsTempDir dir;
+  const auto path = dir.file("copy.db");
+  Database db = open_or_die(path, vfs_random_key());
+  fill(db, 200);
+  const std::string rows = messages_dump(db);  // every page read on this connection
+  const Bytes before = vfs_read_file(path);
+  ASSERT_TRUE(db.exec("BEGIN; UPDATE messages SET body = 'changed' WHERE id % 3 = 0"));
+  const Bytes journal = vfs_read_file(path.string() + "-journal");
+  const auto records = journal_records(journal);
+  ASSERT_GT(records.size(), 5u);
+  for (const JournalRecord& r : records) {
+    ASSERT_GE(r.pgno, 1u);
+    const std::size_t page = (r.pgno - 1) * kPageSizeForTests;
+    ASSERT_LE(page + kPageSizeForTests, before.size());
+    EXPECT_TRUE(std::equal(journal.begin() + static_cast<std::ptrdiff_t>(r.image),
+                           journal.begin() + static_cast<std::ptrdiff_t>(r.image) +
+                               static_cast<std::ptrdiff_t>(kPageSizeForTests),
+                           before.begin() + static_cast<std::ptrdiff_t>(page)))
+        << "page " << r.pgno << " was sealed again";
+  }
+  ASSERT_TRUE(db.exec("ROLLBACK"));
+  EXPECT_EQ(messages_dump(db), rows);
+  EXPECT_EQ(integrity(db), "ok");
+  EXPECT_EQ(vfs_read_file(path), before);
+}
+
+// The copy is made only for the plaintext the connection saw at that page. An image SQLite hands
+// over with other content (here written through the journal's xWrite) is sealed from what was
+// handed over, and reads back as exactly that.
+TEST(VfsTest, JournalImageOfOtherContentIsSealedFromIt) {
+  VfsTempDir dir;
+  const auto path = dir.file("other.db");
+  Database db = open_or_die(path, vfs_random_key());
+  fill(db, 120);
+  const std::string rows = messages_dump(db);
+  ASSERT_TRUE(db.exec("BEGIN; UPDATE messages SET body = 'changed' WHERE id % 2 = 0"));
+  sqlite3_file* journal = journal_of(db);
+  ASSERT_NE(journal, nullptr);
+  const auto journal_path = path.string() + "-journal";
+  const Bytes before = vfs_read_file(journal_path);
+  const auto records = journal_records(before);
+  ASSERT_FALSE(records.empty());
+  const auto end = static_cast<sqlite3_int64>(before.size());
+  // A page this connection has read and that is on disk, as the next record of the journal.
+  std::uint8_t pgno[4];
+  store_u32(pgno, records.back().pgno);
+  ASSERT_EQ(journal->pMethods->xWrite(journal, pgno, 4, end), SQLITE_OK);
+  std::vector<std::uint8_t> other(kPageSizeForTests);
+  for (std::size_t i = 0; i < other.size(); ++i) other[i] = static_cast<std::uint8_t>(i * 7 + 1);
+  std::fill(other.end() - 40, other.end(), std::uint8_t{0});  // the reserve SQLite leaves
+  ASSERT_EQ(journal->pMethods->xWrite(journal, other.data(), 4096, end + 4), SQLITE_OK);
+  std::vector<std::uint8_t> read_back(kPageSizeForTests);
+  ASSERT_EQ(journal->pMethods->xRead(journal, read_back.data(), 4096, end + 4), SQLITE_OK);
+  EXPECT_EQ(read_back, other);
+  // Take the record away again before SQLite rolls back over the journal.
+  ASSERT_EQ(journal->pMethods->xTruncate(journal, end), SQLITE_OK);
+  ASSERT_TRUE(db.exec("ROLLBACK"));
+  EXPECT_EQ(messages_dump(db), rows);
+  EXPECT_EQ(integrity(db), "ok");
+}
+
+// Nor is the copy made when the page on disk is no longer the one the connection saw (here
+// older versions of every page but page 1 put back behind its back; SQLite keeps its page cache,
+// page 1's change counter being unchanged). The journal then holds what SQLite holds, and a
+// rollback gives SQLite back its own pages, not what was put on the disk.
+TEST(VfsTest, JournalImageOfAPageChangedOnDiskIsSealedFromTheCache) {
+  VfsTempDir dir;
+  const auto path = dir.file("behind.db");
+  Database db = open_or_die(path, vfs_random_key());
+  fill(db, 150);
+  const Bytes old_file = vfs_read_file(path);
+  ASSERT_TRUE(db.exec("UPDATE messages SET body = body || ' v2'"));
+  const std::string rows = messages_dump(db);  // every page cached and seen at version 2
+  Bytes mixed = vfs_read_file(path);
+  ASSERT_EQ(mixed.size(), old_file.size());
+  std::copy(old_file.begin() + static_cast<std::ptrdiff_t>(kPageSizeForTests), old_file.end(),
+            mixed.begin() + static_cast<std::ptrdiff_t>(kPageSizeForTests));
+  test::vfs_write_file(path, mixed);
+  ASSERT_TRUE(db.exec("BEGIN; UPDATE messages SET body = 'changed'"));
+  ASSERT_TRUE(db.exec("ROLLBACK"));
+  EXPECT_EQ(messages_dump(db), rows);
 }
 
 // In exclusive locking mode SQLite keeps the journal between transactions: it resets the first

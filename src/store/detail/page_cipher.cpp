@@ -14,20 +14,17 @@ static_assert(kNonceBytes == crypto_aead_xchacha20poly1305_ietf_NPUBBYTES);
 static_assert(kTagBytes == crypto_aead_xchacha20poly1305_ietf_ABYTES);
 static_assert(kDatabaseKeyBytes == crypto_aead_xchacha20poly1305_ietf_KEYBYTES);
 
-constexpr std::uint8_t kJournalLabel = 'J';
 constexpr std::uint8_t kJournalHeaderLabel = 'H';
 // Longest associated data: page 1's readable header and the page number.
 constexpr std::size_t kMaxAdBytes = kHeaderPlainEnd + 4;
 
 // Associated data (docs/storage.md §"Page format"):
-//   database page 1:  sealed[0..24) ‖ be32(1)            (28 bytes)
-//   database page n:  id ‖ be32(n)                         (20 bytes)
-//   journal image n:  id ‖ be32(n) ‖ 'J'                   (21 bytes)
-// The three lengths differ, so no AD of one kind equals an AD of another.
-std::size_t make_ad(const DatabaseId& id, std::uint32_t pgno, PageRole role,
-                    const std::uint8_t* sealed_header, std::uint8_t* ad) {
+//   page 1:  sealed[0..24) ‖ be32(1)            (28 bytes)
+//   page n:  id ‖ be32(n)                         (20 bytes)
+std::size_t make_ad(const DatabaseId& id, std::uint32_t pgno, const std::uint8_t* sealed_header,
+                    std::uint8_t* ad) {
   std::size_t n = 0;
-  if (role == PageRole::Database && pgno == 1) {
+  if (pgno == 1) {
     std::memcpy(ad, sealed_header, kHeaderPlainEnd);
     n = kHeaderPlainEnd;
   } else {
@@ -35,15 +32,11 @@ std::size_t make_ad(const DatabaseId& id, std::uint32_t pgno, PageRole role,
     n = id.size();
   }
   store_u32(ad + n, pgno);
-  n += 4;
-  if (role == PageRole::Journal) ad[n++] = kJournalLabel;
-  return n;
+  return n + 4;
 }
 
-// The encrypted range of a page: database page 1 leaves its header readable.
-std::size_t sealed_begin(std::uint32_t pgno, PageRole role) {
-  return role == PageRole::Database && pgno == 1 ? kHeaderPlainEnd : 0;
-}
+// The encrypted range of a page: page 1 leaves its header readable.
+std::size_t sealed_begin(std::uint32_t pgno) { return pgno == 1 ? kHeaderPlainEnd : 0; }
 
 // Journal header associated data: id ‖ be64(offset) ‖ header bytes 12 … 27 ‖ 'H' (41 bytes,
 // a length no page's associated data has).
@@ -84,9 +77,9 @@ bool journal_header_authentic(const DatabaseKey& key, const DatabaseId& id, std:
              &none, nullptr, &none, 0, nonce + kNonceBytes, ad, sizeof ad, nonce, key.data()) == 0;
 }
 
-void seal_page(const DatabaseKey& key, const DatabaseId& id, std::uint32_t pgno, PageRole role,
+void seal_page(const DatabaseKey& key, const DatabaseId& id, std::uint32_t pgno,
                const std::uint8_t* plain, std::uint8_t* sealed) {
-  const std::size_t begin = sealed_begin(pgno, role);
+  const std::size_t begin = sealed_begin(pgno);
   if (begin != 0) {
     std::copy(id.begin(), id.end(), sealed);
     std::memcpy(sealed + kDatabaseIdBytes, plain + kDatabaseIdBytes,
@@ -96,15 +89,15 @@ void seal_page(const DatabaseKey& key, const DatabaseId& id, std::uint32_t pgno,
   std::uint8_t* tag = nonce + kNonceBytes;
   randombytes_buf(nonce, kNonceBytes);
   std::uint8_t ad[kMaxAdBytes];
-  const std::size_t ad_len = make_ad(id, pgno, role, sealed, ad);
+  const std::size_t ad_len = make_ad(id, pgno, sealed, ad);
   crypto_aead_xchacha20poly1305_ietf_encrypt_detached(sealed + begin, tag, nullptr, plain + begin,
                                                       kSealedEnd - begin, ad, ad_len, nullptr,
                                                       nonce, key.data());
 }
 
-bool open_page(const DatabaseKey& key, DatabaseId& id, std::uint32_t pgno, PageRole role,
+bool open_page(const DatabaseKey& key, DatabaseId& id, std::uint32_t pgno,
                const std::uint8_t* sealed, std::uint8_t* plain) {
-  const std::size_t begin = sealed_begin(pgno, role);
+  const std::size_t begin = sealed_begin(pgno);
   // Copied before decryption because plain may alias sealed.
   std::uint8_t ad[kMaxAdBytes];
   std::uint8_t nonce[kNonceBytes];
@@ -113,7 +106,7 @@ bool open_page(const DatabaseKey& key, DatabaseId& id, std::uint32_t pgno, PageR
   std::memcpy(tag, sealed + kSealedEnd + kNonceBytes, kTagBytes);
   DatabaseId stored_id = id;
   if (begin != 0) std::copy(sealed, sealed + kDatabaseIdBytes, stored_id.begin());
-  const std::size_t ad_len = make_ad(stored_id, pgno, role, sealed, ad);
+  const std::size_t ad_len = make_ad(stored_id, pgno, sealed, ad);
   const std::uint8_t header_tail[kHeaderPlainEnd - kDatabaseIdBytes] = {
       sealed[16], sealed[17], sealed[18], sealed[19],
       sealed[20], sealed[21], sealed[22], sealed[23]};
@@ -132,6 +125,38 @@ bool open_page(const DatabaseKey& key, DatabaseId& id, std::uint32_t pgno, PageR
   // SQLite never reads the reserve; it sees zeros rather than our nonce and tag.
   std::memset(plain + kSealedEnd, 0, kReserveBytes);
   return true;
+}
+
+// 64 independent 32-bit lanes of (lane + word) * odd constant: each step is a bijection of its
+// lane, so one changed word always changes its lane. The lanes are eight vectors of eight (GCC
+// and Clang vector extensions; the AVX2 clone is chosen at load time where the CPU has it),
+// summed into one vector with odd weights (a change in one lane still changes the sum), whose
+// eight lanes are folded into 64 bits.
+__attribute__((target_clones("avx2", "default"))) std::uint64_t page_digest(
+    const std::uint8_t* plain) {
+  using Lanes = std::uint32_t __attribute__((vector_size(32)));
+  constexpr std::uint32_t kMul = 0x9e3779b1u;
+  constexpr std::size_t kVectors = 8;
+  Lanes lane[kVectors];
+  for (std::size_t v = 0; v < kVectors; ++v) {
+    for (std::size_t i = 0; i < 8; ++i) lane[v][i] = static_cast<std::uint32_t>(v * 8 + i + 1);
+  }
+  for (std::size_t at = 0; at < kPageSize; at += kVectors * sizeof(Lanes)) {
+    for (std::size_t v = 0; v < kVectors; ++v) {
+      Lanes word;
+      std::memcpy(&word, plain + at + v * sizeof(Lanes), sizeof word);
+      lane[v] = (lane[v] + word) * kMul;
+    }
+  }
+  Lanes sum = lane[0];
+  for (std::size_t v = 1; v < kVectors; ++v) sum += lane[v] * static_cast<std::uint32_t>(2 * v + 1);
+  constexpr std::uint64_t kFold = 0x9e3779b97f4a7c15ULL;
+  std::uint64_t out = 0;
+  for (std::size_t i = 0; i < 8; ++i) {
+    out = (out ^ sum[i]) * kFold;
+    out ^= out >> 32;
+  }
+  return out;
 }
 
 }  // namespace exile::store::detail

@@ -22,24 +22,26 @@ inline constexpr std::size_t kHeaderPlainEnd = 24;
 
 using DatabaseId = std::array<std::uint8_t, kDatabaseIdBytes>;
 
-// Where a page image lives. Journal images use a different associated data, so an image copied
-// from the journal into the database (or back) fails authentication.
-enum class PageRole : std::uint8_t { Database, Journal };
-
 // The 16 bytes SQLite expects at the start of page 1 ("SQLite format 3\0").
 inline constexpr std::array<std::uint8_t, 16> kSqliteMagic = {
     'S', 'Q', 'L', 'i', 't', 'e', ' ', 'f', 'o', 'r', 'm', 'a', 't', ' ', '3', 0};
 
 // Seals the kPageSize-byte plaintext `plain` as page `pgno` into `sealed` (may not overlap) with
-// a fresh random nonce. Database page 1: `sealed` starts with `id` and plain[16..24).
-void seal_page(const DatabaseKey& key, const DatabaseId& id, std::uint32_t pgno, PageRole role,
+// a fresh random nonce. Page 1: `sealed` starts with `id` and plain[16..24). A rollback
+// journal's page image is the sealed page itself (docs/storage.md §"Journal format").
+void seal_page(const DatabaseKey& key, const DatabaseId& id, std::uint32_t pgno,
                const std::uint8_t* plain, std::uint8_t* sealed);
 
-// Opens a sealed page into `plain` (may equal `sealed`). For database page 1 the database id
-// is the one stored in the page itself (returned through `id`); for every other page `id` is
-// an input. On failure `plain` is all zero and false is returned; never partial plaintext.
+// Opens a sealed page into `plain` (may equal `sealed`). For page 1 the database id is the one
+// stored in the page itself (returned through `id`); for every other page `id` is an input.
+// On failure `plain` is all zero and false is returned; never partial plaintext.
 [[nodiscard]] bool open_page(const DatabaseKey& key, DatabaseId& id, std::uint32_t pgno,
-                             PageRole role, const std::uint8_t* sealed, std::uint8_t* plain);
+                             const std::uint8_t* sealed, std::uint8_t* plain);
+
+// A 64-bit digest of a kPageSize-byte plaintext page: not cryptographic, and never stored. The
+// VFS compares a page image SQLite journals with the page it last read or wrote at that number
+// (vfs_file.cpp, "journal images"), to guard that copy against a mistake, not an adversary.
+[[nodiscard]] std::uint64_t page_digest(const std::uint8_t* plain);
 
 // Rollback journal headers (docs/storage.md §"Journal format"). SQLite's header is 28 bytes at
 // a sector boundary: magic (8), record count (4), then the 16 bytes that never change once

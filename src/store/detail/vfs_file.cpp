@@ -6,8 +6,10 @@
 
 #include <algorithm>
 #include <array>
+#include <cstdlib>
 #include <cstring>
 #include <map>
+#include <memory>
 #include <mutex>
 #include <new>
 #include <optional>
@@ -23,21 +25,62 @@ constexpr sqlite3_int64 kPage = static_cast<sqlite3_int64>(kPageSize);
 // SQLite's database header is 100 bytes; reads that stay inside it are not page reads.
 constexpr sqlite3_int64 kFileHeaderBytes = 100;
 
-// What the database and its journal share: the key and the database id. And, for the main
-// database only, the last page 1 this connection authenticated or wrote: its 100-byte SQLite
-// header and the 40-byte nonce ‖ tag it was sealed with (see read_file_header).
+// What a connection last read or wrote at a page number: the tag on disk and a digest of the
+// plaintext. A rollback journal's image of a page SQLite has not changed since is then the
+// ciphertext already on disk (journal_write), not a second seal of the same plaintext.
+struct SeenPage {
+  std::uint32_t pgno = 0;  // 0: empty
+  std::array<std::uint8_t, kTagBytes> tag{};
+  std::uint64_t digest = 0;
+};
+// Direct-mapped by page number. As many entries as the pages of Database's page cache
+// (cache_size=-32768, 32 MiB): the pages a transaction journals were read or written recently.
+inline constexpr std::size_t kSeenPages = 8192;
+
+// The table, 256 KiB, is made when the connection first opens its journal (its first write
+// transaction), so that a connection that only reads, or opens and closes, pays nothing for it;
+// calloc hands out zeroed pages that are only touched when used. Wiped before it is freed.
+struct SeenTableFree {
+  void operator()(SeenPage* table) const noexcept {
+    sodium_memzero(table, kSeenPages * sizeof(SeenPage));
+    std::free(table);
+  }
+};
+using SeenTable = std::unique_ptr<SeenPage[], SeenTableFree>;
+
+// What the database and its journal share: the key, the database id and the database's own
+// file. And, for the main database only, the last page 1 this connection authenticated or
+// wrote: its 100-byte SQLite header and the 40-byte nonce ‖ tag it was sealed with (see
+// read_file_header); and the pages it last read or wrote (SeenPage), once it has written.
 struct MainState {
   DatabaseKey key;
   DatabaseId id{};
+  sqlite3_file* database = nullptr;  // the base VFS's file of the main database
   bool header_cached = false;
   bool page1_verified_at_open = false;
   std::array<std::uint8_t, 100> header{};
   std::array<std::uint8_t, kReserveBytes> trailer{};
+  SeenTable seen{};  // null until the first journal is opened (or if calloc failed)
 
   void cache_page1(const std::uint8_t* plain, const std::uint8_t* sealed_trailer) {
     std::memcpy(header.data(), plain, header.size());
     std::memcpy(trailer.data(), sealed_trailer, trailer.size());
     header_cached = true;
+  }
+  void start_seeing() {
+    if (!seen) seen.reset(static_cast<SeenPage*>(std::calloc(kSeenPages, sizeof(SeenPage))));
+  }
+  SeenPage* seen_slot(std::uint32_t pgno) { return seen ? &seen[pgno % kSeenPages] : nullptr; }
+  void note_page(std::uint32_t pgno, const std::uint8_t* plain, const std::uint8_t* sealed_tag) {
+    SeenPage* slot = seen_slot(pgno);
+    if (slot == nullptr) return;
+    slot->pgno = pgno;
+    std::memcpy(slot->tag.data(), sealed_tag, slot->tag.size());
+    slot->digest = page_digest(plain);
+  }
+  void forget_page(std::uint32_t pgno) {
+    SeenPage* slot = seen_slot(pgno);
+    if (slot != nullptr && slot->pgno == pgno) slot->pgno = 0;
   }
   ~MainState() { sodium_memzero(header.data(), header.size()); }
 };
@@ -50,6 +93,9 @@ struct ExileFile {
   sqlite3_file* real;
   MainState* main;  // owned by the main database file, borrowed by its journal
   FileKind kind;
+  // Journal only: the last record page number written, and where (journal_write).
+  std::uint32_t record_pgno;
+  sqlite3_int64 record_pgno_offset;
 };
 
 ExileFile* as_exile(sqlite3_file* file) { return reinterpret_cast<ExileFile*>(file); }
@@ -84,8 +130,9 @@ int read_database_page(ExileFile* f, std::uint32_t pgno, sqlite3_int64 file_size
   const int rc = real_read(f, plain, kPage, start);
   if (rc != SQLITE_OK) return rc == SQLITE_IOERR_SHORT_READ ? SQLITE_IOERR_DATA : rc;
   std::array<std::uint8_t, kReserveBytes> trailer{};
-  if (pgno == 1) std::memcpy(trailer.data(), plain + kPageSize - kReserveBytes, trailer.size());
-  if (!open_page(f->main->key, f->main->id, pgno, PageRole::Database, plain, plain)) {
+  std::memcpy(trailer.data(), plain + kPageSize - kReserveBytes, trailer.size());
+  if (!open_page(f->main->key, f->main->id, pgno, plain, plain)) {
+    f->main->forget_page(pgno);
     return SQLITE_IOERR_DATA;
   }
   // Page 1's readable header is authenticated; it must still say 4096-byte pages and 40
@@ -95,6 +142,7 @@ int read_database_page(ExileFile* f, std::uint32_t pgno, sqlite3_int64 file_size
     return SQLITE_IOERR_DATA;
   }
   if (pgno == 1) f->main->cache_page1(plain, trailer.data());
+  f->main->note_page(pgno, plain, trailer.data() + kNonceBytes);
   return SQLITE_OK;
 }
 
@@ -180,10 +228,15 @@ int main_write(ExileFile* f, const void* buffer, int amount, sqlite3_int64 offse
     return SQLITE_IOERR_WRITE;  // fail closed: no room for the nonce and tag
   }
   alignas(8) std::uint8_t sealed[kPageSize];
-  seal_page(f->main->key, f->main->id, pgno, PageRole::Database, plain, sealed);
-  if (pgno == 1) f->main->header_cached = false;  // until the write below is known to be done
+  seal_page(f->main->key, f->main->id, pgno, plain, sealed);
+  // Until the write below is known to be done, what is on disk at pgno is not known.
+  if (pgno == 1) f->main->header_cached = false;
+  f->main->forget_page(pgno);
   const int rc = f->real->pMethods->xWrite(f->real, sealed, amount, offset);
-  if (rc == SQLITE_OK && pgno == 1) f->main->cache_page1(plain, sealed + kPageSize - kReserveBytes);
+  if (rc == SQLITE_OK) {
+    if (pgno == 1) f->main->cache_page1(plain, sealed + kSealedEnd);
+    f->main->note_page(pgno, plain, sealed + kSealedEnd + kNonceBytes);
+  }
   return rc;
 }
 
@@ -289,21 +342,55 @@ int journal_read(ExileFile* f, void* buffer, int amount, sqlite3_int64 offset) {
     // cut short.
     return SQLITE_IOERR_SHORT_READ;
   }
-  if (open_page(f->main->key, f->main->id, pgno, PageRole::Journal, out, out)) return SQLITE_OK;
+  // An image is a sealed database page. Page 1 names its database: it must be this one.
+  DatabaseId id = f->main->id;
+  if (open_page(f->main->key, id, pgno, out, out)) {
+    if (id == f->main->id) return SQLITE_OK;
+    std::memset(out, 0, kPageSize);
+  }
   // open_page zeroed the buffer. A whole record that does not authenticate (another key, a
-  // forgery, damage) is a hard error: the replay stops, SQLite leaves the journal where it is
-  // and the database reports DatabaseCorrupt until the right key opens it.
+  // forgery, damage, page 1 of another database) is a hard error: the replay stops, SQLite
+  // leaves the journal where it is and the database reports DatabaseCorrupt until the right key
+  // opens it.
   return SQLITE_IOERR_DATA;
+}
+
+// A journal image of page `pgno` whose plaintext `plain` SQLite last read from, or wrote to, the
+// database file, and which is still on disk there: that sealed page is copied into `sealed` and
+// true returned. SQLite journals a page before it first changes it in a transaction, so this is
+// the common case, and it saves sealing the same plaintext a second time. The copy is made only
+// when the disk still carries the tag this connection saw at pgno and `plain` has the digest of
+// the plaintext it saw; otherwise false, and the caller seals `plain`.
+bool copy_from_database(ExileFile* f, std::uint32_t pgno, const std::uint8_t* plain,
+                        std::uint8_t* sealed) {
+  MainState& m = *f->main;
+  const SeenPage* seen = m.seen_slot(pgno);
+  if (seen == nullptr || seen->pgno != pgno || m.database == nullptr ||
+      page_digest(plain) != seen->digest) {
+    return false;
+  }
+  const sqlite3_int64 start = static_cast<sqlite3_int64>(pgno - 1) * kPage;
+  if (m.database->pMethods->xRead(m.database, sealed, static_cast<int>(kPage), start) !=
+      SQLITE_OK) {
+    return false;
+  }
+  return sodium_memcmp(sealed + kSealedEnd + kNonceBytes, seen->tag.data(), kTagBytes) == 0;
 }
 
 int journal_write(ExileFile* f, const void* buffer, int amount, sqlite3_int64 offset) {
   const auto* in = static_cast<const std::uint8_t*>(buffer);
   if (amount <= 0 || offset < 0) return SQLITE_IOERR_WRITE;
+  // The page number of a record is the 4 bytes before its image: remembered from the write
+  // just before, or read back.
+  const bool pgno_known = f->record_pgno_offset == offset - 4;
+  f->record_pgno_offset = -1;
   if (is_page_image(amount, offset)) {
-    std::uint32_t pgno = 0;
-    if (read_record_pgno(f, offset, pgno) != SQLITE_OK) return SQLITE_IOERR_WRITE;
+    std::uint32_t pgno = f->record_pgno;
+    if (!pgno_known && read_record_pgno(f, offset, pgno) != SQLITE_OK) return SQLITE_IOERR_WRITE;
     alignas(8) std::uint8_t sealed[kPageSize];
-    seal_page(f->main->key, f->main->id, pgno, PageRole::Journal, in, sealed);
+    if (!copy_from_database(f, pgno, in, sealed)) {
+      seal_page(f->main->key, f->main->id, pgno, in, sealed);
+    }
     return f->real->pMethods->xWrite(f->real, sealed, amount, offset);
   }
   if (is_header_write(in, amount, offset)) {
@@ -326,7 +413,14 @@ int journal_write(ExileFile* f, const void* buffer, int amount, sqlite3_int64 of
     case 1: allowed = in[0] == 0 && offset % kMinSector == 0 && magic_on_disk(f, offset); break;
     default: break;
   }
-  return allowed ? f->real->pMethods->xWrite(f->real, buffer, amount, offset) : SQLITE_IOERR_WRITE;
+  if (!allowed) return SQLITE_IOERR_WRITE;
+  const int rc = f->real->pMethods->xWrite(f->real, buffer, amount, offset);
+  if (rc == SQLITE_OK && amount == 4) {
+    // Perhaps a record's page number: its image follows at offset + 4.
+    f->record_pgno = load_u32(in);
+    f->record_pgno_offset = offset;
+  }
+  return rc;
 }
 
 // --- io methods -------------------------------------------------------------------------------
@@ -365,8 +459,9 @@ int x_write(sqlite3_file* file, const void* buffer, int amount, sqlite3_int64 of
 }
 
 int x_truncate(sqlite3_file* file, sqlite3_int64 size) {
-  sqlite3_file* real = as_exile(file)->real;
-  return real->pMethods->xTruncate(real, size);
+  ExileFile* f = as_exile(file);
+  f->record_pgno_offset = -1;
+  return f->real->pMethods->xTruncate(f->real, size);
 }
 int x_sync(sqlite3_file* file, int flags) {
   sqlite3_file* real = as_exile(file)->real;
@@ -487,6 +582,8 @@ int exile_file_open(sqlite3_vfs* base, sqlite3_filename name, sqlite3_file* file
   f->real = reinterpret_cast<sqlite3_file*>(f + 1);
   f->real->pMethods = nullptr;
   f->main = nullptr;
+  f->record_pgno = 0;
+  f->record_pgno_offset = -1;
   const bool is_main = (flags & SQLITE_OPEN_MAIN_DB) != 0;
   const bool is_journal = (flags & SQLITE_OPEN_MAIN_JOURNAL) != 0;
   if (name == nullptr || (!is_main && !is_journal)) return refuse();
@@ -508,6 +605,7 @@ int exile_file_open(sqlite3_vfs* base, sqlite3_filename name, sqlite3_file* file
     const auto it = mains.by_name.find(sqlite3_filename_database(name));
     if (it == mains.by_name.end()) return refuse();
     state = it->second;
+    state->start_seeing();  // from its first write transaction on, journal images are copies
   }
 
   const bool creating = (flags & SQLITE_OPEN_CREATE) != 0 && ::access(name, F_OK) != 0;
@@ -523,6 +621,7 @@ int exile_file_open(sqlite3_vfs* base, sqlite3_filename name, sqlite3_file* file
   f->kind = is_main ? FileKind::MainDatabase : FileKind::Journal;
   f->base.pMethods = &kExileIoMethods;
   if (is_main) {
+    state->database = f->real;
     // The database id: page 1's first 16 bytes, or a fresh one for a new (empty) file.
     sqlite3_int64 size = 0;
     if (f->real->pMethods->xFileSize(f->real, &size) == SQLITE_OK &&
