@@ -35,6 +35,8 @@ std::string_view to_string(ErrorCode code) {
     case ErrorCode::KeyFileCorrupt: return "key file damaged";
     case ErrorCode::UnencryptedFileRefused: return "refused to create an unencrypted file";
     case ErrorCode::ProfileInUse: return "the profile is open elsewhere";
+    case ErrorCode::InvalidInvitation: return "not a valid invitation link";
+    case ErrorCode::InvitationDamaged: return "invitation link damaged: copy it again";
   }
   return "unknown error";
 }

@@ -44,6 +44,9 @@ enum class ErrorCode : std::uint16_t {
   KeyFileCorrupt = 308,          // the key file is damaged or not an Exile key file
   UnencryptedFileRefused = 309,  // SQLite asked for a file the VFS cannot encrypt
   ProfileInUse = 310,            // another process (or ProfileStore) has the profile open
+  // engine (5xx)
+  InvalidInvitation = 500,  // not an invitation link, or one that breaks a rule of its format
+  InvitationDamaged = 501,  // the link's check failed: changed or cut off in copying
 };
 
 std::string_view to_string(ErrorCode code);
