@@ -195,6 +195,10 @@ TEST(InvitationTest, SchemeAndKind) {
   expect_rejected("exile://invitation/v1/" + body, ErrorCode::InvalidInvitation,
                   "not an invitation");
   expect_rejected("exile://invite", ErrorCode::InvalidInvitation, "not an invitation");
+  // "invite" must be followed by "/" itself, not by any one character.
+  expect_rejected("exile://invite.v1/" + body, ErrorCode::InvalidInvitation, "not an invitation");
+  expect_rejected("exile://invites/v1/" + body, ErrorCode::InvalidInvitation, "not an invitation");
+  expect_rejected("exile://verify/v1/" + body, ErrorCode::InvalidInvitation, "not an invitation");
 }
 
 TEST(InvitationTest, OnlyExileInviteIsCaseFree) {
@@ -394,8 +398,10 @@ TEST(InvitationTest, RelayUrlRulesAreCheckedInLinksAndWhenEncoding) {
       {"wss://[2001:DB8::1]", "IPv6 address"},
       {"wss://[::1", "unclosed '['"},
       {"wss://[::1]x", "character not allowed in the host"},
-      {"wss://relay\x7f.example.org", "character not allowed"},
-      {"wss://relay example.org", "character not allowed"},
+      {"wss://relay\x7f.example.org", "control, space or non-ASCII byte"},
+      {"wss://relay example.org", "control, space or non-ASCII byte"},
+      {"wss://relay.example.org/\xc3\xa9", "control, space or non-ASCII byte"},
+      {"wss://relay.example.org/\t", "control, space or non-ASCII byte"},
   };
   for (const auto& c : cases) {
     SCOPED_TRACE(c.url);

@@ -80,7 +80,7 @@ std::optional<std::string_view> relay_url_problem(std::string_view url) {
   if (url.size() > kMaxRelayUrlBytes) return "relay URL: longer than 128 bytes";
   for (char c : url) {
     const auto byte = static_cast<unsigned char>(c);
-    if (byte <= 0x20 || byte >= 0x7f) return "relay URL: character not allowed";
+    if (byte <= 0x20 || byte >= 0x7f) return "relay URL: control, space or non-ASCII byte";
   }
   bool tls = false;
   std::string_view rest;
