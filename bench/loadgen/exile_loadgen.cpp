@@ -30,6 +30,8 @@
 #include <string>
 #include <vector>
 
+#include "common/ids.h"
+#include "common/rng.h"
 #include "common/sodium.h"
 #include "loadgen_common.h"
 #include "relay.pb.h"
@@ -255,7 +257,8 @@ class Receiver final : public Conn {
   enum class State { New, Key, Sub, Running };
 
   void on_hello() override {
-    recipient_ = wire::generate_key_pair();
+    exile::SystemRng rng;
+    recipient_ = wire::generate_key_pair(rng);
     auto key = wire::client_command_key(recipient_, session_key_, nonce_);
     if (!key) return fail("weak_session_key");
     key_ = std::move(*key);
@@ -340,7 +343,7 @@ class Sender final : public Conn {
     auto* send = command_.mutable_send();
     send->set_send_id(bytes_of(pair_.send_id));
     send->set_body(bench_.payload);
-    send->set_client_msg_id(std::string(wire::kClientMsgIdBytes, '\0'));
+    send->set_client_msg_id(std::string(exile::kClientMessageIdBytes, '\0'));
     fill();
   }
 
@@ -490,10 +493,11 @@ void Bench::start_pairs() {
     std::fprintf(stderr, "exile-loadgen: %d of %d idle connections open after %.1f s\n", idle_open,
                  options.idle, static_cast<double>(now_ns() - setup_start) / 1e9);
   }
+  exile::SystemRng rng;
   for (int i = 0; i < options.pairs; ++i) {
     auto pair = std::make_unique<Pair>();
     pair->index = static_cast<std::uint32_t>(i);
-    pair->sender_key = wire::generate_key_pair();
+    pair->sender_key = wire::generate_key_pair(rng);
     auto receiver = std::make_shared<Receiver>(*this, *pair);
     pair->sender = std::make_shared<Sender>(*this, *pair);
     keep.push_back(receiver);

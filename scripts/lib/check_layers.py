@@ -35,6 +35,7 @@ FOLDERS = {
     "src/relay/client": "exile_relay_client",
     "src/relay": "exile_relay_core",
     "src/relay/main.cpp": "exile-relay",
+    "src/engine": "exile_engine",
     "examples": "exile-relay-chat-demo",
 }
 
@@ -47,6 +48,7 @@ HEADERS = {
     "relay/wire/": "exile_relay_wire",
     "relay/client/": "exile_relay_client",
     "relay/": "exile_relay_core",
+    "engine/": "exile_engine",
     "relay.pb.h": "exile_proto",
     "state.pb.h": "exile_proto",
 }
@@ -67,6 +69,9 @@ RULES = {
     "exile-relay":           (["exile_relay_core", "exile_relay_wire", "exile_common"], []),
     "exile_relay_client":    (["exile_relay_wire", "exile_common", "exile_proto"],
                               ["qt_core_network"]),
+    "exile_engine":          (["exile_relay_client", "exile_relay_wire", "exile_store",
+                               "exile_sqlite", "exile_crypto", "exile_common", "exile_proto"],
+                              ["sodium", "qrencode", "qt_core_network"]),
     "exile-relay-chat-demo": (["exile_relay_client", "exile_relay_wire", "exile_crypto",
                                "exile_common", "exile_proto"],
                               ["qt_core_network"]),
@@ -86,6 +91,7 @@ LIBRARIES = [
     (re.compile(r"^boost/"), "boost"),
     (re.compile(r"^openssl/"), "openssl"),
     (re.compile(r"^google/protobuf/"), "protobuf"),
+    (re.compile(r"^qrencode\.h$"), "qrencode"),
     # QtGui, QtQuick, QtQml and QtWidgets: nothing below the app may use them.
     (re.compile(r"^(QtGui|QtQuick|QtQml|QtWidgets)/|^Q(Gui|Quick|Qml|Widget|Image|Pixmap|Window)"),
      "qt_gui"),

@@ -17,6 +17,8 @@ EXILE_BUILD_PACKAGES=(
   clang-format
   libboost-dev libssl-dev libjemalloc-dev
   qt6-base-dev qt6-websockets-dev
+  libqrencode-dev  # the engine's terminal QR code of an invitation link
+  zbar-tools  # tests/engine/qr_ascii_test.cpp decodes the QR code it drew (zbarimg)
   mosquitto  # the load generators' smoke test (tests/bench/loadgen_smoke.sh)
 )
 # Fuzzing (libFuzzer needs clang; clang 16 for libstdc++'s <expected>).

@@ -58,6 +58,8 @@ std::string_view to_string(ErrorCode code) {
     case ErrorCode::RelayInvalidUrl: return "relay: not a ws:// or wss:// URL";
     case ErrorCode::RelayConnectFailed: return "relay: connection failed";
     case ErrorCode::RelayTlsFailed: return "relay: TLS failed (the certificate is not trusted?)";
+    case ErrorCode::InvalidInvitation: return "not a valid invitation link";
+    case ErrorCode::InvitationDamaged: return "invitation link damaged: copy it again";
   }
   return "unknown error";
 }

@@ -72,6 +72,9 @@ enum class ErrorCode : std::uint16_t {
   RelayInvalidUrl = 457,          // not a ws:// or wss:// URL with a host
   RelayConnectFailed = 458,       // the socket or WebSocket handshake failed, or it closed
   RelayTlsFailed = 459,           // TLS failed: most often, the relay's certificate is not trusted
+  // engine (5xx)
+  InvalidInvitation = 500,  // not an invitation link, or one that breaks a rule of its format
+  InvitationDamaged = 501,  // the link's check failed: changed or cut off in copying
 };
 
 std::string_view to_string(ErrorCode code);

@@ -43,11 +43,6 @@ KeyPair generate_key_pair(Rng& rng) {
   return pair;
 }
 
-KeyPair generate_key_pair() {
-  SystemRng rng;
-  return generate_key_pair(rng);
-}
-
 Result<CommandKey> client_command_key(const KeyPair& queue, const PublicKey& session_key,
                                       const SessionNonce& nonce) {
   return derive(queue.secret_key, session_key, queue.public_key, session_key, nonce);

@@ -35,8 +35,6 @@ namespace exile::relay::wire {
 inline constexpr std::uint32_t kProtocolVersion = 1;
 
 // Sizes (relay-protocol.md §2). A client_msg_id is an exile::ClientMessageId (common/ids.h).
-// kClientMsgIdBytes: the old name of exile::kClientMessageIdBytes, kept for bench/loadgen only.
-inline constexpr std::size_t kClientMsgIdBytes = kClientMessageIdBytes;
 inline constexpr std::size_t kQueueIdBytes = 16;
 inline constexpr std::size_t kPublicKeyBytes = 32;
 inline constexpr std::size_t kNonceBytes = 32;
@@ -89,9 +87,6 @@ struct KeyPair {
 // A fresh X25519 key pair: the secret key is 32 bytes of `rng` (SystemRng for real keys),
 // the public key X25519(secret, base point).
 [[nodiscard]] KeyPair generate_key_pair(Rng& rng);
-// The same from libsodium's generator (SystemRng). Only for bench/loadgen, which has not moved
-// to the overload above yet; new code passes an Rng.
-[[nodiscard]] KeyPair generate_key_pair();
 
 // Copies `bytes` into a fixed-size array if the size is exact; nullopt otherwise.
 template <std::size_t N>
