@@ -9,8 +9,9 @@
 //  1. Pages are 4096 bytes with 40 reserved bytes (nonce 24 ‖ tag 16). Database::open asks for
 //     the reserve (SQLITE_FCNTL_RESERVE_BYTES) before the first write; main_write refuses to
 //     write a page 1 that does not say 4096/40, and read_database_page refuses to return one.
-//  2. Associated data binds each page to the database id and its page number (journal images
-//     also to the label 'J'), so pages cannot move between positions, databases or files.
+//  2. Associated data binds each page to the database id and its page number, so pages cannot
+//     move between positions or databases. A journal's page image is a sealed database page
+//     (page 1 of another database is refused there by its id).
 //     Page 1's readable header (bytes 0..23: the random database id in place of SQLite's magic
 //     string, then page size, versions, reserve) is authenticated as associated data.
 //  3. SQLite never receives bytes that failed authentication: a failed page read is
@@ -46,9 +47,10 @@
 //                 borrow its key and id. xWrite accepts only the write shapes of SQLite 3.40's
 //                 pager (header, header commit, page number, page image, checksum, header
 //                 reset, stale-header invalidation: detail/vfs_file.cpp) and refuses the rest.
-//                 Headers get a nonce and tag over their fixed fields; page images (one page at
-//                 an offset ≡ 4 mod 8) are sealed with the record's page number (read back from
-//                 the 4 bytes before the image) in the associated data. Reads: a header's magic
+//                 Headers get a nonce and tag over their fixed fields; a page image (one page at
+//                 an offset ≡ 4 mod 8, its page number the 4 bytes before it) is the sealed
+//                 page on disk, copied when the connection saw that plaintext and tag there, or
+//                 the plaintext sealed as a database page otherwise. Reads: a header's magic
 //                 is returned only if the header authenticates; images are opened. Record
 //                 counts, page numbers and SQLite's checksums stay as SQLite wrote them, so its
 //                 own torn-write checks work unchanged (docs/storage.md §"Journal format").
