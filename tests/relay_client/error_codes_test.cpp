@@ -40,6 +40,7 @@ TEST(RelayErrorCodes, EveryRelayCodeHasItsPlaceIn4xx) {
     EXPECT_LT(number, 500u);
     EXPECT_FALSE(error.retry_after.has_value());
     EXPECT_NE(to_string(error.code), "unknown error");
+    EXPECT_TRUE(detail::is_relay_answer(error.code));
   }
 }
 
@@ -47,6 +48,7 @@ TEST(RelayErrorCodes, UnknownCodesAreRelayUnknownError) {
   for (std::uint32_t wire_code : {0u, 13u, 99u, 0xFFFFFFFFu}) {
     EXPECT_EQ(detail::error_of({wire_code, 0, 0}).code, ErrorCode::RelayUnknownError) << wire_code;
   }
+  EXPECT_TRUE(detail::is_relay_answer(ErrorCode::RelayUnknownError));
 }
 
 TEST(RelayErrorCodes, RetryAfterAndIndexTravelWithTheError) {
@@ -89,7 +91,10 @@ TEST(RelayErrorCodes, ClientSideCodesAreIn45x) {
     EXPECT_LT(number, 460u);
     EXPECT_NE(to_string(code), "unknown error") << number;
     EXPECT_FALSE(Error(code).retry_after.has_value());
+    // What the client saw itself is never taken for the relay's refusal.
+    EXPECT_FALSE(detail::is_relay_answer(code)) << number;
   }
+  EXPECT_FALSE(detail::is_relay_answer(ErrorCode::InvalidArgument));
 }
 
 }  // namespace

@@ -368,6 +368,13 @@ TEST_F(RelayConnectionTest, SubscriptionTakenOverOrDeletedEnds) {
   ASSERT_FALSE(resub.has_value());
   EXPECT_EQ(resub.error().code, ErrorCode::RelayAuth);
   EXPECT_EQ(resub.error().index, 0u);
+  // Refused by the relay, so not remembered: acking is refused locally, and the connection
+  // neither subscribes it again nor reports it ended a second time.
+  auto stale_ack = await<void>([&](auto done) { laptop->ack(ids.recv_id, 1, done); });
+  ASSERT_FALSE(stale_ack.has_value());
+  EXPECT_EQ(stale_ack.error().code, ErrorCode::RelayNotSubscribed);
+  QTest::qWait(200);  // time for a SUB written again to be answered
+  EXPECT_EQ(laptop_events.ended.size(), 1u);
 }
 
 TEST_F(RelayConnectionTest, AddressBundleHandsOutEachOneTimeKeyOnce) {

@@ -171,7 +171,7 @@ void RelayConnection::subscribe(std::vector<QueueSubscription> queues, RelayCall
                       done = std::move(done)](Result<detail::Reply> result) {
     // Refused by the relay: none is subscribed, none is remembered. Otherwise (answered Ok, or
     // not answered in time) each stays remembered and is renewed on every connection.
-    const bool refused = !result && static_cast<std::uint16_t>(result.error().code) < 100;
+    const bool refused = !result && detail::is_relay_answer(result.error().code);
     std::vector<wire::QueueId> unconfirmed;
     for (const auto& recv_id : recv_ids) {
       auto found = subscriptions_.find(recv_id);

@@ -228,4 +228,10 @@ Error error_of(const ErrorReply& reply) {
   return error;
 }
 
+bool is_relay_answer(ErrorCode code) {
+  const auto number = static_cast<std::uint16_t>(code);
+  return number >= static_cast<std::uint16_t>(ErrorCode::RelayMalformed) &&
+         number <= static_cast<std::uint16_t>(ErrorCode::RelayUnknownError);
+}
+
 }  // namespace exile::relay::client::detail

@@ -98,6 +98,9 @@ struct ServerFrame {
 // (RelayMalformed … RelayBusy), any other is RelayUnknownError; index and retry_after (when the
 // relay gave one) are kept.
 [[nodiscard]] Error error_of(const ErrorReply& reply);
+// True for the codes error_of() gives (ErrorCode 400-412): the relay refused the command, as
+// opposed to what this client saw itself (a timeout, a lost connection, …).
+[[nodiscard]] bool is_relay_answer(ErrorCode code);
 
 enum class DecodeFailure {
   Malformed,           // not a ServerBatch, no frame in it, or a frame that is not valid (a

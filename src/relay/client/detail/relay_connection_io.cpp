@@ -29,13 +29,6 @@ constexpr std::string_view kLog = "relay.client";
 // Below the relay's 1,024 (relay-protocol.md §6), so that BUSY means a slow relay, not us.
 constexpr std::size_t kMaxInFlight = 512;
 
-// An answer from the relay (ErrorCode 400-412), not something this client saw itself.
-bool is_relay_code(ErrorCode code) {
-  const auto number = static_cast<std::uint16_t>(code);
-  return number >= static_cast<std::uint16_t>(ErrorCode::RelayMalformed) &&
-         number <= static_cast<std::uint16_t>(ErrorCode::RelayUnknownError);
-}
-
 bool is_transient(ErrorCode code) {
   return code == ErrorCode::RelayInternal || code == ErrorCode::RelayBusy ||
          code == ErrorCode::RelayRateLimited || code == ErrorCode::RelayShuttingDown;
@@ -430,7 +423,8 @@ void RelayConnection::resubscribe(std::vector<wire::QueueId> recv_ids) {
     request->connection_bound = true;
     request->retry_transient = true;
     request->on_done = [this, batch](Result<detail::Reply> result) {
-      if (result || !is_relay_code(result.error().code)) return;  // done, or the next Hello
+      // Done, or not answered: the next Hello subscribes it again.
+      if (result || !detail::is_relay_answer(result.error().code)) return;
       const Error& failure = result.error();
       if (failure.index >= batch.size()) {
         Q_EMIT error(failure.code);
