@@ -369,6 +369,23 @@ TEST(VfsTest, UnencryptedAttachAndSuperJournalRefused) {
 
 // --- the rollback journal's write shapes ------------------------------------------------------
 
+struct JournalRecord {
+  std::uint32_t pgno = 0;
+  std::size_t image = 0;  // offset of the 4096-byte image in the journal
+};
+
+// The records that follow the journal's first header (its sector size is in bytes 20 … 23).
+std::vector<JournalRecord> journal_records(const Bytes& journal) {
+  std::vector<JournalRecord> records;
+  if (journal.size() < 28) return records;
+  const std::size_t sector = load_u32(journal.data() + 20);
+  for (std::size_t at = sector; at + 4 + kPageSizeForTests + 4 <= journal.size();
+       at += kPageSizeForTests + 8) {
+    records.push_back({load_u32(journal.data() + at), at + 4});
+  }
+  return records;
+}
+
 sqlite3_file* journal_of(Database& db) {
   sqlite3_file* journal = nullptr;
   EXPECT_EQ(sqlite3_file_control(db.handle(), "main", SQLITE_FCNTL_JOURNAL_POINTER, &journal),
@@ -416,6 +433,8 @@ TEST(VfsTest, JournalRefusesUnknownWriteShapes) {
       {"two page images in one call", text.data(), 8192, end + 4},
       {"a page at a header's offset", text.data(), 4096, 0},
       {"a page at the next sector", text.data(), 4096, 4096 * 4},
+      {"a record's image rewritten without its page number", text.data(), 4096,
+       static_cast<sqlite3_int64>(journal_records(before).front().image)},
       {"a header with text in its padding", header.data(), 512, 0},
       {"a short run of bytes", text.data(), 100, 700},
       {"a super-journal name", text.data(), 40, end + 4},
@@ -447,23 +466,6 @@ std::string messages_dump(Database& db) {
     out += std::to_string(stmt->column_int64(0)) + ":" + stmt->column_text(1) + "\n";
   }
   return out;
-}
-
-struct JournalRecord {
-  std::uint32_t pgno = 0;
-  std::size_t image = 0;  // offset of the 4096-byte image in the journal
-};
-
-// The records that follow the journal's first header (its sector size is in bytes 20 … 23).
-std::vector<JournalRecord> journal_records(const Bytes& journal) {
-  std::vector<JournalRecord> records;
-  if (journal.size() < 28) return records;
-  const std::size_t sector = load_u32(journal.data() + 20);
-  for (std::size_t at = sector; at + 4 + kPageSizeForTests + 4 <= journal.size();
-       at += kPageSizeForTests + 8) {
-    records.push_back({load_u32(journal.data() + at), at + 4});
-  }
-  return records;
 }
 
 // A page SQLite journals before changing it is, in the journal, the sealed page that is on disk:

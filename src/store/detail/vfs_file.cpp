@@ -248,8 +248,9 @@ int main_write(ExileFile* f, const void* buffer, int amount, sqlite3_int64 offse
 //   header      S bytes at a multiple of S: magic ‖ nRec either zero or magic ‖ 0xffffffff,
 //               then checksum initialiser, page count, sector size = S, page size = 4096, zeros
 //   commit      12 bytes at a header: magic ‖ nRec, once the records are synced
-//   record      be32(page number) (offset ≡ 0 mod 8), the page image (4096 bytes, ≡ 4 mod 8),
-//               be32(checksum) (≡ 4 mod 8); records start after the first header
+//   record      be32(page number) (offset ≡ 0 mod 8), then straight after it the page image
+//               (4096 bytes, ≡ 4 mod 8), be32(checksum) (≡ 4 mod 8); records start after the
+//               first header
 //   reset       28 zero bytes at 0 (a persistent or exclusive-mode journal being finished)
 //   invalidate  1 zero byte on the magic of a stale header where the next header goes
 // Everything else is refused with SQLITE_IOERR_WRITE before anything reaches the disk. That
@@ -365,10 +366,7 @@ bool copy_from_database(ExileFile* f, std::uint32_t pgno, const std::uint8_t* pl
                         std::uint8_t* sealed) {
   MainState& m = *f->main;
   const SeenPage* seen = m.seen_slot(pgno);
-  if (seen == nullptr || seen->pgno != pgno || m.database == nullptr ||
-      page_digest(plain) != seen->digest) {
-    return false;
-  }
+  if (seen == nullptr || seen->pgno != pgno || page_digest(plain) != seen->digest) return false;
   const sqlite3_int64 start = static_cast<sqlite3_int64>(pgno - 1) * kPage;
   if (m.database->pMethods->xRead(m.database, sealed, static_cast<int>(kPage), start) !=
       SQLITE_OK) {
@@ -380,13 +378,13 @@ bool copy_from_database(ExileFile* f, std::uint32_t pgno, const std::uint8_t* pl
 int journal_write(ExileFile* f, const void* buffer, int amount, sqlite3_int64 offset) {
   const auto* in = static_cast<const std::uint8_t*>(buffer);
   if (amount <= 0 || offset < 0) return SQLITE_IOERR_WRITE;
-  // The page number of a record is the 4 bytes before its image: remembered from the write
-  // just before, or read back.
-  const bool pgno_known = f->record_pgno_offset == offset - 4;
+  // The pager writes a record's page number, then its image right after it: an image is
+  // accepted only straight after its page number's write, which gives the page number.
+  const bool after_pgno = f->record_pgno_offset == offset - 4;
   f->record_pgno_offset = -1;
   if (is_page_image(amount, offset)) {
-    std::uint32_t pgno = f->record_pgno;
-    if (!pgno_known && read_record_pgno(f, offset, pgno) != SQLITE_OK) return SQLITE_IOERR_WRITE;
+    if (!after_pgno) return SQLITE_IOERR_WRITE;
+    const std::uint32_t pgno = f->record_pgno;
     alignas(8) std::uint8_t sealed[kPageSize];
     if (!copy_from_database(f, pgno, in, sealed)) {
       seal_page(f->main->key, f->main->id, pgno, in, sealed);
