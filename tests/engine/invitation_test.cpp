@@ -288,6 +288,14 @@ TEST(InvitationTest, TheCheckIsFourBytesExactly) {
     append(payload, check);
     expect_rejected(link_of(payload), ErrorCode::InvitationDamaged, "check failed");
   }
+  // Each of the four bytes counts, the last one too.
+  for (std::size_t at = 0; at < 4; ++at) {
+    Bytes payload = covered_bytes(Fields{});
+    Bytes check = check_for(payload);
+    check[at] ^= 0x01;
+    append(payload, check);
+    expect_rejected(link_of(payload), ErrorCode::InvitationDamaged, "check failed");
+  }
 }
 
 // --- fields, after a passing check ------------------------------------------------------------
@@ -379,6 +387,7 @@ TEST(InvitationTest, RelayUrlRulesAreCheckedInLinksAndWhenEncoding) {
       {"wss://relay.example.org:65536", "from 1 to 65535"},
       {"wss://relay.example.org:123456", "from 1 to 65535"},
       {"wss://relay.example.org:84a3", "from 1 to 65535"},
+      {"wss://relay.example.org:4294975739", "from 1 to 65535"},  // 2^32 + 8443: no wrap-around
       {"wss://relay.example.org:443", "default port"},
       {"ws://localhost:80", "default port"},
       {"wss://relay.example.org/", "\"/\" alone"},
