@@ -14,6 +14,7 @@
 #include "relay.pb.h"
 #include "relay/sqlite_queue_store.h"
 #include "relay/wire/batch.h"
+#include "support/relay_keys.h"
 #include "support/temp_dir.h"
 
 namespace exile::relay {
@@ -22,11 +23,7 @@ namespace {
 using namespace std::chrono_literals;
 namespace fs = std::filesystem;
 
-// A fresh key pair from the system's generator.
-wire::KeyPair new_key_pair() {
-  SystemRng rng;
-  return wire::generate_key_pair(rng);
-}
+using test::new_key_pair;
 
 // A strand for tests: tasks posted from any thread, run by the test thread.
 class Loop {

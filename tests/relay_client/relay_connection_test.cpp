@@ -23,6 +23,7 @@
 #include "relay.pb.h"
 #include "relay/wire/batch.h"
 #include "support/qt_relay_test.h"
+#include "support/relay_keys.h"
 #include "support/relay_process.h"
 
 namespace exile::relay::client {
@@ -32,11 +33,7 @@ namespace wire = relay::wire;
 namespace pb = relay::pb;
 using namespace std::chrono_literals;
 
-// A fresh key pair from the system's generator.
-wire::KeyPair new_key_pair() {
-  SystemRng rng;
-  return wire::generate_key_pair(rng);
-}
+using test::new_key_pair;
 
 constexpr int kWait = 15000;  // ms: the longest any single step may take
 

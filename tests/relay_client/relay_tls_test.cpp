@@ -21,6 +21,7 @@
 
 #include "relay/client/relay_connection.h"
 #include "support/qt_relay_test.h"
+#include "support/relay_keys.h"
 #include "support/relay_process.h"
 #include "support/self_signed_cert.h"
 #include "support/temp_dir.h"
@@ -31,11 +32,7 @@ namespace {
 namespace wire = relay::wire;
 using namespace std::chrono_literals;
 
-// A fresh key pair from the system's generator.
-wire::KeyPair new_key_pair() {
-  SystemRng rng;
-  return wire::generate_key_pair(rng);
-}
+using test::new_key_pair;
 
 constexpr int kWait = 5000;        // ms: the longest any single step may take
 constexpr int kRefusedFor = 2000;  // ms: a refused client is watched this long

@@ -22,21 +22,15 @@
 #include <string_view>
 #include <vector>
 
-#include "common/rng.h"
 #include "relay.pb.h"
 #include "relay/wire/wire.h"
+#include "support/relay_keys.h"
 
 namespace exile::test {
 
 namespace pb = exile::relay::pb;
 
 using namespace std::chrono_literals;
-
-// A fresh key pair from the system's generator.
-inline relay::wire::KeyPair new_key_pair() {
-  SystemRng rng;
-  return relay::wire::generate_key_pair(rng);
-}
 
 // A queue as a test holds it: its key pairs and its two ids.
 struct TestQueue {
