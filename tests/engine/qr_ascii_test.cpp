@@ -55,7 +55,10 @@ Modules read_drawing(const std::string& drawing) {
   }
   if (!modules.empty()) {
     const std::size_t side = modules.front().size();
-    if (modules.size() == side + 1) modules.pop_back();
+    if (modules.size() == side + 1) {
+      for (bool light : modules.back()) EXPECT_FALSE(light) << "the unused half row is not drawn";
+      modules.pop_back();
+    }
   }
   return modules;
 }
