@@ -1,7 +1,5 @@
 #include "relay/command_handler.h"
 
-#include <sodium.h>
-
 #include <algorithm>
 #include <chrono>
 

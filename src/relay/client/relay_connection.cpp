@@ -79,7 +79,7 @@ RelayConnection::RelayConnection(Options options)
 
 RelayConnection::~RelayConnection() {
   closeSocket();
-  // Pending callbacks are dropped uncalled (see the header); their keys go with keys_->
+  // Pending callbacks are dropped uncalled (see the header); their keys go with keys_.
 }
 
 // ---- commands ------------------------------------------------------------------------------
