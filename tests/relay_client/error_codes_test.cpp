@@ -7,6 +7,7 @@
 #include <cstdint>
 #include <string>
 #include <variant>
+#include <vector>
 
 #include "common/error.h"
 #include "relay.pb.h"
@@ -45,7 +46,10 @@ TEST(RelayErrorCodes, EveryRelayCodeHasItsPlaceIn4xx) {
 }
 
 TEST(RelayErrorCodes, UnknownCodesAreRelayUnknownError) {
-  for (std::uint32_t wire_code : {0u, 13u, 99u, 0xFFFFFFFFu}) {
+  // 13 itself would land on 412 by arithmetic too: the codes above it tell a wider range apart.
+  std::vector<std::uint32_t> unknown = {0u, 0xFFFFFFFFu};
+  for (std::uint32_t wire_code = 13; wire_code <= 1000; ++wire_code) unknown.push_back(wire_code);
+  for (std::uint32_t wire_code : unknown) {
     EXPECT_EQ(detail::error_of({wire_code, 0, 0}).code, ErrorCode::RelayUnknownError) << wire_code;
   }
   EXPECT_TRUE(detail::is_relay_answer(ErrorCode::RelayUnknownError));
