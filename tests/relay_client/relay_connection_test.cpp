@@ -9,6 +9,7 @@
 #include <signal.h>
 #include <sodium.h>
 
+#include <QElapsedTimer>
 #include <QTemporaryDir>
 #include <QTest>
 #include <QWebSocket>
@@ -721,6 +722,83 @@ TEST(RelayConnectionFakeTest, TextFrameIsAProtocolViolation) {
   EXPECT_EQ(bundle.error().code, ErrorCode::RelayConnectionLost);
   EXPECT_NE(std::ranges::find(events.errors, ErrorCode::RelayProtocolViolation),
             events.errors.end());
+}
+
+TEST(RelayConnectionFakeTest, RateLimitedSendWaitsRetryAfterThenRetries) {
+  FakeRelay fake;
+  std::vector<std::int64_t> sent_at;  // ms on `clock`, one per SEND written
+  QElapsedTimer clock;
+  clock.start();
+  fake.on_frame = [&](QWebSocket* socket, const pb::ClientFrame& frame) {
+    sent_at.push_back(clock.elapsed());
+    pb::ServerFrame answer;
+    answer.set_request_id(frame.request_id());
+    if (sent_at.size() == 1) {
+      answer.mutable_error()->set_code(pb::RATE_LIMITED);
+      answer.mutable_error()->set_retry_after_ms(1000);  // far above the backoff's 100 ms
+    } else {
+      answer.mutable_ok();
+    }
+    fake.reply(socket, answer);
+  };
+  auto made = RelayConnection::create(fast_options(fake.url()));
+  ASSERT_TRUE(made.has_value());
+  (*made)->start();
+  auto sent = await<SendReceipt>([&](auto done) {
+    (*made)->send(random_array<wire::kQueueIdBytes>(), random_array<kClientMessageIdBytes>(),
+                  bytes_of("body"), nullptr, done);
+  });
+  ASSERT_TRUE(sent.has_value()) << to_string(sent.error().code);
+  ASSERT_EQ(sent_at.size(), 2u);
+  EXPECT_GE(sent_at[1] - sent_at[0], 1000);  // not before the relay's retry_after
+  EXPECT_EQ(fake.connections, 1);
+}
+
+TEST(RelayConnectionFakeTest, ResubscribeDropsOnlyTheQueueAtTheRefusalsIndex) {
+  FakeRelay fake;
+  std::vector<int> sub_sizes;  // recv_ids per SUB written
+  std::string refused;         // the recv_id the fake refuses
+  fake.on_frame = [&](QWebSocket* socket, const pb::ClientFrame& frame) {
+    pb::Command command;
+    ASSERT_TRUE(command.ParseFromString(frame.command()));
+    pb::ServerFrame answer;
+    answer.set_request_id(frame.request_id());
+    if (command.has_sub()) sub_sizes.push_back(command.sub().recv_ids_size());
+    // The renewal after the reconnect: the second of the two queues is gone.
+    if (command.has_sub() && fake.connections == 2 && command.sub().recv_ids_size() == 2) {
+      refused = command.sub().recv_ids(1);
+      answer.mutable_error()->set_code(pb::AUTH);
+      answer.mutable_error()->set_index(1);
+    } else {
+      answer.mutable_ok();
+    }
+    fake.reply(socket, answer);
+  };
+  auto made = RelayConnection::create(fast_options(fake.url()));
+  ASSERT_TRUE(made.has_value());
+  RelayConnection& connection = **made;
+  Recorder events(connection);
+  connection.start();
+  const auto first = random_array<wire::kQueueIdBytes>();
+  const auto second = random_array<wire::kQueueIdBytes>();
+  std::vector<QueueSubscription> queues;
+  queues.push_back({first, new_key_pair()});
+  queues.push_back({second, new_key_pair()});
+  ASSERT_TRUE(
+      await<void>([&](auto done) { connection.subscribe(std::move(queues), done); }).has_value());
+
+  connection.reconnect();
+  ASSERT_TRUE(QTest::qWaitFor([&] { return sub_sizes.size() >= 3; }, kWait));
+  EXPECT_EQ(sub_sizes, (std::vector<int>{2, 2, 1}));  // the rest subscribed again alone
+  ASSERT_EQ(events.ended.size(), 1u);
+  const wire::QueueId& gone_id = events.ended[0];
+  EXPECT_EQ(std::string(gone_id.begin(), gone_id.end()), refused);
+  const wire::QueueId& kept_id = gone_id == first ? second : first;
+  EXPECT_TRUE(events.errors.empty());  // AUTH ends the queue; it is no connection error
+  EXPECT_TRUE(await<void>([&](auto done) { connection.ack(kept_id, 1, done); }).has_value());
+  auto gone = await<void>([&](auto done) { connection.ack(gone_id, 1, done); });
+  ASSERT_FALSE(gone.has_value());
+  EXPECT_EQ(gone.error().code, ErrorCode::RelayNotSubscribed);
 }
 
 }  // namespace
