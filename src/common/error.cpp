@@ -60,6 +60,12 @@ std::string_view to_string(ErrorCode code) {
     case ErrorCode::RelayTlsFailed: return "relay: TLS failed (the certificate is not trusted?)";
     case ErrorCode::InvalidInvitation: return "not a valid invitation link";
     case ErrorCode::InvitationDamaged: return "invitation link damaged: copy it again";
+    case ErrorCode::ProfileLocked: return "profile locked";
+    case ErrorCode::AddressPending: return "contact address not published yet";
+    case ErrorCode::ChatNotReady: return "the chat cannot do this yet";
+    case ErrorCode::InvalidContent: return "invalid content message";
+    case ErrorCode::ReplayedFirstMessage: return "first message replayed";
+    case ErrorCode::IdentityChanged: return "the contact's identity key changed";
   }
   return "unknown error";
 }

@@ -73,8 +73,14 @@ enum class ErrorCode : std::uint16_t {
   RelayConnectFailed = 458,       // the socket or WebSocket handshake failed, or it closed
   RelayTlsFailed = 459,           // TLS failed: most often, the relay's certificate is not trusted
   // engine (5xx)
-  InvalidInvitation = 500,  // not an invitation link, or one that breaks a rule of its format
-  InvitationDamaged = 501,  // the link's check failed: changed or cut off in copying
+  InvalidInvitation = 500,     // not an invitation link, or one that breaks a rule of its format
+  InvitationDamaged = 501,     // the link's check failed: changed or cut off in copying
+  ProfileLocked = 502,         // the engine was locked: open the profile again
+  AddressPending = 503,        // the contact address is not published on the home relay yet
+  ChatNotReady = 504,          // the chat cannot do this in its state (e.g. a pending request)
+  InvalidContent = 505,        // a content message (proto/message.proto) that breaks its rules
+  ReplayedFirstMessage = 506,  // a first message already seen (docs/protocol.md §4.7)
+  IdentityChanged = 507,       // the contact's identity key differs from the one pinned
 };
 
 std::string_view to_string(ErrorCode code);
