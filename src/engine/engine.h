@@ -252,6 +252,11 @@ class Engine {
   // own timer; a host calls it after a suspend, tests after moving a manual clock).
   [[nodiscard]] Result<std::size_t> run_timers();
 
+  // Done once every relay the profile uses is connected with its queues subscribed, nothing in
+  // the outbox is due, and no message has arrived for `quiet`; RelayTimeout after `timeout`.
+  // For one-shot commands that must see what waits on the relays before they read or exit.
+  void sync(std::chrono::milliseconds timeout, std::chrono::milliseconds quiet, Done<void> done);
+
   // `on_event` is called on the engine thread until the Subscription is destroyed.
   [[nodiscard]] Subscription subscribe(std::function<void(const Event&)> on_event);
 
