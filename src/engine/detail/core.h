@@ -1,0 +1,158 @@
+// Core: the engine's state and logic, on the engine thread (docs/architecture.md, "The engine").
+// Engine (engine.cpp) posts every public call here and waits; nothing else touches a Core.
+//
+// It owns the profile's database, its identity, one RelayTransport per relay URL the profile
+// has queues on, and the timers (outbox retries, self-destruct deadlines, sync polls).
+//
+// Paths (docs/engine.md):
+//  - send: encrypt, then one transaction (session, message row, outbox row), then flush_outbox;
+//    an outbox row leaves when its relay answers Ok.
+//  - receive: pushes are collected and handled together on the next turn of the event loop: each
+//    is decrypted with the session loaded once for the batch, and one transaction stores the
+//    sessions, messages, state changes and the receipts to send; only then are the pushes acked.
+//  - first contact: Initial envelopes at the contact address become Pending requests, in one
+//    transaction with the replay id and the one-time prekey's removal.
+#pragma once
+
+#include <QObject>
+#include <QTimer>
+#include <chrono>
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <memory>
+#include <optional>
+#include <set>
+#include <string>
+#include <vector>
+
+#include "crypto/keys.h"
+#include "crypto/session.h"
+#include "engine/engine.h"
+#include "engine/relay_transport.h"
+#include "store/database.h"
+#include "store/repo_outbox.h"
+#include "store/repo_queues.h"
+
+namespace exile::engine::detail {
+
+struct Content;
+
+class Core final : public QObject {
+  Q_OBJECT
+
+ public:
+  // A profile's database, open and migrated, with the identity it holds.
+  Core(Options options, Environment environment, store::Database db,
+       crypto::IdentityKeyPair identity);
+  ~Core() override;
+
+  // Makes a new profile's keys and settings in `db` (one transaction).
+  [[nodiscard]] static Result<crypto::IdentityKeyPair> initialise_profile(
+      store::Database& db, const ProfileSpec& spec, Rng& rng, UnixMillis now);
+  [[nodiscard]] static Result<crypto::IdentityKeyPair> load_identity(store::Database& db);
+
+  // On the engine thread, once: connects relays, subscribes, flushes, arms timers.
+  void start();
+  // Drops relays and fails pending completions; the database closes with the Core.
+  void shut_down();
+
+  Result<std::string> display_name();
+  Result<InvitationView> invitation();
+  void accept_invitation(std::string link, Done<ChatId> done);
+  Result<std::vector<ContactRequest>> requests();
+  void accept_request(RequestId request, Done<ChatId> done);
+  Result<void> decline_request(RequestId request);
+  Result<std::vector<ChatSummary>> chats();
+  Result<std::vector<MessageView>> messages(ChatId chat, Page page);
+  Result<std::vector<MessageView>> search(std::string_view query, std::optional<ChatId> chat,
+                                          std::size_t limit);
+  Result<MessageId> send_text(ChatId chat, std::string_view text);
+  Result<void> mark_read(ChatId chat, MessageId up_to);
+  Result<void> set_typing(ChatId chat, bool typing);
+  Result<void> set_timer(ChatId chat, std::optional<std::uint32_t> seconds);
+  Result<void> delete_for_both(ChatId chat, MessageId message);
+  Result<Verification> verification(ChatId chat);
+  Result<void> mark_verified(ChatId chat, bool verified);
+  Result<std::size_t> run_timers();
+  void sync(std::chrono::milliseconds timeout, std::chrono::milliseconds quiet, Done<void> done);
+
+  std::uint64_t add_subscriber(std::function<void(const Event&)> on_event);
+  void remove_subscriber(std::uint64_t id);
+
+ private:
+  struct Relay;
+  struct Push {
+    std::string relay_url;
+    relay::wire::QueueId recv_id{};
+    std::uint64_t msg_id = 0;
+    Bytes body;
+  };
+  struct Batch;
+  struct SyncWaiter {
+    std::chrono::steady_clock::time_point deadline;
+    std::chrono::milliseconds quiet{};
+    Done<void> done;
+  };
+
+  UnixMillis now() const;
+  void emit_event(const Event& event);
+
+  // Relays.
+  Relay& relay(const std::string& url);
+  void relay_connected(Relay& relay);
+  void relay_message(Relay& relay, const relay::wire::QueueId& recv_id, std::uint64_t msg_id,
+                     Bytes body);
+  void subscribe_queue(const store::RelayQueue& queue);
+  void report_relay_status();
+
+  // The contact address.
+  void ensure_address();
+  void publish_bundle(store::RelayQueue address);
+
+  // Receiving.
+  void handle_pushes();
+  void handle_first_message(const Push& push, const store::RelayQueue& address);
+  Result<void> handle_chat_envelope(Batch& batch, const Push& push, const store::RelayQueue& queue);
+  Result<void> apply_content(Batch& batch, const store::RelayQueue& queue, ChatId chat,
+                             const Content& content);
+  void secure_reply_queue(store::QueueRowId queue_id, relay::wire::PublicKey sender_key);
+
+  // Sending.
+  // Encrypts `content` with `session` (advancing it) and puts the envelope in the outbox of the
+  // chat's send queue, for `message_id` if it belongs to one; inside the caller's transaction,
+  // which also stores the session.
+  Result<void> queue_content(crypto::Session& session, ChatId chat, const Content& content,
+                             std::optional<MessageId> message_id);
+  void flush_outbox();
+  void schedule_outbox(std::optional<UnixMillis> at);
+  void outbox_answered(store::OutboxItem item, Result<SendReceipt> result);
+
+  // Timers.
+  void schedule_expiry();
+  void poll_sync();
+
+  Options options_;
+  Environment environment_;
+  const Clock& clock_;
+  Rng& rng_;
+  store::Database db_;
+  crypto::IdentityKeyPair identity_;
+  std::map<std::string, std::unique_ptr<Relay>> relays_;
+  std::vector<Push> pending_pushes_;
+  bool pushes_scheduled_ = false;
+  std::set<store::OutboxId> in_flight_;
+  std::set<store::QueueRowId> busy_queues_;  // one SEND in flight per queue keeps order
+  QTimer outbox_timer_;
+  QTimer expiry_timer_;
+  QTimer sync_timer_;
+  std::vector<SyncWaiter> sync_waiters_;
+  std::chrono::steady_clock::time_point last_push_at_{};
+  std::size_t subscribes_pending_ = 0;
+  bool address_in_progress_ = false;
+  bool shut_down_ = false;
+  std::uint64_t next_subscriber_ = 1;
+  std::map<std::uint64_t, std::function<void(const Event&)>> subscribers_;
+};
+
+}  // namespace exile::engine::detail

@@ -1,0 +1,523 @@
+// The engine end to end inside one process: two or three profiles (each an Engine with its own
+// thread, encrypted database and relay connections) talking through real exile-relay processes
+// on loopback. Nothing is mocked: the relays are the real binary, the databases real files.
+#include <gtest/gtest.h>
+
+#include <QCoreApplication>
+#include <QTest>
+#include <atomic>
+#include <filesystem>
+#include <fstream>
+#include <mutex>
+#include <string>
+#include <vector>
+
+#include "common/encoding.h"
+#include "common/sodium.h"
+#include "engine/engine.h"
+#include "engine/invitation.h"
+#include "store/profile_store.h"
+#include "store/repo_identity.h"
+#include "support/relay_process.h"
+#include "support/temp_dir.h"
+
+namespace exile::engine {
+namespace {
+
+using namespace std::chrono_literals;
+using test::RelayProcess;
+using test::TempDir;
+
+constexpr int kWaitMs = 20'000;
+
+SecureBytes passphrase(std::string_view text) { return SecureBytes(text.begin(), text.end()); }
+
+// A clock the test moves, safe to read from the engine thread.
+class TestClock final : public Clock {
+ public:
+  [[nodiscard]] UnixMillis now() const override { return from_millis(ms_.load()); }
+  void advance(std::chrono::milliseconds d) { ms_ += d.count(); }
+
+ private:
+  std::atomic<std::int64_t> ms_{1'800'000'000'000};
+};
+
+// One profile: its engine and everything it reported.
+class Profile {
+ public:
+  Profile(std::filesystem::path dir, std::string name, std::string relay,
+          const Clock* clock = nullptr)
+      : dir_(std::move(dir)), name_(std::move(name)), relay_(std::move(relay)), clock_(clock) {}
+
+  Result<void> create() {
+    auto engine = Engine::create(options(), environment(), {name_, relay_}, passphrase("pw"));
+    if (!engine) return fail(engine.error());
+    engine_ = std::move(*engine);
+    watch();
+    return {};
+  }
+  Result<void> unlock() {
+    auto engine = Engine::unlock(options(), environment(), passphrase("pw"));
+    if (!engine) return fail(engine.error());
+    engine_ = std::move(*engine);
+    watch();
+    return {};
+  }
+  void lock() {
+    subscription_.reset();
+    if (engine_) engine_->lock();
+    engine_.reset();
+  }
+
+  Engine& engine() { return *engine_; }
+  Options options() const { return Options{.profile_dir = dir_, .fast_kdf = true}; }
+  Environment environment() const { return Environment{.clock = clock_}; }
+
+  template <class E>
+  std::size_t count() {
+    std::lock_guard hold(mutex_);
+    std::size_t n = 0;
+    for (const auto& e : events_) n += std::holds_alternative<E>(e) ? 1 : 0;
+    return n;
+  }
+  template <class E>
+  bool wait_for(std::size_t n = 1, int ms = kWaitMs) {
+    return QTest::qWaitFor([&] { return count<E>() >= n; }, ms);
+  }
+
+  template <class T>
+  Result<T> await(const std::function<void(Done<T>)>& call, int ms = kWaitMs) {
+    auto slot = std::make_shared<std::optional<Result<T>>>();
+    auto mutex = std::make_shared<std::mutex>();
+    call([slot, mutex](Result<T> r) {
+      std::lock_guard hold(*mutex);
+      *slot = std::move(r);
+    });
+    const bool answered = QTest::qWaitFor(
+        [&] {
+          std::lock_guard hold(*mutex);
+          return slot->has_value();
+        },
+        ms);
+    if (!answered) return fail(ErrorCode::RelayTimeout, "the test waited in vain");
+    std::lock_guard hold(*mutex);
+    return std::move(**slot);
+  }
+
+  Result<void> sync() {
+    return await<void>([&](Done<void> done) { engine().sync(15s, 200ms, std::move(done)); });
+  }
+
+  std::vector<MessageView> history(ChatId chat) {
+    auto messages = engine().messages(chat, Page{.before = std::nullopt, .limit = 1000});
+    EXPECT_TRUE(messages.has_value());
+    return messages ? *messages : std::vector<MessageView>{};
+  }
+
+  std::optional<ChatSummary> chat(ChatId id) {
+    auto chats = engine().chats();
+    if (!chats) return std::nullopt;
+    for (auto& c : *chats) {
+      if (c.id == id) return c;
+    }
+    return std::nullopt;
+  }
+
+ private:
+  void watch() {
+    subscription_ = engine_->subscribe([this](const Event& event) {
+      std::lock_guard hold(mutex_);
+      events_.push_back(event);
+    });
+  }
+
+  std::filesystem::path dir_;
+  std::string name_;
+  std::string relay_;
+  const Clock* clock_;
+  std::unique_ptr<Engine> engine_;
+  Subscription subscription_;
+  std::mutex mutex_;
+  std::vector<Event> events_;
+};
+
+class EngineTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    relay_a_ = std::make_unique<RelayProcess>(RelayProcess::Options{.data_dir = dir_.path() / "ra"});
+    relay_b_ = std::make_unique<RelayProcess>(RelayProcess::Options{.data_dir = dir_.path() / "rb"});
+    ASSERT_TRUE(relay_a_->start()) << relay_a_->error();
+    ASSERT_TRUE(relay_b_->start()) << relay_b_->error();
+  }
+
+  // Bob invites, Alice accepts, Bob accepts the request: both chats Active.
+  void start_chat(Profile& alice, Profile& bob, ChatId& alice_chat, ChatId& bob_chat) {
+    ASSERT_TRUE(bob.wait_for<AddressReady>());
+    auto invitation = bob.engine().invitation();
+    ASSERT_TRUE(invitation.has_value()) << invitation.error();
+    auto accepted = alice.await<ChatId>([&](Done<ChatId> done) {
+      alice.engine().accept_invitation(invitation->link, std::move(done));
+    });
+    ASSERT_TRUE(accepted.has_value()) << accepted.error();
+    alice_chat = *accepted;
+    ASSERT_TRUE(bob.wait_for<ContactRequestReceived>());
+    auto requests = bob.engine().requests();
+    ASSERT_TRUE(requests.has_value());
+    ASSERT_EQ(requests->size(), 1u);
+    auto answered = bob.await<ChatId>([&](Done<ChatId> done) {
+      bob.engine().accept_request(requests->front().id, std::move(done));
+    });
+    ASSERT_TRUE(answered.has_value()) << answered.error();
+    bob_chat = *answered;
+    ASSERT_TRUE(QTest::qWaitFor(
+        [&] {
+          auto chat = alice.chat(alice_chat);
+          return chat && chat->state == ChatState::Active;
+        },
+        kWaitMs));
+  }
+
+  TempDir dir_{"exile-engine"};
+  std::unique_ptr<RelayProcess> relay_a_;
+  std::unique_ptr<RelayProcess> relay_b_;
+};
+
+TEST_F(EngineTest, CreateLockAndUnlockAProfile) {
+  Profile alice(dir_.path() / "alice", "Alice", relay_a_->url());
+  ASSERT_TRUE(alice.create().has_value());
+  ASSERT_TRUE(alice.wait_for<AddressReady>());
+  auto name = alice.engine().display_name();
+  ASSERT_TRUE(name.has_value());
+  EXPECT_EQ(*name, "Alice");
+  auto invitation = alice.engine().invitation();
+  ASSERT_TRUE(invitation.has_value()) << invitation.error();
+  auto parsed = parse_invitation_link(invitation->link);
+  ASSERT_TRUE(parsed.has_value());
+  EXPECT_EQ(parsed->relay_url, relay_a_->url());
+  EXPECT_FALSE(invitation->qr_text.empty());
+
+  // One opener at a time: a second engine on the same profile is refused, the first unharmed.
+  auto second = Engine::unlock(alice.options(), {}, passphrase("pw"));
+  ASSERT_FALSE(second.has_value());
+  EXPECT_EQ(second.error().code, ErrorCode::ProfileInUse);
+
+  alice.lock();
+  auto wrong = Engine::unlock(alice.options(), {}, passphrase("not it"));
+  ASSERT_FALSE(wrong.has_value());
+  EXPECT_EQ(wrong.error().code, ErrorCode::WrongPassphrase);
+
+  ASSERT_TRUE(alice.unlock().has_value());
+  auto again = alice.engine().invitation();
+  ASSERT_TRUE(again.has_value());
+  EXPECT_EQ(again->link, invitation->link);  // the same address after a restart
+  alice.lock();
+}
+
+TEST_F(EngineTest, CreateRefusesBadInputAndAnExistingProfile) {
+  Profile alice(dir_.path() / "alice", "Alice", relay_a_->url());
+  ASSERT_TRUE(alice.create().has_value());
+  alice.lock();
+  auto again = Engine::create(alice.options(), {}, {"Alice", relay_a_->url()}, passphrase("pw"));
+  ASSERT_FALSE(again.has_value());
+  EXPECT_EQ(again.error().code, ErrorCode::InvalidArgument);
+
+  Options fresh{.profile_dir = dir_.path() / "other", .fast_kdf = true};
+  EXPECT_FALSE(Engine::create(fresh, {}, {"", relay_a_->url()}, passphrase("pw")).has_value());
+  EXPECT_FALSE(Engine::create(fresh, {}, {"Bob", "ws://example.org/"}, passphrase("pw")));
+  EXPECT_FALSE(Engine::create(fresh, {}, {"Bob", relay_a_->url()}, passphrase("")).has_value());
+}
+
+TEST_F(EngineTest, InvitationRequestAcceptAndChatAcrossTwoRelays) {
+  Profile alice(dir_.path() / "alice", "Alice", relay_a_->url());
+  Profile bob(dir_.path() / "bob", "Bob", relay_b_->url());
+  ASSERT_TRUE(alice.create().has_value());
+  ASSERT_TRUE(bob.create().has_value());
+  ASSERT_TRUE(bob.wait_for<AddressReady>());
+
+  auto invitation = bob.engine().invitation();
+  ASSERT_TRUE(invitation.has_value());
+  auto alice_chat = alice.await<ChatId>([&](Done<ChatId> done) {
+    alice.engine().accept_invitation(invitation->link, std::move(done));
+  });
+  ASSERT_TRUE(alice_chat.has_value()) << alice_chat.error();
+  EXPECT_EQ(alice.chat(*alice_chat)->state, ChatState::Requested);
+  // Alice may write before Bob answers: it waits in her outbox for his route.
+  auto early = alice.engine().send_text(*alice_chat, "written before the answer");
+  ASSERT_TRUE(early.has_value()) << early.error();
+
+  ASSERT_TRUE(bob.wait_for<ContactRequestReceived>());
+  auto requests = bob.engine().requests();
+  ASSERT_TRUE(requests.has_value());
+  ASSERT_EQ(requests->size(), 1u);
+  EXPECT_EQ(requests->front().display_name, "Alice");
+  EXPECT_EQ(requests->front().safety_number.size(), 71u);  // 12 groups of 5, 11 spaces
+  // A pending request cannot be written to.
+  auto refused = bob.engine().send_text(requests->front().id, "too early");
+  ASSERT_FALSE(refused.has_value());
+  EXPECT_EQ(refused.error().code, ErrorCode::ChatNotReady);
+
+  auto bob_chat = bob.await<ChatId>([&](Done<ChatId> done) {
+    bob.engine().accept_request(requests->front().id, std::move(done));
+  });
+  ASSERT_TRUE(bob_chat.has_value()) << bob_chat.error();
+  ASSERT_TRUE(QTest::qWaitFor(
+      [&] {
+        auto chat = alice.chat(*alice_chat);
+        return chat && chat->state == ChatState::Active && chat->contact_name == "Bob";
+      },
+      kWaitMs));
+
+  // Both see the same safety number.
+  auto alice_view = alice.engine().verification(*alice_chat);
+  auto bob_view = bob.engine().verification(*bob_chat);
+  ASSERT_TRUE(alice_view && bob_view);
+  EXPECT_EQ(alice_view->safety_number, bob_view->safety_number);
+  EXPECT_EQ(alice_view->safety_number, requests->front().safety_number);
+
+  ASSERT_TRUE(bob.engine().send_text(*bob_chat, "hello Alice").has_value());
+  ASSERT_TRUE(alice.engine().send_text(*alice_chat, "hello Bob").has_value());
+  ASSERT_TRUE(QTest::qWaitFor([&] { return bob.history(*bob_chat).size() == 3; }, kWaitMs));
+  ASSERT_TRUE(QTest::qWaitFor([&] { return alice.history(*alice_chat).size() == 3; }, kWaitMs));
+  auto seen_by_bob = bob.history(*bob_chat);
+  EXPECT_EQ(seen_by_bob[0].text, "written before the answer");
+  EXPECT_FALSE(seen_by_bob[0].outgoing);
+  EXPECT_EQ(seen_by_bob[1].text, "hello Alice");
+  EXPECT_EQ(seen_by_bob[2].text, "hello Bob");
+
+  // Receipts: Bob's copy of "hello Alice" becomes Delivered, then Read when Alice reads it.
+  ASSERT_TRUE(QTest::qWaitFor(
+      [&] { return bob.history(*bob_chat)[1].state == MessageState::Delivered; }, kWaitMs));
+  auto alice_history = alice.history(*alice_chat);
+  ASSERT_TRUE(alice.engine().mark_read(*alice_chat, alice_history.back().id).has_value());
+  EXPECT_EQ(alice.chat(*alice_chat)->unread, 0u);
+  ASSERT_TRUE(QTest::qWaitFor(
+      [&] { return bob.history(*bob_chat)[1].state == MessageState::Read; }, kWaitMs));
+  alice.lock();
+  bob.lock();
+}
+
+TEST_F(EngineTest, DecliningARequestKeepsNothing) {
+  Profile alice(dir_.path() / "alice", "Alice", relay_a_->url());
+  Profile bob(dir_.path() / "bob", "Bob", relay_a_->url());
+  ASSERT_TRUE(alice.create().has_value());
+  ASSERT_TRUE(bob.create().has_value());
+  ASSERT_TRUE(bob.wait_for<AddressReady>());
+  auto invitation = bob.engine().invitation();
+  ASSERT_TRUE(invitation.has_value());
+  ASSERT_TRUE(alice
+                  .await<ChatId>([&](Done<ChatId> done) {
+                    alice.engine().accept_invitation(invitation->link, std::move(done));
+                  })
+                  .has_value());
+  ASSERT_TRUE(bob.wait_for<ContactRequestReceived>());
+  auto requests = bob.engine().requests();
+  ASSERT_TRUE(requests && requests->size() == 1);
+  ASSERT_TRUE(bob.engine().decline_request(requests->front().id).has_value());
+  EXPECT_TRUE(bob.engine().requests()->empty());
+  EXPECT_TRUE(bob.engine().chats()->empty());
+  bob.lock();
+  alice.lock();
+}
+
+TEST_F(EngineTest, OfflineCatchUpKeepsOrder) {
+  Profile alice(dir_.path() / "alice", "Alice", relay_a_->url());
+  Profile bob(dir_.path() / "bob", "Bob", relay_b_->url());
+  ASSERT_TRUE(alice.create().has_value());
+  ASSERT_TRUE(bob.create().has_value());
+  ChatId alice_chat = 0;
+  ChatId bob_chat = 0;
+  start_chat(alice, bob, alice_chat, bob_chat);
+  ASSERT_TRUE(bob.sync().has_value());
+  bob.lock();
+
+  constexpr int kMessages = 50;
+  for (int i = 0; i < kMessages; ++i) {
+    ASSERT_TRUE(alice.engine().send_text(alice_chat, "m" + std::to_string(i)).has_value());
+  }
+  ASSERT_TRUE(alice.sync().has_value());
+
+  ASSERT_TRUE(bob.unlock().has_value());
+  ASSERT_TRUE(QTest::qWaitFor([&] { return bob.history(bob_chat).size() == kMessages; }, kWaitMs));
+  auto history = bob.history(bob_chat);
+  for (int i = 0; i < kMessages; ++i) EXPECT_EQ(history[i].text, "m" + std::to_string(i));
+  alice.lock();
+  bob.lock();
+}
+
+TEST_F(EngineTest, SelfDestructTimerDeletesOnBothSidesAfterReading) {
+  TestClock alice_clock;
+  TestClock bob_clock;
+  Profile alice(dir_.path() / "alice", "Alice", relay_a_->url(), &alice_clock);
+  Profile bob(dir_.path() / "bob", "Bob", relay_a_->url(), &bob_clock);
+  ASSERT_TRUE(alice.create().has_value());
+  ASSERT_TRUE(bob.create().has_value());
+  ChatId alice_chat = 0;
+  ChatId bob_chat = 0;
+  start_chat(alice, bob, alice_chat, bob_chat);
+
+  ASSERT_TRUE(alice.engine().set_timer(alice_chat, 5).has_value());
+  ASSERT_TRUE(QTest::qWaitFor([&] { return bob.chat(bob_chat)->timer_seconds == 5u; }, kWaitMs));
+  auto sent = alice.engine().send_text(alice_chat, "gone in five");
+  ASSERT_TRUE(sent.has_value());
+  ASSERT_TRUE(QTest::qWaitFor([&] { return bob.history(bob_chat).size() == 2; }, kWaitMs));
+  auto bob_history = bob.history(bob_chat);
+  EXPECT_EQ(bob_history[0].kind, MessageKind::TimerChanged);
+  EXPECT_EQ(bob_history[1].timer_seconds, 5u);
+  EXPECT_FALSE(bob_history[1].expires_at.has_value());  // not read yet: no countdown
+
+  // Unread messages never expire, however long they wait.
+  bob_clock.advance(1h);
+  EXPECT_EQ(*bob.engine().run_timers(), 0u);
+
+  ASSERT_TRUE(bob.engine().mark_read(bob_chat, bob_history[1].id).has_value());
+  ASSERT_TRUE(QTest::qWaitFor(
+      [&] {
+        auto h = alice.history(alice_chat);
+        return !h.empty() && h.back().state == MessageState::Read;
+      },
+      kWaitMs));
+  bob_clock.advance(4s);
+  EXPECT_EQ(*bob.engine().run_timers(), 0u);
+  bob_clock.advance(2s);
+  EXPECT_EQ(*bob.engine().run_timers(), 1u);
+  alice_clock.advance(6s);
+  EXPECT_EQ(*alice.engine().run_timers(), 1u);
+  EXPECT_EQ(bob.history(bob_chat).size(), 1u);      // the timer notice stays
+  EXPECT_EQ(alice.history(alice_chat).size(), 1u);
+  EXPECT_TRUE(bob.engine().search("five", std::nullopt, 10)->empty());
+  alice.lock();
+  bob.lock();
+}
+
+TEST_F(EngineTest, DeleteForBothAndSearch) {
+  Profile alice(dir_.path() / "alice", "Alice", relay_a_->url());
+  Profile bob(dir_.path() / "bob", "Bob", relay_a_->url());
+  ASSERT_TRUE(alice.create().has_value());
+  ASSERT_TRUE(bob.create().has_value());
+  ChatId alice_chat = 0;
+  ChatId bob_chat = 0;
+  start_chat(alice, bob, alice_chat, bob_chat);
+  auto keep = alice.engine().send_text(alice_chat, "a pelican keeps this");
+  auto gone = alice.engine().send_text(alice_chat, "a walrus regrets this");
+  ASSERT_TRUE(keep && gone);
+  ASSERT_TRUE(QTest::qWaitFor([&] { return bob.history(bob_chat).size() == 2; }, kWaitMs));
+  EXPECT_EQ(bob.engine().search("walrus", std::nullopt, 10)->size(), 1u);
+
+  ASSERT_TRUE(alice.engine().delete_for_both(alice_chat, *gone).has_value());
+  EXPECT_EQ(alice.history(alice_chat).size(), 1u);
+  ASSERT_TRUE(QTest::qWaitFor([&] { return bob.history(bob_chat).size() == 1; }, kWaitMs));
+  EXPECT_EQ(bob.history(bob_chat)[0].text, "a pelican keeps this");
+  EXPECT_TRUE(bob.engine().search("walrus", std::nullopt, 10)->empty());
+  EXPECT_EQ(bob.engine().search("pelican", std::nullopt, 10)->size(), 1u);
+
+  ASSERT_TRUE(bob.engine().mark_verified(bob_chat, true).has_value());
+  EXPECT_TRUE(bob.engine().verification(bob_chat)->verified);
+  EXPECT_TRUE(bob.chat(bob_chat)->verified);
+  alice.lock();
+  bob.lock();
+}
+
+// Reads a locked profile's identity public key (the test looks inside; the engine never shows it).
+Bytes identity_key_of(const std::filesystem::path& dir) {
+  store::ProfileStore profile(dir);
+  auto db = profile.unlock(passphrase("pw"));
+  EXPECT_TRUE(db.has_value());
+  if (!db) return {};
+  auto identity = store::SqliteIdentityStore(*db).local_identity();
+  EXPECT_TRUE(identity.has_value());
+  if (!identity) return {};
+  const auto& bytes = identity->public_key().bytes();
+  return Bytes(bytes.begin(), bytes.end());
+}
+
+std::string read_file(const std::filesystem::path& path) {
+  std::ifstream in(path, std::ios::binary);
+  return std::string(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
+}
+
+// Every way a value could sit in a file: as it is, hex, base64 (both alphabets, with and
+// without padding).
+std::vector<std::string> spellings(ByteView value) {
+  std::vector<std::string> out{std::string(value.begin(), value.end()), to_hex(value)};
+  for (auto variant : {Base64Variant::Standard, Base64Variant::UrlNoPadding}) {
+    auto text = to_base64(value, variant);
+    out.push_back(text);
+    while (!text.empty() && text.back() == '=') text.pop_back();
+    out.push_back(text);
+  }
+  return out;
+}
+
+TEST_F(EngineTest, NothingLeaksIntoProfileOrRelayFiles) {
+  const std::string alice_name = "Zebulon Quist";
+  const std::string bob_name = "Philippa Vantablack";
+  const std::string marker = "MARKER-44918-uncommon";
+  {
+    Profile alice(dir_.path() / "alice", alice_name, relay_a_->url());
+    Profile bob(dir_.path() / "bob", bob_name, relay_b_->url());
+    ASSERT_TRUE(alice.create().has_value());
+    ASSERT_TRUE(bob.create().has_value());
+    ChatId alice_chat = 0;
+    ChatId bob_chat = 0;
+    start_chat(alice, bob, alice_chat, bob_chat);
+    for (int i = 0; i < 20; ++i) {
+      ASSERT_TRUE(alice.engine().send_text(alice_chat, marker + " from alice").has_value());
+      ASSERT_TRUE(bob.engine().send_text(bob_chat, marker + " from bob").has_value());
+    }
+    ASSERT_TRUE(QTest::qWaitFor([&] { return bob.history(bob_chat).size() == 40; }, kWaitMs));
+    ASSERT_TRUE(QTest::qWaitFor([&] { return alice.history(alice_chat).size() == 40; }, kWaitMs));
+    // Some stay on the relay, unread: they must not leak there either.
+    bob.lock();
+    for (int i = 0; i < 5; ++i) {
+      ASSERT_TRUE(alice.engine().send_text(alice_chat, marker + " queued").has_value());
+    }
+    ASSERT_TRUE(alice.sync().has_value());
+    alice.lock();
+  }
+  std::vector<std::string> secrets{marker, alice_name, bob_name};
+  for (const auto* who : {"alice", "bob"}) {
+    auto key = identity_key_of(dir_.path() / who);
+    ASSERT_EQ(key.size(), 32u);
+    for (auto& s : spellings(key)) secrets.push_back(s);
+  }
+  std::size_t files = 0;
+  for (const auto& entry : std::filesystem::recursive_directory_iterator(dir_.path())) {
+    if (!entry.is_regular_file()) continue;
+    ++files;
+    const auto content = read_file(entry.path());
+    for (const auto& secret : secrets) {
+      EXPECT_EQ(content.find(secret), std::string::npos)
+          << entry.path().filename() << " holds a secret of length " << secret.size();
+    }
+  }
+  EXPECT_GE(files, 6u);  // two profiles' key files and databases, two relay databases
+  for (const auto* relay : {relay_a_.get(), relay_b_.get()}) {
+    const auto log = relay->output();
+    for (const auto& secret : secrets) EXPECT_EQ(log.find(secret), std::string::npos);
+  }
+}
+
+TEST_F(EngineTest, CallsAfterLockFailCleanly) {
+  Profile alice(dir_.path() / "alice", "Alice", relay_a_->url());
+  ASSERT_TRUE(alice.create().has_value());
+  Engine& engine = alice.engine();
+  engine.lock();
+  auto chats = engine.chats();
+  ASSERT_FALSE(chats.has_value());
+  EXPECT_EQ(chats.error().code, ErrorCode::ProfileLocked);
+  auto answer = alice.await<ChatId>(
+      [&](Done<ChatId> done) { engine.accept_invitation("exile://invite/v1/x", std::move(done)); });
+  ASSERT_FALSE(answer.has_value());
+  EXPECT_EQ(answer.error().code, ErrorCode::ProfileLocked);
+  alice.lock();
+}
+
+}  // namespace
+}  // namespace exile::engine
+
+int main(int argc, char** argv) {
+  QCoreApplication app(argc, argv);
+  exile::ensure_sodium();
+  ::testing::InitGoogleTest(&argc, argv);
+  return RUN_ALL_TESTS();
+}
