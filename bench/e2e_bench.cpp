@@ -1,0 +1,589 @@
+// exile_bench_e2e: the engine end to end in one process, through a real exile-relay on loopback
+// (docs/performance.md, "End to end"). scripts/bench e2e starts the relay, runs this and prints
+// the table.
+//
+// Three measurements, each repetition on fresh profiles:
+//
+//   catchup   Alice sends N text messages (default 10,000) while Bob's profile is locked; they
+//             wait in Bob's queue on the relay. Then Bob's profile is unlocked: the time from
+//             Engine::unlock() until the MessageAdded event of the last one (events come after
+//             the batch's commit: every message is then decrypted and stored).
+//   floor     the same N envelopes (one Double Ratchet chain, the same text, the same content
+//             encoding) decrypted and stored with no engine and no network: the crypto core and
+//             the store directly, in transactions of --batch pushes the way the engine's
+//             receive path does (docs/engine.md, "Receiving"): the session loaded once per
+//             batch, each envelope decrypted, its content parsed, checked against the uid index
+//             and inserted, the session stored, commit. Delivery receipts are not in it.
+//   latency   Alice sends at a fixed rate R for D seconds (paced on the monotonic clock); each
+//             message's latency is from just before send_text() to the MessageAdded event on
+//             Bob's engine (his commit). Both engines live in this process, so the two times are
+//             read from one clock.
+//
+// The phases of a repetition alternate their order from one repetition to the next (floor
+// before or after the engines; the slow rate before or after the fast one), so that a burst of
+// load on this shared machine does not always land on the same one.
+//
+// Output: one JSON object per line on stdout, one per measurement; progress on stderr.
+//
+//   exile_bench_e2e --relay ws://127.0.0.1:PORT/ --dir DIR [--repetitions 5] [--messages 10000]
+//                   [--batch 100] [--rates 10,1000] [--duration 5]
+#include <QCoreApplication>
+#include <algorithm>
+#include <atomic>
+#include <chrono>
+#include <cinttypes>
+#include <cmath>
+#include <condition_variable>
+#include <cstdio>
+#include <cstdlib>
+#include <filesystem>
+#include <functional>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <thread>
+#include <variant>
+#include <vector>
+
+#include "common/clock.h"
+#include "common/result.h"
+#include "common/rng.h"
+#include "crypto/keys.h"
+#include "crypto/memory_store.h"
+#include "crypto/prekeys.h"
+#include "crypto/session.h"
+#include "crypto/session_builder.h"
+#include "engine/engine.h"
+#include "message.pb.h"
+#include "store/database.h"
+#include "store/repo_chats.h"
+#include "store/repo_contacts.h"
+#include "store/repo_messages.h"
+#include "store/repo_sessions.h"
+#include "store/schema.h"
+
+namespace exile::bench::e2e {
+namespace {
+
+namespace fs = std::filesystem;
+using namespace std::chrono_literals;
+using Steady = std::chrono::steady_clock;
+using engine::ChatId;
+using engine::Engine;
+using engine::Event;
+
+struct Config {
+  std::string relay;
+  fs::path dir;
+  int repetitions = 5;
+  std::size_t messages = 10'000;
+  std::size_t batch = 100;
+  std::vector<int> rates = {10, 1000};
+  int duration_s = 5;
+};
+
+std::string describe(const Error& error) {
+  return std::string(to_string(error.code)) + ": " + error.message;
+}
+
+[[noreturn]] void die(const std::string& what) {
+  std::fprintf(stderr, "exile_bench_e2e: %s\n", what.c_str());
+  std::exit(1);
+}
+
+template <class T>
+T must(Result<T> result, const char* what) {
+  if (!result) die(std::string(what) + ": " + describe(result.error()));
+  return std::move(*result);
+}
+void must(Result<void> result, const char* what) {
+  if (!result) die(std::string(what) + ": " + describe(result.error()));
+}
+
+double ms_between(Steady::time_point a, Steady::time_point b) {
+  return std::chrono::duration<double, std::milli>(b - a).count();
+}
+
+// Message i of the catch-up: about 100 bytes of text, the same in the engine and the floor.
+std::string catchup_text(std::size_t i) {
+  std::string text = "catch-up message " + std::to_string(i) + ": ";
+  while (text.size() < 100) text += "see you tomorrow at the usual place. ";
+  text.resize(100);
+  return text;
+}
+
+SecureBytes passphrase() {
+  const std::string_view text = "bench passphrase";
+  return SecureBytes(text.begin(), text.end());
+}
+
+// A completion turned into a blocking wait (completions come on the engine thread).
+template <class T>
+Result<T> await(const std::function<void(engine::Done<T>)>& call,
+                std::chrono::milliseconds timeout = 60s) {
+  struct Slot {
+    std::mutex mutex;
+    std::condition_variable cv;
+    std::optional<Result<T>> value;
+  };
+  auto slot = std::make_shared<Slot>();
+  call([slot](Result<T> r) {
+    std::lock_guard hold(slot->mutex);
+    slot->value = std::move(r);
+    slot->cv.notify_all();
+  });
+  std::unique_lock hold(slot->mutex);
+  if (!slot->cv.wait_for(hold, timeout, [&] { return slot->value.has_value(); })) {
+    return fail(ErrorCode::RelayTimeout, "the benchmark waited in vain");
+  }
+  return std::move(*slot->value);
+}
+
+// waits until done() holds, polling every millisecond; false after timeout.
+bool wait_until(const std::function<bool()>& done, std::chrono::milliseconds timeout) {
+  const auto end = Steady::now() + timeout;
+  while (!done()) {
+    if (Steady::now() > end) return false;
+    std::this_thread::sleep_for(1ms);
+  }
+  return true;
+}
+
+// One profile: its engine, the events it counts, and the arrival times of the messages added
+// to one chat (the chat being watched).
+class Profile {
+ public:
+  Profile(fs::path dir, std::string name, std::string relay)
+      : dir_(std::move(dir)), name_(std::move(name)), relay_(std::move(relay)) {}
+  ~Profile() { lock(); }
+
+  void create() {
+    engine_ = must(Engine::create(options(), {}, {name_, relay_}, passphrase()), "create");
+    watch();
+  }
+  void unlock() {
+    engine_ = must(Engine::unlock(options(), {}, passphrase()), "unlock");
+    watch();
+  }
+  void lock() {
+    subscription_.reset();
+    if (engine_) engine_->lock();
+    engine_.reset();
+  }
+
+  Engine& engine() { return *engine_; }
+
+  void watch_chat(ChatId chat) { watched_chat_ = chat; }
+  std::size_t arrivals() {
+    std::lock_guard hold(mutex_);
+    return arrivals_.size();
+  }
+  std::vector<Steady::time_point> arrival_times() {
+    std::lock_guard hold(mutex_);
+    return arrivals_;
+  }
+  std::size_t address_ready() const { return address_ready_; }
+  std::size_t requests() const { return requests_; }
+
+  void sync(std::chrono::milliseconds timeout = 60s) {
+    must(await<void>(
+             [&](engine::Done<void> done) { engine().sync(timeout, 200ms, std::move(done)); },
+             timeout + 5s),
+         "sync");
+  }
+
+ private:
+  engine::Options options() const { return engine::Options{.profile_dir = dir_, .fast_kdf = true}; }
+  void watch() {
+    subscription_ = engine_->subscribe([this](const Event& event) {
+      if (const auto* added = std::get_if<engine::MessageAdded>(&event)) {
+        if (added->chat != watched_chat_.load()) return;
+        const auto now = Steady::now();
+        std::lock_guard hold(mutex_);
+        arrivals_.push_back(now);
+      } else if (std::holds_alternative<engine::AddressReady>(event)) {
+        ++address_ready_;
+      } else if (std::holds_alternative<engine::ContactRequestReceived>(event)) {
+        ++requests_;
+      }
+    });
+  }
+
+  fs::path dir_;
+  std::string name_;
+  std::string relay_;
+  std::unique_ptr<Engine> engine_;
+  engine::Subscription subscription_;
+  std::atomic<ChatId> watched_chat_{0};
+  std::atomic<std::size_t> address_ready_{0};
+  std::atomic<std::size_t> requests_{0};
+  std::mutex mutex_;
+  std::vector<Steady::time_point> arrivals_;
+};
+
+// Alice and Bob with an active secret chat (Bob invites, Alice accepts, Bob accepts).
+struct Pair {
+  Profile alice;
+  Profile bob;
+  ChatId alice_chat = 0;
+  ChatId bob_chat = 0;
+
+  Pair(const fs::path& dir, const std::string& relay)
+      : alice(dir / "alice", "Alice", relay), bob(dir / "bob", "Bob", relay) {
+    alice.create();
+    bob.create();
+    if (!wait_until([&] { return bob.address_ready() > 0; }, 30s)) die("no AddressReady");
+    auto invitation = must(bob.engine().invitation(), "invitation");
+    alice_chat = must(await<ChatId>([&](engine::Done<ChatId> done) {
+                        alice.engine().accept_invitation(invitation.link, std::move(done));
+                      }),
+                      "accept_invitation");
+    if (!wait_until([&] { return bob.requests() > 0; }, 30s)) die("no contact request");
+    auto requests = must(bob.engine().requests(), "requests");
+    if (requests.size() != 1) die("expected one contact request");
+    bob_chat = must(await<ChatId>([&](engine::Done<ChatId> done) {
+                      bob.engine().accept_request(requests.front().id, std::move(done));
+                    }),
+                    "accept_request");
+    const bool active = wait_until(
+        [&] {
+          auto chats = alice.engine().chats();
+          if (!chats) return false;
+          return std::any_of(chats->begin(), chats->end(), [&](const engine::ChatSummary& c) {
+            return c.id == alice_chat && c.state == engine::ChatState::Active;
+          });
+        },
+        30s);
+    if (!active) die("Alice's chat did not become active");
+    bob.watch_chat(bob_chat);
+  }
+};
+
+std::size_t unread(Profile& profile, ChatId chat) {
+  auto chats = must(profile.engine().chats(), "chats");
+  for (const auto& c : chats) {
+    if (c.id == chat) return c.unread;
+  }
+  die("the chat is gone");
+}
+
+// ---- catch-up -------------------------------------------------------------------------------
+
+void run_catchup(Pair& pair, const Config& config, int rep) {
+  // Bob goes offline; Alice writes; every envelope reaches the relay (her newest message Sent:
+  // one SEND in flight per queue, in order, so all before it are too).
+  pair.bob.lock();
+  const auto send_start = Steady::now();
+  for (std::size_t i = 0; i < config.messages; ++i) {
+    (void)must(pair.alice.engine().send_text(pair.alice_chat, catchup_text(i)), "send_text");
+  }
+  const auto committed = Steady::now();
+  const bool sent = wait_until(
+      [&] {
+        auto newest = pair.alice.engine().messages(pair.alice_chat, {.before = {}, .limit = 1});
+        if (!newest || newest->empty()) return false;
+        const auto state = newest->front().state;
+        return state != engine::MessageState::Queued && state != engine::MessageState::Failed;
+      },
+      600s);
+  if (!sent) die("Alice's messages did not all reach the relay");
+  const auto on_relay = Steady::now();
+  std::fprintf(
+      stderr,
+      "  catch-up: %zu messages committed by Alice in %.0f ms, on the relay %.0f ms later\n",
+      config.messages, ms_between(send_start, committed), ms_between(committed, on_relay));
+
+  // Bob comes back.
+  const std::size_t before = pair.bob.arrivals();
+  const auto unlock_start = Steady::now();
+  pair.bob.unlock();
+  const auto unlocked = Steady::now();
+  const bool all =
+      wait_until([&] { return pair.bob.arrivals() >= before + config.messages; }, 300s);
+  const auto times = pair.bob.arrival_times();
+  const std::size_t held = unread(pair.bob, pair.bob_chat);
+  if (!all) {
+    die("Bob's engine reported " + std::to_string(times.size() - before) + " of " +
+        std::to_string(config.messages) + " messages (" + std::to_string(held) +
+        " unread in the chat)");
+  }
+  if (held != config.messages) {
+    die("Bob's chat holds " + std::to_string(held) + " unread messages, expected " +
+        std::to_string(config.messages));
+  }
+  const auto first_arrival = times[before];
+  const auto last = times[before + config.messages - 1];
+  std::printf(
+      "{\"kind\":\"catchup\",\"rep\":%d,\"messages\":%zu,\"unlock_ms\":%.1f,"
+      "\"first_ms\":%.1f,\"after_unlock_ms\":%.1f,\"total_ms\":%.1f,\"alice_commit_ms\":%.1f,"
+      "\"alice_relay_ms\":%.1f}\n",
+      rep, config.messages, ms_between(unlock_start, unlocked), ms_between(unlocked, first_arrival),
+      ms_between(unlocked, last), ms_between(unlock_start, last), ms_between(send_start, committed),
+      ms_between(committed, on_relay));
+  std::fflush(stdout);
+  std::fprintf(stderr, "  catch-up: unlock %.0f ms, then all %zu stored %.0f ms later\n",
+               ms_between(unlock_start, unlocked), config.messages, ms_between(unlocked, last));
+  // Let the delivery receipts settle before anything else is measured.
+  pair.bob.sync();
+  pair.alice.sync();
+}
+
+// ---- latency --------------------------------------------------------------------------------
+
+double percentile(std::vector<double> values, double p) {
+  if (values.empty()) return 0;
+  std::sort(values.begin(), values.end());
+  const auto rank = static_cast<std::size_t>(std::ceil(p * static_cast<double>(values.size())));
+  return values[std::clamp<std::size_t>(rank, 1, values.size()) - 1];
+}
+
+void run_latency(Pair& pair, const Config& config, int rep, int rate) {
+  const auto n = static_cast<std::size_t>(rate) * static_cast<std::size_t>(config.duration_s);
+  const std::size_t first = pair.bob.arrivals();
+  std::vector<Steady::time_point> sent(n);
+  const auto interval =
+      std::chrono::duration_cast<Steady::duration>(std::chrono::duration<double>(1.0 / rate));
+  const auto start = Steady::now();
+  for (std::size_t k = 0; k < n; ++k) {
+    std::this_thread::sleep_until(start + static_cast<Steady::rep>(k) * interval);
+    sent[k] = Steady::now();
+    (void)must(pair.alice.engine().send_text(
+                   pair.alice_chat, "latency " + std::to_string(rate) + " " + std::to_string(k)),
+               "send_text");
+  }
+  const auto last_send = Steady::now();
+  if (!wait_until([&] { return pair.bob.arrivals() >= first + n; }, 120s)) {
+    die("Bob received " + std::to_string(pair.bob.arrivals() - first) + " of " + std::to_string(n) +
+        " messages at " + std::to_string(rate) + "/s");
+  }
+  const auto times = pair.bob.arrival_times();
+  std::vector<double> latencies_us(n);
+  for (std::size_t k = 0; k < n; ++k) {
+    latencies_us[k] = std::chrono::duration<double, std::micro>(times[first + k] - sent[k]).count();
+  }
+  // The k-th arrival is the k-th message sent (one queue, delivered in order): check the ends.
+  auto newest =
+      must(pair.bob.engine().messages(pair.bob_chat, {.before = {}, .limit = 1}), "messages");
+  if (newest.empty() ||
+      newest.front().text != "latency " + std::to_string(rate) + " " + std::to_string(n - 1)) {
+    die("Bob's newest message is not the last one sent");
+  }
+  const double achieved =
+      static_cast<double>(n) / std::chrono::duration<double>(last_send - start).count();
+  std::printf(
+      "{\"kind\":\"latency\",\"rep\":%d,\"rate\":%d,\"achieved_rate\":%.1f,\"messages\":%zu,"
+      "\"p50_us\":%.0f,\"p99_us\":%.0f,\"max_us\":%.0f}\n",
+      rep, rate, achieved, n, percentile(latencies_us, 0.50), percentile(latencies_us, 0.99),
+      percentile(latencies_us, 1.0));
+  std::fflush(stdout);
+  std::fprintf(stderr, "  latency at %d/s (achieved %.0f/s): p50 %.1f ms, p99 %.1f ms\n", rate,
+               achieved, percentile(latencies_us, 0.50) / 1000,
+               percentile(latencies_us, 0.99) / 1000);
+  pair.bob.sync();
+  pair.alice.sync();
+}
+
+// ---- the floor ------------------------------------------------------------------------------
+
+const store::DatabaseKey& floor_key() {
+  static const store::DatabaseKey key = [] {
+    store::DatabaseKey k;
+    for (std::size_t i = 0; i < store::DatabaseKey::size(); ++i) {
+      k.data()[i] = static_cast<std::uint8_t>(0x5A ^ i);
+    }
+    return k;
+  }();
+  return key;
+}
+
+void run_floor(const fs::path& dir, const Config& config, int rep) {
+  SystemRng rng;
+  const UnixMillis now = SystemClock().now();
+
+  // Alice and Bob past the first exchange, as in a chat: Alice starts from Bob's bundle, Bob
+  // accepts and replies, Alice reads the reply. Alice's messages are then one Ratchet chain.
+  const auto alice_id = crypto::IdentityKeyPair::generate(rng);
+  const auto bob_id = crypto::IdentityKeyPair::generate(rng);
+  crypto::InMemoryPreKeyStore bob_prekeys;
+  const auto signed_prekey = crypto::generate_signed_prekey(bob_id, 1, now, rng);
+  auto one_time = crypto::generate_one_time_prekeys(1, 1, rng);
+  if (one_time.size() != 1 || !bob_prekeys.store_signed_prekey(signed_prekey) ||
+      !bob_prekeys.store_one_time_prekey(one_time.front())) {
+    die("floor: prekeys");
+  }
+  const auto bundle = crypto::PreKeyBundle::make(bob_id, signed_prekey, &one_time.front());
+  auto alice =
+      must(crypto::start_session(alice_id, bundle,
+                                 crypto::IdentityFingerprint::of(bob_id.public_key()), rng),
+           "floor: start_session");
+  const Bytes hello = {'h', 'i'};
+  auto first = must(alice.encrypt(hello, rng), "floor: encrypt");
+  auto accepted = must(crypto::accept_session(bob_id, bob_prekeys, first, now), "floor: accept");
+  auto reply = must(accepted.session.encrypt(hello, rng), "floor: reply");
+  (void)must(alice.decrypt(reply, now), "floor: decrypt reply");
+
+  // The N envelopes: the catch-up's texts as content messages (proto/message.proto).
+  std::vector<Bytes> envelopes;
+  envelopes.reserve(config.messages);
+  for (std::size_t i = 0; i < config.messages; ++i) {
+    pb::Content content;
+    std::string id(16, '\0');
+    rng.fill(MutableByteView(reinterpret_cast<std::uint8_t*>(id.data()), id.size()));
+    content.set_version(1);
+    content.set_id(id);
+    content.set_sent_at(to_millis(now));
+    content.mutable_text()->set_text(catchup_text(i));
+    const std::string plain = content.SerializeAsString();
+    envelopes.push_back(
+        must(alice.encrypt(
+                 ByteView(reinterpret_cast<const std::uint8_t*>(plain.data()), plain.size()), rng),
+             "floor: encrypt"));
+  }
+
+  // Bob's database: an encrypted store (the VFS, a raw key: no Argon2id), one contact, one
+  // chat, his session stored.
+  fs::remove_all(dir);
+  fs::create_directories(dir);
+  auto db =
+      must(store::Database::open(dir / "floor.db", floor_key(), store::OpenMode::CreateIfMissing),
+           "floor: open");
+  must(store::migrate(db), "floor: migrate");
+  const crypto::SessionId session_id = "floor-session";
+  ChatId chat = 0;
+  {
+    auto tx = must(db.begin(), "floor: begin");
+    must(store::ContactRepository(db).add("alice", "Alice", now), "floor: contact");
+    chat = must(store::ChatRepository(db).create("alice", session_id, now), "floor: chat");
+    must(store::SqliteSessionStore(db).store_session(session_id, accepted.session),
+         "floor: session");
+    must(tx.commit(), "floor: commit");
+  }
+
+  // Timed: decrypt and store, one transaction per batch.
+  store::MessageRepository messages(db);
+  store::SqliteSessionStore sessions(db);
+  Steady::duration decrypt{}, store_time{};
+  const auto start = Steady::now();
+  for (std::size_t b = 0; b < envelopes.size(); b += config.batch) {
+    auto t = Steady::now();
+    auto tx = must(db.begin(), "floor: begin");
+    auto session = must(sessions.load_session(session_id), "floor: load");
+    if (!session) die("floor: no session");
+    auto t2 = Steady::now();
+    store_time += t2 - t;
+    const std::size_t end = std::min(envelopes.size(), b + config.batch);
+    for (std::size_t i = b; i < end; ++i) {
+      t = Steady::now();
+      auto plain = must(session->decrypt(envelopes[i], SystemClock().now()), "floor: decrypt");
+      pb::Content content;
+      if (!content.ParseFromArray(plain.data(), static_cast<int>(plain.size())) ||
+          !content.has_text() || content.id().size() != 16) {
+        die("floor: content");
+      }
+      t2 = Steady::now();
+      decrypt += t2 - t;
+      store::MessageUid uid{};
+      std::copy(content.id().begin(), content.id().end(), uid.begin());
+      if (must(messages.find_by_uid(chat, uid), "floor: find")) die("floor: duplicate");
+      store::NewMessage message;
+      message.chat = chat;
+      message.uid = uid;
+      message.direction = store::Direction::Incoming;
+      message.body = content.text().text();
+      message.sent_at = from_millis(content.sent_at());
+      message.received_at = SystemClock().now();
+      (void)must(messages.insert(message), "floor: insert");
+      store_time += Steady::now() - t2;
+    }
+    t = Steady::now();
+    must(sessions.store_session(session_id, *session), "floor: store session");
+    must(tx.commit(), "floor: commit");
+    store_time += Steady::now() - t;
+  }
+  const auto total = Steady::now() - start;
+  std::printf(
+      "{\"kind\":\"floor\",\"rep\":%d,\"messages\":%zu,\"batch\":%zu,\"total_ms\":%.1f,"
+      "\"decrypt_ms\":%.1f,\"store_ms\":%.1f}\n",
+      rep, config.messages, config.batch, std::chrono::duration<double, std::milli>(total).count(),
+      std::chrono::duration<double, std::milli>(decrypt).count(),
+      std::chrono::duration<double, std::milli>(store_time).count());
+  std::fflush(stdout);
+  std::fprintf(stderr, "  floor: %.0f ms (decrypt and parse %.0f ms, store %.0f ms)\n",
+               std::chrono::duration<double, std::milli>(total).count(),
+               std::chrono::duration<double, std::milli>(decrypt).count(),
+               std::chrono::duration<double, std::milli>(store_time).count());
+}
+
+// ---- main -----------------------------------------------------------------------------------
+
+Config parse(int argc, char** argv) {
+  Config config;
+  auto number = [&](int& i) -> long {
+    if (i + 1 >= argc) die(std::string(argv[i]) + " needs a value");
+    char* end = nullptr;
+    const long v = std::strtol(argv[++i], &end, 10);
+    if (*end != '\0' || v <= 0) die(std::string(argv[i - 1]) + " needs a positive number");
+    return v;
+  };
+  for (int i = 1; i < argc; ++i) {
+    const std::string_view arg = argv[i];
+    if (arg == "--relay" && i + 1 < argc) {
+      config.relay = argv[++i];
+    } else if (arg == "--dir" && i + 1 < argc) {
+      config.dir = argv[++i];
+    } else if (arg == "--repetitions") {
+      config.repetitions = static_cast<int>(number(i));
+    } else if (arg == "--messages") {
+      config.messages = static_cast<std::size_t>(number(i));
+    } else if (arg == "--batch") {
+      config.batch = static_cast<std::size_t>(number(i));
+    } else if (arg == "--duration") {
+      config.duration_s = static_cast<int>(number(i));
+    } else if (arg == "--rates" && i + 1 < argc) {
+      config.rates.clear();
+      std::string list = argv[++i];
+      for (std::size_t pos = 0; pos <= list.size();) {
+        const std::size_t comma = std::min(list.find(',', pos), list.size());
+        const int rate = std::atoi(list.substr(pos, comma - pos).c_str());
+        if (rate <= 0) die("--rates needs positive numbers separated by commas");
+        config.rates.push_back(rate);
+        pos = comma + 1;
+      }
+    } else {
+      die("usage: exile_bench_e2e --relay URL --dir DIR [--repetitions N] [--messages N] "
+          "[--batch N] [--rates R1,R2] [--duration S]");
+    }
+  }
+  if (config.relay.empty() || config.dir.empty()) die("--relay and --dir are required");
+  return config;
+}
+
+int run(const Config& config) {
+  for (int rep = 1; rep <= config.repetitions; ++rep) {
+    std::fprintf(stderr, "exile_bench_e2e: repetition %d of %d\n", rep, config.repetitions);
+    const fs::path dir = config.dir / ("rep-" + std::to_string(rep));
+    fs::remove_all(dir);
+    const bool floor_first = rep % 2 == 1;
+    if (floor_first) run_floor(dir / "floor", config, rep);
+    {
+      Pair pair(dir, config.relay);
+      run_catchup(pair, config, rep);
+      std::vector<int> rates = config.rates;
+      if (rep % 2 == 0) std::reverse(rates.begin(), rates.end());
+      for (int rate : rates) run_latency(pair, config, rep, rate);
+    }
+    if (!floor_first) run_floor(dir / "floor", config, rep);
+    fs::remove_all(dir);
+  }
+  return 0;
+}
+
+}  // namespace
+}  // namespace exile::bench::e2e
+
+int main(int argc, char** argv) {
+  QCoreApplication app(argc, argv);
+  return exile::bench::e2e::run(exile::bench::e2e::parse(argc, argv));
+}
