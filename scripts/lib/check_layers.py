@@ -51,6 +51,7 @@ HEADERS = {
     "engine/": "exile_engine",
     "relay.pb.h": "exile_proto",
     "state.pb.h": "exile_proto",
+    "message.pb.h": "exile_proto",
 }
 
 # The table of docs/architecture.md: which targets (besides its own) and which outside
