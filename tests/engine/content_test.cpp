@@ -261,7 +261,17 @@ TEST(ContentTest, LargestContentsFitOneRelayBody) {
   longest.sent_at = from_millis(INT64_MAX);
   auto encoded = encode_content(longest);
   ASSERT_TRUE(encoded);
-  EXPECT_LE(encoded->size(), kMaxContentBytes);
+  EXPECT_EQ(encoded->size(), 15400u);  // docs/protocol.md §13.6
+  Content receipts = content_with(receipt);
+  receipts.sent_at = from_millis(INT64_MAX);
+  encoded = encode_content(receipts);
+  ASSERT_TRUE(encoded);
+  EXPECT_EQ(encoded->size(), 14435u);
+  Content longest_route = content_with(route);
+  longest_route.sent_at = from_millis(INT64_MAX);
+  encoded = encode_content(longest_route);
+  ASSERT_TRUE(encoded);
+  EXPECT_EQ(encoded->size(), 282u);
 }
 
 // ---- the rules of §13.3, one at a time
@@ -283,8 +293,15 @@ TEST(ContentRuleTest, LargerThanMaxContentBytes) {
 
 TEST(ContentRuleTest, DoesNotParse) {
   expect_invalid(Bytes{0xff}, "does not parse");
-  expect_invalid(Bytes{0x12, 0x20, 0x00}, "does not parse");  // length beyond the end
-  expect_invalid(Bytes{0x08}, "does not parse");              // a tag with no value
+  expect_invalid(Bytes{0x12, 0x20, 0x00}, "does not parse");        // length beyond the end
+  expect_invalid(Bytes{0x08}, "does not parse");                    // a tag with no value
+  expect_invalid(Bytes{0x08, 0x01, 0x00, 0x00}, "does not parse");  // field number 0
+  expect_invalid(Bytes{0x0e, 0x01}, "does not parse");              // wire type 6
+  expect_invalid(Bytes{0x0f, 0x01}, "does not parse");              // wire type 7
+  Bytes long_varint{0x08};
+  long_varint.insert(long_varint.end(), 10, 0x81);
+  long_varint.push_back(0x01);
+  expect_invalid(long_varint, "does not parse");  // a varint of 11 bytes
 }
 
 TEST(ContentRuleTest, VersionZeroOrMissing) {
@@ -315,6 +332,10 @@ TEST(ContentRuleTest, IdNot16Bytes) {
     w.varint(1, 1).bytes(2, bytes_of(size, 0x01)).varint(3, 1).message(12, Wire());
     expect_invalid(w, "content: id is not 16 bytes");
   }
+  // A known field with another wire type is an unknown field: the id is then missing.
+  Wire w;
+  w.varint(1, 1).varint(2, 5).varint(3, 1).message(12, Wire());
+  expect_invalid(w, "content: id is not 16 bytes");
 }
 
 TEST(ContentRuleTest, IdAllZero) {

@@ -2,9 +2,12 @@
 // Ratchet. The engine encrypts encode_content's output with the chat's session and hands
 // decode_content what a session decrypted.
 //
-// Invariants: decode accepts exactly what encode writes, up to unknown fields (ignored) and a
-// body of a newer version (UnknownContent); anything encode accepts fits one relay body once
-// encrypted (kMaxContentBytes); no error message holds a byte of the content.
+// Invariants: decode reads everything encode writes back to the same Content (and encode
+// accepts every Content decode returns, UnknownContent aside: the fuzz target checks both);
+// beyond that decode takes what protobuf allows (fields in any order or repeated, unknown fields,
+// which it ignores) and gives UnknownContent for a body of a newer version; anything encode
+// writes fits one relay body once encrypted (kMaxContentBytes); no error message holds a byte
+// of the content.
 #pragma once
 
 #include <array>
