@@ -1,23 +1,32 @@
 // exile_bench_e2e: the engine end to end in one process, through a real exile-relay on loopback
-// (docs/performance.md, "End to end"). scripts/bench e2e starts the relay, runs this and prints
-// the table.
+// that it starts itself (docs/performance.md, "End to end"). scripts/bench e2e builds and runs it
+// and prints the table.
 //
-// Three measurements, each repetition on fresh profiles:
+// Setup, once: a relay, Alice and Bob (fresh profiles, fast_kdf) with an active secret chat.
+// Bob's profile is locked, Alice sends N text messages (default 10,000), and once the relay
+// holds them all Alice's profile is locked and the relay stopped. The relay's data and both
+// profiles are then copied aside: every repetition starts from that copy (the same queued
+// envelopes, the same sessions), since making it costs one commit per message on Alice's side
+// (minutes on this disk) and the relay gives each message out once.
 //
-//   catchup   Alice sends N text messages (default 10,000) while Bob's profile is locked; they
-//             wait in Bob's queue on the relay. Then Bob's profile is unlocked: the time from
-//             Engine::unlock() until the MessageAdded event of the last one (events come after
-//             the batch's commit: every message is then decrypted and stored).
-//   floor     the same N envelopes (one Double Ratchet chain, the same text, the same content
-//             encoding) decrypted and stored with no engine and no network: the crypto core and
-//             the store directly, in transactions of --batch pushes the way the engine's
-//             receive path does (docs/engine.md, "Receiving"): the session loaded once per
-//             batch, each envelope decrypted, its content parsed, checked against the uid index
-//             and inserted, the session stored, commit. Delivery receipts are not in it.
-//   latency   Alice sends at a fixed rate R for D seconds (paced on the monotonic clock); each
-//             message's latency is from just before send_text() to the MessageAdded event on
-//             Bob's engine (his commit). Both engines live in this process, so the two times are
-//             read from one clock.
+// Each repetition, from the copy, with the relay restarted on its port:
+//
+//   catchup   Bob's profile is unlocked: the time from Engine::unlock() until the MessageAdded
+//             event of the last queued message (events come after the batch's commit: every
+//             message is then decrypted and stored).
+//   floor     the same number of envelopes (one Double Ratchet chain, the same texts, the same
+//             content encoding) decrypted and stored with no engine and no network: the crypto
+//             core and the store directly, in transactions of --batch pushes the way the
+//             engine's receive path does (docs/engine.md, "Receiving"): the session loaded once
+//             per batch, each envelope decrypted, its content parsed, checked against the uid
+//             index and inserted, the session stored, commit. Delivery receipts are not in it.
+//   latency   with both profiles unlocked, Alice sends at a fixed rate R (paced on the monotonic
+//             clock) for D seconds; each message's latency is from just before send_text() to
+//             the MessageAdded event on Bob's engine (his commit). Both engines live in this
+//             process, so the two times are read from one clock. When send_text() itself takes
+//             longer than 1/R, the sender falls behind: the phase still ends after D seconds,
+//             and the achieved rate and the latency from each message's scheduled time (which
+//             then grows with the backlog) are reported beside it.
 //
 // The phases of a repetition alternate their order from one repetition to the next (floor
 // before or after the engines; the slow rate before or after the fast one), so that a burst of
@@ -25,8 +34,14 @@
 //
 // Output: one JSON object per line on stdout, one per measurement; progress on stderr.
 //
-//   exile_bench_e2e --relay ws://127.0.0.1:PORT/ --dir DIR [--repetitions 5] [--messages 10000]
+//   exile_bench_e2e --relay-bin PATH --dir DIR [--repetitions 5] [--messages 10000]
 //                   [--batch 100] [--rates 10,1000] [--duration 5]
+#include <fcntl.h>
+#include <signal.h>
+#include <spawn.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
 #include <QCoreApplication>
 #include <algorithm>
 #include <atomic>
@@ -37,10 +52,12 @@
 #include <cstdio>
 #include <cstdlib>
 #include <filesystem>
+#include <fstream>
 #include <functional>
 #include <memory>
 #include <mutex>
 #include <optional>
+#include <sstream>
 #include <string>
 #include <string_view>
 #include <thread>
@@ -75,7 +92,7 @@ using engine::Engine;
 using engine::Event;
 
 struct Config {
-  std::string relay;
+  fs::path relay_bin;
   fs::path dir;
   int repetitions = 5;
   std::size_t messages = 10'000;
@@ -223,42 +240,65 @@ class Profile {
   std::vector<Steady::time_point> arrivals_;
 };
 
-// Alice and Bob with an active secret chat (Bob invites, Alice accepts, Bob accepts).
-struct Pair {
-  Profile alice;
-  Profile bob;
-  ChatId alice_chat = 0;
-  ChatId bob_chat = 0;
+// exile-relay as a child process on 127.0.0.1, its output in DIR/relay.log. The first start
+// takes an ephemeral port; later starts reuse it (the profiles hold the relay's URL).
+class Relay {
+ public:
+  Relay(fs::path binary, fs::path dir, std::size_t queue_max)
+      : binary_(std::move(binary)), dir_(std::move(dir)), queue_max_(queue_max) {}
+  ~Relay() { stop(); }
 
-  Pair(const fs::path& dir, const std::string& relay)
-      : alice(dir / "alice", "Alice", relay), bob(dir / "bob", "Bob", relay) {
-    alice.create();
-    bob.create();
-    if (!wait_until([&] { return bob.address_ready() > 0; }, 30s)) die("no AddressReady");
-    auto invitation = must(bob.engine().invitation(), "invitation");
-    alice_chat = must(await<ChatId>([&](engine::Done<ChatId> done) {
-                        alice.engine().accept_invitation(invitation.link, std::move(done));
-                      }),
-                      "accept_invitation");
-    if (!wait_until([&] { return bob.requests() > 0; }, 30s)) die("no contact request");
-    auto requests = must(bob.engine().requests(), "requests");
-    if (requests.size() != 1) die("expected one contact request");
-    bob_chat = must(await<ChatId>([&](engine::Done<ChatId> done) {
-                      bob.engine().accept_request(requests.front().id, std::move(done));
-                    }),
-                    "accept_request");
-    const bool active = wait_until(
+  void start() {
+    fs::create_directories(dir_ / "data");
+    const fs::path log = dir_ / "relay.log";
+    { std::ofstream truncate(log); }
+    const std::string listen = "127.0.0.1:" + std::to_string(port_);
+    const std::string data = (dir_ / "data").string();
+    const std::string quota = std::to_string(queue_max_);
+    const std::string bin = binary_.string();
+    std::vector<const char*> argv = {bin.c_str(),   "--listen",   listen.c_str(),
+                                     "--data",      data.c_str(), "--queue-max-messages",
+                                     quota.c_str(), nullptr};
+    posix_spawn_file_actions_t actions;
+    posix_spawn_file_actions_init(&actions);
+    posix_spawn_file_actions_addopen(&actions, 1, log.c_str(), O_WRONLY | O_APPEND, 0);
+    posix_spawn_file_actions_adddup2(&actions, 1, 2);
+    const int rc = posix_spawn(&pid_, bin.c_str(), &actions, nullptr,
+                               const_cast<char* const*>(argv.data()), environ);
+    posix_spawn_file_actions_destroy(&actions);
+    if (rc != 0) die("cannot start exile-relay: " + bin);
+    const std::string marker = "exile-relay: listening on 127.0.0.1:";
+    const bool up = wait_until(
         [&] {
-          auto chats = alice.engine().chats();
-          if (!chats) return false;
-          return std::any_of(chats->begin(), chats->end(), [&](const engine::ChatSummary& c) {
-            return c.id == alice_chat && c.state == engine::ChatState::Active;
-          });
+          std::ifstream in(log);
+          std::string line;
+          while (std::getline(in, line)) {
+            if (line.starts_with(marker)) {
+              port_ = static_cast<std::uint16_t>(std::stoi(line.substr(marker.size())));
+              return true;
+            }
+          }
+          return false;
         },
-        30s);
-    if (!active) die("Alice's chat did not become active");
-    bob.watch_chat(bob_chat);
+        15s);
+    if (!up) die("exile-relay did not start (log: " + log.string() + ")");
   }
+  void stop() {
+    if (pid_ <= 0) return;
+    ::kill(pid_, SIGTERM);
+    int status = 0;
+    ::waitpid(pid_, &status, 0);
+    pid_ = -1;
+  }
+  [[nodiscard]] std::string url() const { return "ws://127.0.0.1:" + std::to_string(port_) + "/"; }
+  [[nodiscard]] const fs::path& dir() const { return dir_; }
+
+ private:
+  fs::path binary_;
+  fs::path dir_;
+  std::size_t queue_max_;
+  std::uint16_t port_ = 0;
+  pid_t pid_ = -1;
 };
 
 std::size_t unread(Profile& profile, ChatId chat) {
@@ -269,43 +309,94 @@ std::size_t unread(Profile& profile, ChatId chat) {
   die("the chat is gone");
 }
 
-// ---- catch-up -------------------------------------------------------------------------------
+// The chats of Alice and Bob, as made by set_up.
+struct Chats {
+  ChatId alice = 0;
+  ChatId bob = 0;
+};
 
-void run_catchup(Pair& pair, const Config& config, int rep) {
-  // Bob goes offline; Alice writes; every envelope reaches the relay (her newest message Sent:
-  // one SEND in flight per queue, in order, so all before it are too).
-  pair.bob.lock();
+// ---- setup ----------------------------------------------------------------------------------
+
+// Alice and Bob with an active secret chat (Bob invites, Alice accepts, Bob accepts); Bob is
+// locked and Alice sends the N messages; both locked once the relay holds them all.
+Chats set_up(const fs::path& dir, const std::string& relay, const Config& config) {
+  Profile alice(dir / "alice", "Alice", relay);
+  Profile bob(dir / "bob", "Bob", relay);
+  Chats chats;
+  alice.create();
+  bob.create();
+  if (!wait_until([&] { return bob.address_ready() > 0; }, 30s)) die("no AddressReady");
+  auto invitation = must(bob.engine().invitation(), "invitation");
+  chats.alice = must(await<ChatId>([&](engine::Done<ChatId> done) {
+                       alice.engine().accept_invitation(invitation.link, std::move(done));
+                     }),
+                     "accept_invitation");
+  if (!wait_until([&] { return bob.requests() > 0; }, 30s)) die("no contact request");
+  auto requests = must(bob.engine().requests(), "requests");
+  if (requests.size() != 1) die("expected one contact request");
+  chats.bob = must(await<ChatId>([&](engine::Done<ChatId> done) {
+                     bob.engine().accept_request(requests.front().id, std::move(done));
+                   }),
+                   "accept_request");
+  const bool active = wait_until(
+      [&] {
+        auto list = alice.engine().chats();
+        if (!list) return false;
+        return std::any_of(list->begin(), list->end(), [&](const engine::ChatSummary& c) {
+          return c.id == chats.alice && c.state == engine::ChatState::Active;
+        });
+      },
+      30s);
+  if (!active) die("Alice's chat did not become active");
+  bob.sync();
+  bob.lock();
+
+  // Alice writes; every envelope reaches the relay (her newest message Sent: one SEND in
+  // flight per queue, in order, so all before it are too).
   const auto send_start = Steady::now();
   for (std::size_t i = 0; i < config.messages; ++i) {
-    (void)must(pair.alice.engine().send_text(pair.alice_chat, catchup_text(i)), "send_text");
+    (void)must(alice.engine().send_text(chats.alice, catchup_text(i)), "send_text");
+    if ((i + 1) % 1000 == 0) {
+      std::fprintf(stderr, "  setup: %zu of %zu messages committed by Alice\n", i + 1,
+                   config.messages);
+    }
   }
   const auto committed = Steady::now();
   const bool sent = wait_until(
       [&] {
-        auto newest = pair.alice.engine().messages(pair.alice_chat, {.before = {}, .limit = 1});
+        auto newest = alice.engine().messages(chats.alice, {.before = {}, .limit = 1});
         if (!newest || newest->empty()) return false;
         const auto state = newest->front().state;
         return state != engine::MessageState::Queued && state != engine::MessageState::Failed;
       },
-      600s);
+      3600s);
   if (!sent) die("Alice's messages did not all reach the relay");
   const auto on_relay = Steady::now();
-  std::fprintf(
-      stderr,
-      "  catch-up: %zu messages committed by Alice in %.0f ms, on the relay %.0f ms later\n",
+  std::printf(
+      "{\"kind\":\"setup\",\"messages\":%zu,\"alice_commit_ms\":%.1f,\"alice_relay_ms\":%.1f}\n",
       config.messages, ms_between(send_start, committed), ms_between(committed, on_relay));
+  std::fflush(stdout);
+  std::fprintf(stderr,
+               "  setup: %zu messages committed by Alice in %.0f ms (%.1f ms each), all on the "
+               "relay %.0f ms later\n",
+               config.messages, ms_between(send_start, committed),
+               ms_between(send_start, committed) / static_cast<double>(config.messages),
+               ms_between(committed, on_relay));
+  alice.lock();
+  return chats;
+}
 
-  // Bob comes back.
-  const std::size_t before = pair.bob.arrivals();
+// ---- catch-up -------------------------------------------------------------------------------
+
+void run_catchup(Profile& bob, ChatId chat, const Config& config, int rep) {
   const auto unlock_start = Steady::now();
-  pair.bob.unlock();
+  bob.unlock();
   const auto unlocked = Steady::now();
-  const bool all =
-      wait_until([&] { return pair.bob.arrivals() >= before + config.messages; }, 300s);
-  const auto times = pair.bob.arrival_times();
-  const std::size_t held = unread(pair.bob, pair.bob_chat);
+  const bool all = wait_until([&] { return bob.arrivals() >= config.messages; }, 600s);
+  const auto times = bob.arrival_times();
+  const std::size_t held = unread(bob, chat);
   if (!all) {
-    die("Bob's engine reported " + std::to_string(times.size() - before) + " of " +
+    die("Bob's engine reported " + std::to_string(times.size()) + " of " +
         std::to_string(config.messages) + " messages (" + std::to_string(held) +
         " unread in the chat)");
   }
@@ -313,21 +404,25 @@ void run_catchup(Pair& pair, const Config& config, int rep) {
     die("Bob's chat holds " + std::to_string(held) + " unread messages, expected " +
         std::to_string(config.messages));
   }
-  const auto first_arrival = times[before];
-  const auto last = times[before + config.messages - 1];
+  const auto first = times.front();
+  const auto last = times[config.messages - 1];
+  // Commits: the events of one batch are emitted together after its commit; a gap of more than
+  // 1 ms between two events marks the next batch (an estimate of the number of transactions).
+  std::size_t bursts = 1;
+  for (std::size_t i = 1; i < config.messages; ++i) {
+    if (times[i] - times[i - 1] > 1ms) ++bursts;
+  }
   std::printf(
       "{\"kind\":\"catchup\",\"rep\":%d,\"messages\":%zu,\"unlock_ms\":%.1f,"
-      "\"first_ms\":%.1f,\"after_unlock_ms\":%.1f,\"total_ms\":%.1f,\"alice_commit_ms\":%.1f,"
-      "\"alice_relay_ms\":%.1f}\n",
-      rep, config.messages, ms_between(unlock_start, unlocked), ms_between(unlocked, first_arrival),
-      ms_between(unlocked, last), ms_between(unlock_start, last), ms_between(send_start, committed),
-      ms_between(committed, on_relay));
+      "\"first_ms\":%.1f,\"after_unlock_ms\":%.1f,\"total_ms\":%.1f,\"bursts\":%zu}\n",
+      rep, config.messages, ms_between(unlock_start, unlocked), ms_between(unlocked, first),
+      ms_between(unlocked, last), ms_between(unlock_start, last), bursts);
   std::fflush(stdout);
-  std::fprintf(stderr, "  catch-up: unlock %.0f ms, then all %zu stored %.0f ms later\n",
-               ms_between(unlock_start, unlocked), config.messages, ms_between(unlocked, last));
-  // Let the delivery receipts settle before anything else is measured.
-  pair.bob.sync();
-  pair.alice.sync();
+  std::fprintf(stderr,
+               "  catch-up: unlock %.0f ms, first message stored %.0f ms later, all %zu %.0f ms "
+               "after unlock (about %zu commits)\n",
+               ms_between(unlock_start, unlocked), ms_between(unlocked, first), config.messages,
+               ms_between(unlocked, last), bursts);
 }
 
 // ---- latency --------------------------------------------------------------------------------
@@ -339,33 +434,44 @@ double percentile(std::vector<double> values, double p) {
   return values[std::clamp<std::size_t>(rank, 1, values.size()) - 1];
 }
 
-void run_latency(Pair& pair, const Config& config, int rep, int rate) {
-  const auto n = static_cast<std::size_t>(rate) * static_cast<std::size_t>(config.duration_s);
-  const std::size_t first = pair.bob.arrivals();
-  std::vector<Steady::time_point> sent(n);
+void run_latency(Profile& alice, Profile& bob, const Chats& chats, const Config& config, int rep,
+                 int rate) {
+  const std::size_t first = bob.arrivals();
   const auto interval =
       std::chrono::duration_cast<Steady::duration>(std::chrono::duration<double>(1.0 / rate));
+  const auto planned = static_cast<std::size_t>(rate) * static_cast<std::size_t>(config.duration_s);
+  std::vector<Steady::time_point> scheduled;
+  std::vector<Steady::time_point> called;
+  scheduled.reserve(planned);
+  called.reserve(planned);
   const auto start = Steady::now();
-  for (std::size_t k = 0; k < n; ++k) {
-    std::this_thread::sleep_until(start + static_cast<Steady::rep>(k) * interval);
-    sent[k] = Steady::now();
-    (void)must(pair.alice.engine().send_text(
-                   pair.alice_chat, "latency " + std::to_string(rate) + " " + std::to_string(k)),
+  const auto end = start + std::chrono::seconds(config.duration_s);
+  for (std::size_t k = 0; k < planned; ++k) {
+    const auto at = start + static_cast<Steady::rep>(k) * interval;
+    if (Steady::now() >= end) break;  // the sender fell behind: the phase ends on time anyway
+    std::this_thread::sleep_until(at);
+    scheduled.push_back(at);
+    called.push_back(Steady::now());
+    (void)must(alice.engine().send_text(
+                   chats.alice, "latency " + std::to_string(rate) + " " + std::to_string(k)),
                "send_text");
   }
   const auto last_send = Steady::now();
-  if (!wait_until([&] { return pair.bob.arrivals() >= first + n; }, 120s)) {
-    die("Bob received " + std::to_string(pair.bob.arrivals() - first) + " of " + std::to_string(n) +
+  const std::size_t n = called.size();
+  if (!wait_until([&] { return bob.arrivals() >= first + n; }, 300s)) {
+    die("Bob received " + std::to_string(bob.arrivals() - first) + " of " + std::to_string(n) +
         " messages at " + std::to_string(rate) + "/s");
   }
-  const auto times = pair.bob.arrival_times();
-  std::vector<double> latencies_us(n);
+  const auto times = bob.arrival_times();
+  std::vector<double> from_call(n);
+  std::vector<double> from_schedule(n);
   for (std::size_t k = 0; k < n; ++k) {
-    latencies_us[k] = std::chrono::duration<double, std::micro>(times[first + k] - sent[k]).count();
+    from_call[k] = std::chrono::duration<double, std::micro>(times[first + k] - called[k]).count();
+    from_schedule[k] =
+        std::chrono::duration<double, std::micro>(times[first + k] - scheduled[k]).count();
   }
-  // The k-th arrival is the k-th message sent (one queue, delivered in order): check the ends.
-  auto newest =
-      must(pair.bob.engine().messages(pair.bob_chat, {.before = {}, .limit = 1}), "messages");
+  // The k-th arrival is the k-th message sent (one queue, delivered in order): check the end.
+  auto newest = must(bob.engine().messages(chats.bob, {.before = {}, .limit = 1}), "messages");
   if (newest.empty() ||
       newest.front().text != "latency " + std::to_string(rate) + " " + std::to_string(n - 1)) {
     die("Bob's newest message is not the last one sent");
@@ -374,15 +480,16 @@ void run_latency(Pair& pair, const Config& config, int rep, int rate) {
       static_cast<double>(n) / std::chrono::duration<double>(last_send - start).count();
   std::printf(
       "{\"kind\":\"latency\",\"rep\":%d,\"rate\":%d,\"achieved_rate\":%.1f,\"messages\":%zu,"
-      "\"p50_us\":%.0f,\"p99_us\":%.0f,\"max_us\":%.0f}\n",
-      rep, rate, achieved, n, percentile(latencies_us, 0.50), percentile(latencies_us, 0.99),
-      percentile(latencies_us, 1.0));
+      "\"planned\":%zu,\"p50_us\":%.0f,\"p99_us\":%.0f,\"max_us\":%.0f,"
+      "\"scheduled_p50_us\":%.0f,\"scheduled_p99_us\":%.0f}\n",
+      rep, rate, achieved, n, planned, percentile(from_call, 0.50), percentile(from_call, 0.99),
+      percentile(from_call, 1.0), percentile(from_schedule, 0.50), percentile(from_schedule, 0.99));
   std::fflush(stdout);
-  std::fprintf(stderr, "  latency at %d/s (achieved %.0f/s): p50 %.1f ms, p99 %.1f ms\n", rate,
-               achieved, percentile(latencies_us, 0.50) / 1000,
-               percentile(latencies_us, 0.99) / 1000);
-  pair.bob.sync();
-  pair.alice.sync();
+  std::fprintf(
+      stderr, "  latency at %d/s (achieved %.0f/s, %zu messages): p50 %.1f ms, p99 %.1f ms\n", rate,
+      achieved, n, percentile(from_call, 0.50) / 1000, percentile(from_call, 0.99) / 1000);
+  bob.sync();
+  alice.sync();
 }
 
 // ---- the floor ------------------------------------------------------------------------------
@@ -529,8 +636,8 @@ Config parse(int argc, char** argv) {
   };
   for (int i = 1; i < argc; ++i) {
     const std::string_view arg = argv[i];
-    if (arg == "--relay" && i + 1 < argc) {
-      config.relay = argv[++i];
+    if (arg == "--relay-bin" && i + 1 < argc) {
+      config.relay_bin = argv[++i];
     } else if (arg == "--dir" && i + 1 < argc) {
       config.dir = argv[++i];
     } else if (arg == "--repetitions") {
@@ -552,31 +659,55 @@ Config parse(int argc, char** argv) {
         pos = comma + 1;
       }
     } else {
-      die("usage: exile_bench_e2e --relay URL --dir DIR [--repetitions N] [--messages N] "
+      die("usage: exile_bench_e2e --relay-bin PATH --dir DIR [--repetitions N] [--messages N] "
           "[--batch N] [--rates R1,R2] [--duration S]");
     }
   }
-  if (config.relay.empty() || config.dir.empty()) die("--relay and --dir are required");
+  if (config.relay_bin.empty() || config.dir.empty()) die("--relay-bin and --dir are required");
   return config;
 }
 
+// Replaces `to` by a copy of `from`.
+void copy_dir(const fs::path& from, const fs::path& to) {
+  fs::remove_all(to);
+  fs::copy(from, to, fs::copy_options::recursive);
+}
+
 int run(const Config& config) {
+  const fs::path live = config.dir / "live";
+  const fs::path saved = config.dir / "saved";
+  fs::remove_all(config.dir);
+  fs::create_directories(live);
+  Relay relay(config.relay_bin, live / "relay", config.messages + 1000);
+
+  std::fprintf(stderr, "exile_bench_e2e: setup (%zu messages queued for Bob)\n", config.messages);
+  relay.start();
+  const Chats chats = set_up(live, relay.url(), config);
+  relay.stop();
+  copy_dir(live, saved);
+
   for (int rep = 1; rep <= config.repetitions; ++rep) {
     std::fprintf(stderr, "exile_bench_e2e: repetition %d of %d\n", rep, config.repetitions);
-    const fs::path dir = config.dir / ("rep-" + std::to_string(rep));
-    fs::remove_all(dir);
     const bool floor_first = rep % 2 == 1;
-    if (floor_first) run_floor(dir / "floor", config, rep);
+    if (floor_first) run_floor(config.dir / "floor", config, rep);
+    for (const char* part : {"relay", "alice", "bob"}) copy_dir(saved / part, live / part);
+    relay.start();
     {
-      Pair pair(dir, config.relay);
-      run_catchup(pair, config, rep);
+      Profile bob(live / "bob", "Bob", relay.url());
+      bob.watch_chat(chats.bob);
+      run_catchup(bob, chats.bob, config, rep);
+      Profile alice(live / "alice", "Alice", relay.url());
+      alice.unlock();
+      bob.sync();
+      alice.sync();
       std::vector<int> rates = config.rates;
       if (rep % 2 == 0) std::reverse(rates.begin(), rates.end());
-      for (int rate : rates) run_latency(pair, config, rep, rate);
+      for (int rate : rates) run_latency(alice, bob, chats, config, rep, rate);
     }
-    if (!floor_first) run_floor(dir / "floor", config, rep);
-    fs::remove_all(dir);
+    relay.stop();
+    if (!floor_first) run_floor(config.dir / "floor", config, rep);
   }
+  fs::remove_all(config.dir / "floor");
   return 0;
 }
 
