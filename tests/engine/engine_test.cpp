@@ -208,6 +208,11 @@ class Profile {
     return messages ? *messages : std::vector<MessageView>{};
   }
 
+  std::vector<ChatSummary> chats() {
+    auto all = engine().chats();
+    return all ? *all : std::vector<ChatSummary>{};
+  }
+
   std::optional<ChatSummary> chat(ChatId id) {
     auto chats = engine().chats();
     if (!chats) return std::nullopt;
@@ -702,6 +707,45 @@ TEST_F(EngineTest, AnUndecryptableMessageIsKeptAndADuplicateIsNotShownTwice) {
   history = bob.history(bob_chat);
   ASSERT_EQ(history.size(), 4u);
   EXPECT_EQ(history[3].text, "four");
+  alice.lock();
+  bob.lock();
+}
+
+TEST_F(EngineTest, TwoChatsWithOneContactAreIndependent) {
+  Profile alice(dir_.path() / "alice", "Alice", relay_a_->url());
+  Profile bob(dir_.path() / "bob", "Bob", relay_b_->url());
+  ASSERT_TRUE(alice.create().has_value());
+  ASSERT_TRUE(bob.create().has_value());
+  ChatId alice_first = 0;
+  ChatId bob_first = 0;
+  start_chat(alice, bob, alice_first, bob_first);
+  // The same link again: a second secret chat, with its own session and queues.
+  auto invitation = bob.engine().invitation();
+  ASSERT_TRUE(invitation.has_value());
+  auto alice_second = alice.await<ChatId>([&](Done<ChatId> done) {
+    alice.engine().accept_invitation(invitation->link, std::move(done));
+  });
+  ASSERT_TRUE(alice_second.has_value());
+  EXPECT_NE(*alice_second, alice_first);
+  ASSERT_TRUE(bob.wait_for<ContactRequestReceived>(2));
+  auto requests = bob.engine().requests();
+  ASSERT_TRUE(requests && requests->size() == 1);
+  auto bob_second = bob.await<ChatId>([&](Done<ChatId> done) {
+    bob.engine().accept_request(requests->front().id, std::move(done));
+  });
+  ASSERT_TRUE(bob_second.has_value());
+  ASSERT_TRUE(QTest::qWaitFor([&] { return alice.chat(*alice_second)->state == ChatState::Active; },
+                              kWaitMs));
+
+  ASSERT_TRUE(alice.engine().send_text(alice_first, "in the first").has_value());
+  ASSERT_TRUE(alice.engine().send_text(*alice_second, "in the second").has_value());
+  ASSERT_TRUE(alice.engine().set_typing(*alice_second, true).has_value());
+  ASSERT_TRUE(QTest::qWaitFor([&] { return bob.history(*bob_second).size() == 1; }, kWaitMs));
+  ASSERT_TRUE(QTest::qWaitFor([&] { return bob.history(bob_first).size() == 1; }, kWaitMs));
+  EXPECT_EQ(bob.history(bob_first)[0].text, "in the first");
+  EXPECT_EQ(bob.history(*bob_second)[0].text, "in the second");
+  ASSERT_TRUE(bob.wait_for<TypingChanged>());
+  EXPECT_EQ(bob.chats().size(), 2u);
   alice.lock();
   bob.lock();
 }
