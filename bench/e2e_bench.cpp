@@ -35,7 +35,7 @@
 // Output: one JSON object per line on stdout, one per measurement; progress on stderr.
 //
 //   exile_bench_e2e --relay-bin PATH --dir DIR [--repetitions 5] [--messages 10000]
-//                   [--batch 100] [--rates 10,1000] [--duration 5]
+//                   [--batch 100] [--rates 10,1000] [--duration 5] [--relay-arg ARG]...
 #include <fcntl.h>
 #include <signal.h>
 #include <spawn.h>
@@ -95,6 +95,7 @@ using engine::Event;
 
 struct Config {
   fs::path relay_bin;
+  std::vector<std::string> relay_args;  // added to exile-relay's command line
   fs::path dir;
   int repetitions = 5;
   std::size_t messages = 10'000;
@@ -256,8 +257,11 @@ class Profile {
 // takes an ephemeral port; later starts reuse it (the profiles hold the relay's URL).
 class Relay {
  public:
-  Relay(fs::path binary, fs::path dir, std::size_t queue_max)
-      : binary_(std::move(binary)), dir_(std::move(dir)), queue_max_(queue_max) {}
+  Relay(fs::path binary, fs::path dir, std::size_t queue_max, std::vector<std::string> extra)
+      : binary_(std::move(binary)),
+        dir_(std::move(dir)),
+        queue_max_(queue_max),
+        extra_(std::move(extra)) {}
   ~Relay() { stop(); }
 
   void start() {
@@ -309,6 +313,7 @@ class Relay {
   fs::path binary_;
   fs::path dir_;
   std::size_t queue_max_;
+  std::vector<std::string> extra_;
   std::uint16_t port_ = 0;
   pid_t pid_ = -1;
 };
@@ -674,6 +679,8 @@ Config parse(int argc, char** argv) {
     const std::string_view arg = argv[i];
     if (arg == "--relay-bin" && i + 1 < argc) {
       config.relay_bin = argv[++i];
+    } else if (arg == "--relay-arg" && i + 1 < argc) {
+      config.relay_args.emplace_back(argv[++i]);
     } else if (arg == "--dir" && i + 1 < argc) {
       config.dir = argv[++i];
     } else if (arg == "--repetitions") {
@@ -696,7 +703,7 @@ Config parse(int argc, char** argv) {
       }
     } else {
       die("usage: exile_bench_e2e --relay-bin PATH --dir DIR [--repetitions N] [--messages N] "
-          "[--batch N] [--rates R1,R2] [--duration S]");
+          "[--batch N] [--rates R1,R2] [--duration S] [--relay-arg ARG]...");
     }
   }
   if (config.relay_bin.empty() || config.dir.empty()) die("--relay-bin and --dir are required");
@@ -714,7 +721,7 @@ int run(const Config& config) {
   const fs::path saved = config.dir / "saved";
   fs::remove_all(config.dir);
   fs::create_directories(live);
-  Relay relay(config.relay_bin, live / "relay", config.messages + 1000);
+  Relay relay(config.relay_bin, live / "relay", config.messages + 1000, config.relay_args);
 
   std::fprintf(stderr, "exile_bench_e2e: setup (%zu messages queued for Bob)\n", config.messages);
   relay.start();
