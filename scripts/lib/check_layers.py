@@ -53,6 +53,7 @@ HEADERS = {
     "cli/": "exile-cli",
     "relay.pb.h": "exile_proto",
     "state.pb.h": "exile_proto",
+    "message.pb.h": "exile_proto",
 }
 
 # The table of docs/architecture.md: which targets (besides its own) and which outside

@@ -30,6 +30,26 @@ Result<MessageId> store_session_and_message(Database& db, const crypto::SessionI
   return messages.insert(message);
 }
 
+Result<StoredOutgoing> store_outgoing_parts(Database& db, const crypto::SessionId& session_id,
+                                            const crypto::Session& advanced,
+                                            const OutgoingContent& content, UnixMillis now) {
+  SqliteSessionStore sessions(db);
+  EXILE_TRY(sessions.store_session(session_id, advanced));
+  StoredOutgoing stored;
+  if (content.message) {
+    MessageRepository messages(db);
+    auto id = messages.insert(*content.message);
+    if (!id) return fail(std::move(id).error());
+    stored.message = *id;
+  }
+  OutboxRepository outbox(db);
+  auto item =
+      outbox.enqueue(content.queue, stored.message, content.client_msg_id, content.envelope, now);
+  if (!item) return fail(std::move(item).error());
+  stored.outbox = *item;
+  return stored;
+}
+
 }  // namespace
 
 Result<MessageId> store_decrypted_message(Database& db, const crypto::SessionId& session_id,
@@ -70,6 +90,17 @@ Result<MessageId> store_accepted_session(Database& db, const crypto::SessionId& 
   if (!id) return id;
   EXILE_TRY(transaction->commit());
   return id;
+}
+
+Result<StoredOutgoing> store_outgoing(Database& db, const crypto::SessionId& session_id,
+                                      const crypto::Session& advanced,
+                                      const OutgoingContent& content, UnixMillis now) {
+  auto transaction = db.begin();
+  if (!transaction) return fail(std::move(transaction).error());
+  auto stored = store_outgoing_parts(db, session_id, advanced, content, now);
+  if (!stored) return stored;  // ~Transaction rolls back
+  EXILE_TRY(transaction->commit());
+  return stored;
 }
 
 }  // namespace exile::store

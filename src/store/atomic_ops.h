@@ -9,18 +9,30 @@
 //    (docs/protocol.md §3.5: a used OPK secret must not survive).
 //  - store_accepted_session: the first message of a session, the new session and the
 //    consumption of its OPK, together: a failed or replayed first message consumes nothing.
+//  - store_outgoing: the local-first send: the advanced session, the message row (if any) and
+//    its outbox entry, before anything goes on the wire. Stored apart, a crash could send an
+//    envelope whose session advance is lost (the next message would reuse its keys) or lose a
+//    message the user saw as sent.
 //
 // None may be called inside another transaction (SQLite transactions do not nest).
+//
+// The engine writes sessions only inside a transaction: through these operations, or with
+// SqliteSessionStore (store/repo_sessions.h) inside its own Transaction together with what
+// the new session state was used for. A session state stored alone can be ahead of or
+// behind the messages and envelopes it produced.
 #pragma once
 
 #include <optional>
 
 #include "common/clock.h"
+#include "common/ids.h"
 #include "crypto/prekeys.h"
 #include "crypto/session.h"
 #include "crypto/store.h"
 #include "store/database.h"
 #include "store/repo_messages.h"
+#include "store/repo_outbox.h"
+#include "store/repo_queues.h"
 
 namespace exile::store {
 
@@ -39,5 +51,28 @@ namespace exile::store {
     Database& db, const crypto::SessionId& session_id, const crypto::Session& session,
     const NewMessage& first_message, std::optional<crypto::PreKeyId> one_time_prekey,
     UnixMillis now);
+
+// What store_outgoing writes besides the session. message and envelope borrow the caller's
+// bytes for the duration of the call.
+struct OutgoingContent {
+  std::optional<NewMessage> message;  // none for receipts, typing and other content without a row
+  QueueRowId queue = 0;
+  ClientMessageId client_msg_id{};
+  ByteView envelope;
+};
+
+struct StoredOutgoing {
+  std::optional<MessageId> message;  // the message row, when content.message was given
+  OutboxId outbox = 0;
+};
+
+// The advanced session, the message row (if any) and its outbox entry (due at `now`, naming
+// the message row), in one transaction. Constraint (and nothing stored) when the chat or the
+// queue does not exist, the chat already has the message's uid, or the client message id is
+// taken; InvalidArgument for a message insert() refuses.
+[[nodiscard]] Result<StoredOutgoing> store_outgoing(Database& db,
+                                                    const crypto::SessionId& session_id,
+                                                    const crypto::Session& advanced,
+                                                    const OutgoingContent& content, UnixMillis now);
 
 }  // namespace exile::store

@@ -1,10 +1,43 @@
 #include "store/repo_outbox.h"
 
 #include <algorithm>
+#include <string>
 
 #include "sqlite/cached_statement.h"
 
 namespace exile::store {
+namespace {
+
+constexpr std::string_view kSelect =
+    "SELECT o.id, o.queue_id, o.message_id, o.client_msg_id, o.envelope, o.attempts, "
+    "o.next_attempt_at, o.created_at FROM outbox o ";
+
+Result<std::vector<OutboxItem>> read_all(sqlite::Statement& statement) {
+  std::vector<OutboxItem> items;
+  for (;;) {
+    auto row = statement.step();
+    if (!row) return fail(std::move(row).error());
+    if (!*row) return items;
+    const Bytes client_msg_id = statement.column_blob(3);
+    if (client_msg_id.size() != kClientMessageIdBytes) {
+      return fail(ErrorCode::DatabaseCorrupt, "bad outbox client message id");
+    }
+    OutboxItem item{.id = statement.column_int64(0),
+                    .queue = statement.column_int64(1),
+                    .message = statement.column_is_null(2)
+                                   ? std::nullopt
+                                   : std::optional<MessageId>(statement.column_int64(2)),
+                    .client_msg_id = {},
+                    .envelope = statement.column_blob(4),
+                    .attempts = static_cast<std::uint32_t>(statement.column_int64(5)),
+                    .next_attempt_at = from_millis(statement.column_int64(6)),
+                    .created_at = from_millis(statement.column_int64(7))};
+    std::copy(client_msg_id.begin(), client_msg_id.end(), item.client_msg_id.begin());
+    items.push_back(std::move(item));
+  }
+}
+
+}  // namespace
 
 Result<OutboxId> OutboxRepository::enqueue(QueueRowId queue, std::optional<MessageId> message,
                                            const ClientMessageId& client_msg_id, ByteView envelope,
@@ -25,35 +58,32 @@ Result<OutboxId> OutboxRepository::enqueue(QueueRowId queue, std::optional<Messa
 }
 
 Result<std::vector<OutboxItem>> OutboxRepository::due(UnixMillis now, std::size_t limit) {
-  auto statement = db_.prepare(
-      "SELECT id, queue_id, message_id, client_msg_id, envelope, attempts, next_attempt_at, "
-      "created_at FROM outbox WHERE next_attempt_at <= ?1 ORDER BY next_attempt_at, id "
-      "LIMIT ?2");
+  // Walks outbox_due; the join drops items of route-pending queues.
+  auto statement = db_.prepare(std::string(kSelect) +
+                               "JOIN relay_queues q ON q.id = o.queue_id "
+                               "WHERE o.next_attempt_at <= ?1 AND q.send_id IS NOT NULL "
+                               "ORDER BY o.next_attempt_at, o.id LIMIT ?2");
   if (!statement) return fail(std::move(statement).error());
   statement->bind(1, to_millis(now))
       .bind(2, static_cast<std::int64_t>(std::min<std::size_t>(limit, INT64_MAX)));
-  std::vector<OutboxItem> items;
-  for (;;) {
-    auto row = statement->step();
-    if (!row) return fail(std::move(row).error());
-    if (!*row) return items;
-    const Bytes client_msg_id = statement->column_blob(3);
-    if (client_msg_id.size() != kClientMessageIdBytes) {
-      return fail(ErrorCode::DatabaseCorrupt, "bad outbox client message id");
-    }
-    OutboxItem item{.id = statement->column_int64(0),
-                    .queue = statement->column_int64(1),
-                    .message = statement->column_is_null(2)
-                                   ? std::nullopt
-                                   : std::optional<MessageId>(statement->column_int64(2)),
-                    .client_msg_id = {},
-                    .envelope = statement->column_blob(4),
-                    .attempts = static_cast<std::uint32_t>(statement->column_int64(5)),
-                    .next_attempt_at = from_millis(statement->column_int64(6)),
-                    .created_at = from_millis(statement->column_int64(7))};
-    std::copy(client_msg_id.begin(), client_msg_id.end(), item.client_msg_id.begin());
-    items.push_back(std::move(item));
-  }
+  return read_all(*statement);
+}
+
+Result<std::optional<OutboxItem>> OutboxRepository::find(OutboxId id) {
+  auto statement = db_.prepare(std::string(kSelect) + "WHERE o.id = ?1");
+  if (!statement) return fail(std::move(statement).error());
+  statement->bind(1, id);
+  auto items = read_all(*statement);
+  if (!items) return fail(std::move(items).error());
+  if (items->empty()) return std::optional<OutboxItem>();
+  return std::optional<OutboxItem>(std::move(items->front()));
+}
+
+Result<std::vector<OutboxItem>> OutboxRepository::for_message(MessageId id) {
+  auto statement = db_.prepare(std::string(kSelect) + "WHERE o.message_id = ?1 ORDER BY o.id");
+  if (!statement) return fail(std::move(statement).error());
+  statement->bind(1, id);
+  return read_all(*statement);
 }
 
 Result<void> OutboxRepository::record_failure(OutboxId id, UnixMillis next_attempt) {
@@ -69,7 +99,9 @@ Result<void> OutboxRepository::remove(OutboxId id) {
 }
 
 Result<std::optional<UnixMillis>> OutboxRepository::next_attempt_time() {
-  auto statement = db_.prepare("SELECT min(next_attempt_at) FROM outbox");
+  auto statement = db_.prepare(
+      "SELECT min(o.next_attempt_at) FROM outbox o JOIN relay_queues q ON q.id = o.queue_id "
+      "WHERE q.send_id IS NOT NULL");
   if (!statement) return fail(std::move(statement).error());
   auto row = statement->step();
   if (!row) return fail(std::move(row).error());

@@ -2,6 +2,8 @@
 // §"Schema"). An item is written in the transaction that advances the session for it, sent
 // with its client_msg_id (so a retry after a lost OK is a no-op at the relay), and deleted
 // when the relay confirms. Failures push next_attempt_at back (the engine picks the backoff).
+// An item whose queue is route pending (a Send queue without send_id, store/repo_queues.h)
+// waits: due() and next_attempt_time() skip it until the queue has its route.
 #pragma once
 
 #include <array>
@@ -39,12 +41,16 @@ class OutboxRepository {
   [[nodiscard]] Result<OutboxId> enqueue(QueueRowId queue, std::optional<MessageId> message,
                                          const ClientMessageId& client_msg_id, ByteView envelope,
                                          UnixMillis now);
-  // Items with next_attempt_at <= now, oldest due first.
+  // Items with next_attempt_at <= now whose queue has a send id, oldest due first.
   [[nodiscard]] Result<std::vector<OutboxItem>> due(UnixMillis now, std::size_t limit);
+  [[nodiscard]] Result<std::optional<OutboxItem>> find(OutboxId id);
+  // The items carrying one message, by id.
+  [[nodiscard]] Result<std::vector<OutboxItem>> for_message(MessageId id);
   // One more failed attempt; retry at next_attempt. NotFound without the item.
   [[nodiscard]] Result<void> record_failure(OutboxId id, UnixMillis next_attempt);
   // The relay confirmed it.
   [[nodiscard]] Result<void> remove(OutboxId id);
+  // The earliest next_attempt_at among the items due() would return at that time.
   [[nodiscard]] Result<std::optional<UnixMillis>> next_attempt_time();
   [[nodiscard]] Result<std::size_t> size();
 

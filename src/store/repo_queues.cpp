@@ -124,4 +124,31 @@ Result<void> QueueRepository::remove(QueueRowId id) {
   return sqlite::execute(db_, "DELETE FROM relay_queues WHERE id = ?1", id);
 }
 
+Result<void> QueueRepository::set_route(QueueRowId id, std::string_view relay_url,
+                                        ByteView send_id) {
+  if (relay_url.empty() || send_id.empty()) {
+    return fail(ErrorCode::InvalidArgument, "a route needs a relay and a send id");
+  }
+  EXILE_TRY(sqlite::execute(db_,
+                            "UPDATE relay_queues SET relay_url = ?2, send_id = ?3 WHERE id = ?1",
+                            id, relay_url, send_id));
+  if (db_.changes() == 0) return fail(ErrorCode::NotFound, "no such queue");
+  return {};
+}
+
+Result<std::optional<RelayQueue>> QueueRepository::find_for_chat(ChatId chat, QueueRole role) {
+  auto statement =
+      db_.prepare(std::string(kSelect) + "WHERE chat_id = ?1 AND role = ?2 ORDER BY id LIMIT 1");
+  if (!statement) return fail(std::move(statement).error());
+  statement->bind(1, chat).bind(2, static_cast<std::int64_t>(role));
+  return first_of(read_all(*statement));
+}
+
+Result<std::vector<RelayQueue>> QueueRepository::address_queues() {
+  auto statement = db_.prepare(std::string(kSelect) + "WHERE role = ?1 ORDER BY id");
+  if (!statement) return fail(std::move(statement).error());
+  statement->bind(1, static_cast<std::int64_t>(QueueRole::Address));
+  return read_all(*statement);
+}
+
 }  // namespace exile::store

@@ -135,10 +135,52 @@ constexpr std::string_view kVersion3 = R"sql(
 INSERT INTO messages_fts(messages_fts, rank) VALUES ('pgsz', 3980);
 )sql";
 
+// Version 4: what the engine keeps beyond messages and sessions (docs/storage.md §"Schema").
+//  - chats.state: 1 Requested (we sent a first message and wait for the reply), 2 Pending (an
+//    incoming contact request the user has not answered), 3 Active; existing chats are Active.
+//    chats.peer_sender_key: a Pending request's key the peer will sign SENDs with; our reply
+//    queue is secured with it on accept.
+//  - messages.kind (1 text, 2 timer changed, 3 undecryptable), messages.state (1 Queued,
+//    2 Sent, 3 Delivered, 4 Read, 5 Failed, 6 Received) and messages.envelope (an
+//    undecryptable message's envelope, kept for a retry). Existing outgoing rows become Sent,
+//    Delivered or Read by their receipt times; incoming rows Received, or Read once read.
+//  - messages_unread: the incoming messages still in state Received, per chat (unread counts
+//    and marking a chat read).
+//  - first_message_replays: the replay ids of first messages seen (docs/protocol.md §4.7),
+//    indexed by time for forgetting the old ones.
+//  - settings: profile values by name.
+constexpr std::string_view kVersion4 = R"sql(
+ALTER TABLE chats ADD COLUMN state INTEGER NOT NULL DEFAULT 3 CHECK (state IN (1, 2, 3));
+ALTER TABLE chats ADD COLUMN peer_sender_key BLOB
+  CHECK (peer_sender_key IS NULL OR length(peer_sender_key) = 32);
+
+ALTER TABLE messages ADD COLUMN kind INTEGER NOT NULL DEFAULT 1 CHECK (kind IN (1, 2, 3));
+ALTER TABLE messages ADD COLUMN state INTEGER NOT NULL DEFAULT 6 CHECK (state BETWEEN 1 AND 6);
+ALTER TABLE messages ADD COLUMN envelope BLOB;
+UPDATE messages SET state = CASE WHEN read_at IS NOT NULL THEN 4
+                                 WHEN delivered_at IS NOT NULL THEN 3
+                                 ELSE 2 END
+  WHERE outgoing = 1;
+UPDATE messages SET state = 4 WHERE outgoing = 0 AND read_at IS NOT NULL;
+CREATE INDEX messages_unread ON messages(chat_id) WHERE outgoing = 0 AND state = 6;
+
+CREATE TABLE first_message_replays (
+  replay_id BLOB PRIMARY KEY CHECK (length(replay_id) = 32),
+  seen_at   INTEGER NOT NULL
+) STRICT, WITHOUT ROWID;
+CREATE INDEX first_message_replays_by_time ON first_message_replays(seen_at);
+
+CREATE TABLE settings (
+  key   TEXT PRIMARY KEY,
+  value BLOB NOT NULL
+) STRICT;
+)sql";
+
 constexpr std::array kSteps{
     MigrationStep{1, "initial schema", kVersion1},
     MigrationStep{2, "messages.expires_at for self-destruct timers", kVersion2},
     MigrationStep{3, "FTS5 leaves sized to fit one encrypted page", kVersion3},
+    MigrationStep{4, "chat and message states, replay cache, settings", kVersion4},
 };
 static_assert(kSteps.size() == static_cast<std::size_t>(kLatestSchemaVersion));
 

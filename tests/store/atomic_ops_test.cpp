@@ -4,10 +4,15 @@
 
 #include <gtest/gtest.h>
 
+#include <string>
+#include <string_view>
+
 #include "common/rng.h"
 #include "store/repo_chats.h"
 #include "store/repo_contacts.h"
 #include "store/repo_identity.h"
+#include "store/repo_outbox.h"
+#include "store/repo_queues.h"
 #include "store/repo_sessions.h"
 #include "store/support/schema_fixture.h"
 
@@ -146,7 +151,152 @@ TEST_P(AtomicOpsTest, AcceptedSessionConsumesItsPreKeyOnlyWithTheMessage) {
   EXPECT_EQ(message_count(), 2u);
 }
 
+class StoreOutgoingTest : public AtomicOpsTest {
+ protected:
+  void SetUp() override {
+    AtomicOpsTest::SetUp();
+    QueueRepository queues(db());
+    const Bytes send_id(8, 0x01);
+    auto queue = queues.add({.chat = chat_,
+                             .role = QueueRole::Send,
+                             .relay_url = "wss://relay.example",
+                             .recv_id = {},
+                             .send_id = send_id,
+                             .auth_public = {},
+                             .auth_secret = {}},
+                            at());
+    ASSERT_TRUE(queue.has_value()) << queue.error();
+    queue_ = *queue;
+  }
+
+  static ClientMessageId client_id(std::uint8_t n) {
+    ClientMessageId id{};
+    id.fill(n);
+    return id;
+  }
+
+  NewMessage outgoing(std::uint8_t uid, std::string_view body) {
+    NewMessage message = text_message(chat_, uid, body);
+    message.direction = Direction::Outgoing;
+    message.state = MessageState::Queued;
+    return message;
+  }
+
+  std::int64_t count(std::string_view table) {
+    auto statement = db().prepare("SELECT count(*) FROM " + std::string(table));
+    EXPECT_TRUE(statement.has_value());
+    if (!statement) return -1;
+    EXPECT_TRUE(*statement->step());
+    return statement->column_int64(0);
+  }
+
+  QueueRowId queue_ = 0;
+  const Bytes envelope_ = Bytes(40, 0xE0);
+};
+
+TEST_P(StoreOutgoingTest, StoresSessionMessageAndOutboxTogether) {
+  const crypto::Session advanced = make_session(1, 1);
+  OutgoingContent content{.message = outgoing(1, "on its way"),
+                          .queue = queue_,
+                          .client_msg_id = client_id(1),
+                          .envelope = envelope_};
+  auto stored = store_outgoing(db(), "s1", advanced, content, at(7));
+  ASSERT_TRUE(stored.has_value()) << stored.error();
+  ASSERT_TRUE(stored->message.has_value());
+  reopen();
+  EXPECT_EQ(stored_state("s1"), state_of(advanced));
+  MessageRepository messages(db());
+  auto message = messages.find(*stored->message);
+  ASSERT_TRUE(message.has_value() && message->has_value());
+  EXPECT_EQ((*message)->body, "on its way");
+  EXPECT_EQ((*message)->state, MessageState::Queued);
+  OutboxRepository outbox(db());
+  auto item = outbox.find(stored->outbox);
+  ASSERT_TRUE(item.has_value() && item->has_value());
+  EXPECT_EQ((*item)->message, stored->message);
+  EXPECT_EQ((*item)->queue, queue_);
+  EXPECT_EQ((*item)->client_msg_id, client_id(1));
+  EXPECT_EQ((*item)->envelope, envelope_);
+  EXPECT_EQ((*item)->next_attempt_at, at(7));
+  EXPECT_EQ((*item)->attempts, 0u);
+
+  // Content without a message row (a receipt): session and outbox only.
+  const crypto::Session further = make_session(1, 2);
+  OutgoingContent receipt{.message = std::nullopt,
+                          .queue = queue_,
+                          .client_msg_id = client_id(2),
+                          .envelope = envelope_};
+  auto receipt_stored = store_outgoing(db(), "s1", further, receipt, at(8));
+  ASSERT_TRUE(receipt_stored.has_value()) << receipt_stored.error();
+  EXPECT_FALSE(receipt_stored->message.has_value());
+  EXPECT_EQ(stored_state("s1"), state_of(further));
+  EXPECT_FALSE(outbox.find(receipt_stored->outbox)->value().message.has_value());
+  EXPECT_EQ(message_count(), 1u);
+  EXPECT_EQ(*outbox.size(), 2u);
+}
+
+TEST_P(StoreOutgoingTest, AnyFailureStoresNothing) {
+  const crypto::Session before = make_session(1, 1);
+  OutgoingContent first{.message = outgoing(1, "first"),
+                        .queue = queue_,
+                        .client_msg_id = client_id(1),
+                        .envelope = envelope_};
+  ASSERT_TRUE(store_outgoing(db(), "s1", before, first, at()).has_value());
+  const crypto::Session advanced = make_session(1, 2);
+
+  auto expect_nothing_stored = [&](const OutgoingContent& content, ErrorCode code,
+                                   const crypto::SessionId& session, const char* what) {
+    SCOPED_TRACE(what);
+    auto result = store_outgoing(db(), session, advanced, content, at(1));
+    ASSERT_FALSE(result.has_value());
+    EXPECT_EQ(result.error().code, code);
+    EXPECT_EQ(stored_state("s1"), state_of(before));
+    EXPECT_FALSE(stored_state("s9").has_value());
+    EXPECT_EQ(count("sessions"), 1);
+    EXPECT_EQ(count("messages"), 1);
+    EXPECT_EQ(count("outbox"), 1);
+  };
+  // The message's chat does not exist (the session was written first).
+  OutgoingContent no_chat = first;
+  no_chat.message->chat = chat_ + 100;
+  no_chat.message->uid = test::make_uid(2);
+  no_chat.client_msg_id = client_id(2);
+  expect_nothing_stored(no_chat, ErrorCode::Constraint, "s1", "unknown chat");
+  expect_nothing_stored(no_chat, ErrorCode::Constraint, "s9", "unknown chat, new session");
+  // The queue does not exist: session and message were written, then the outbox insert fails.
+  OutgoingContent no_queue = first;
+  no_queue.message->uid = test::make_uid(2);
+  no_queue.client_msg_id = client_id(2);
+  no_queue.queue = queue_ + 100;
+  expect_nothing_stored(no_queue, ErrorCode::Constraint, "s1", "unknown queue");
+  // The client message id is taken.
+  OutgoingContent taken = first;
+  taken.message->uid = test::make_uid(2);
+  expect_nothing_stored(taken, ErrorCode::Constraint, "s1", "client message id taken");
+  OutgoingContent taken_receipt = taken;
+  taken_receipt.message.reset();
+  expect_nothing_stored(taken_receipt, ErrorCode::Constraint, "s1", "receipt, id taken");
+  // The message's uid is taken in its chat.
+  OutgoingContent same_uid = first;
+  same_uid.client_msg_id = client_id(2);
+  expect_nothing_stored(same_uid, ErrorCode::Constraint, "s1", "uid taken");
+  // A message insert() refuses.
+  OutgoingContent invalid = no_queue;
+  invalid.queue = queue_;
+  invalid.message->direction = Direction::Incoming;
+  expect_nothing_stored(invalid, ErrorCode::InvalidArgument, "s1", "invalid message");
+
+  // The connection is usable afterwards, outside any transaction.
+  OutgoingContent good = no_queue;
+  good.queue = queue_;
+  auto stored = store_outgoing(db(), "s1", advanced, good, at(2));
+  ASSERT_TRUE(stored.has_value()) << stored.error();
+  EXPECT_EQ(stored_state("s1"), state_of(advanced));
+  EXPECT_EQ(count("outbox"), 2);
+}
+
 EXILE_STORE_TEST_SUITE(AtomicOpsTest);
+EXILE_STORE_TEST_SUITE(StoreOutgoingTest);
 
 }  // namespace
 }  // namespace exile::store

@@ -99,6 +99,79 @@ TEST_P(OutboxRepositoryTest, ClientMessageIdIsUniqueAndMessageDeletionKeepsTheEn
   EXPECT_FALSE(due->front().message.has_value());
 }
 
+TEST_P(OutboxRepositoryTest, RoutePendingItemsWaitForTheirRoute) {
+  QueueRepository queues(db());
+  auto pending = queues.add({.chat = chat_,
+                             .role = QueueRole::Send,
+                             .relay_url = "",
+                             .recv_id = {},
+                             .send_id = {},
+                             .auth_public = {},
+                             .auth_secret = {}},
+                            at());
+  ASSERT_TRUE(pending.has_value()) << pending.error();
+  OutboxRepository outbox(db());
+  const Bytes envelope(20, 0x0E);
+  auto waiting = outbox.enqueue(*pending, std::nullopt, client_id(1), envelope, at(0));
+  ASSERT_TRUE(waiting.has_value());
+  auto routed = outbox.enqueue(queue_, std::nullopt, client_id(2), envelope, at(10));
+  ASSERT_TRUE(routed.has_value());
+
+  auto due = outbox.due(at(100), 10);
+  ASSERT_TRUE(due.has_value()) << due.error();
+  ASSERT_EQ(due->size(), 1u);
+  EXPECT_EQ(due->front().id, *routed);
+  EXPECT_EQ(outbox.next_attempt_time()->value(), at(10));
+  EXPECT_EQ(*outbox.size(), 2u);
+  ASSERT_TRUE(outbox.remove(*routed).has_value());
+  EXPECT_FALSE(outbox.next_attempt_time()->has_value());
+  EXPECT_TRUE(outbox.due(at(100), 10)->empty());
+
+  EXILE_ASSERT_OK(queues.set_route(*pending, "wss://b.example", Bytes(8, 0x02)));
+  due = outbox.due(at(100), 10);
+  ASSERT_TRUE(due.has_value());
+  ASSERT_EQ(due->size(), 1u);
+  EXPECT_EQ(due->front().id, *waiting);
+  EXPECT_EQ(due->front().queue, *pending);
+  EXPECT_EQ(outbox.next_attempt_time()->value(), at(0));
+}
+
+TEST_P(OutboxRepositoryTest, FindAndForMessage) {
+  OutboxRepository outbox(db());
+  MessageRepository messages(db());
+  NewMessage message = test::text_message(chat_, 1, "outgoing");
+  message.direction = Direction::Outgoing;
+  message.state = MessageState::Queued;
+  auto message_id = messages.insert(message);
+  ASSERT_TRUE(message_id.has_value());
+  const Bytes envelope1(10, 0xA1);
+  const Bytes envelope2(11, 0xA2);
+  auto first = outbox.enqueue(queue_, *message_id, client_id(1), envelope1, at(5));
+  auto receipt = outbox.enqueue(queue_, std::nullopt, client_id(2), envelope2, at(6));
+  auto second = outbox.enqueue(queue_, *message_id, client_id(3), envelope2, at(7));
+  ASSERT_TRUE(first.has_value() && receipt.has_value() && second.has_value());
+  ASSERT_TRUE(outbox.record_failure(*first, at(1000)).has_value());
+
+  auto found = outbox.find(*first);
+  ASSERT_TRUE(found.has_value() && found->has_value()) << found.error();
+  EXPECT_EQ((*found)->queue, queue_);
+  EXPECT_EQ((*found)->message, *message_id);
+  EXPECT_EQ((*found)->client_msg_id, client_id(1));
+  EXPECT_EQ((*found)->envelope, envelope1);
+  EXPECT_EQ((*found)->attempts, 1u);
+  EXPECT_EQ((*found)->next_attempt_at, at(1000));
+  EXPECT_EQ((*found)->created_at, at(5));
+  EXPECT_FALSE(outbox.find(*second + 100)->has_value());
+  EXPECT_FALSE(outbox.find(*receipt)->value().message.has_value());
+
+  auto carrying = outbox.for_message(*message_id);
+  ASSERT_TRUE(carrying.has_value()) << carrying.error();
+  ASSERT_EQ(carrying->size(), 2u);
+  EXPECT_EQ((*carrying)[0].id, *first);
+  EXPECT_EQ((*carrying)[1].id, *second);
+  EXPECT_TRUE(outbox.for_message(*message_id + 100)->empty());
+}
+
 EXILE_STORE_TEST_SUITE(OutboxRepositoryTest);
 
 }  // namespace

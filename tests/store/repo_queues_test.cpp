@@ -2,6 +2,11 @@
 
 #include <gtest/gtest.h>
 
+#include <optional>
+#include <string_view>
+#include <utility>
+
+#include "store/repo_chats.h"
 #include "store/repo_contacts.h"
 #include "store/support/schema_fixture.h"
 
@@ -110,6 +115,96 @@ TEST_P(QueueRepositoryTest, RecvIdIsUniquePerRelayAndQueuesGoWithTheirChat) {
   ChatRepository chats(db());
   EXILE_ASSERT_OK(chats.remove(chat_));
   EXPECT_TRUE(queues.relays()->empty());
+}
+
+TEST_P(QueueRepositoryTest, RoutePendingSendQueueGetsItsRouteLater) {
+  QueueRepository queues(db());
+  // Alice's Send row made with her sender key before the peer's reply named the queue.
+  auto pending = queues.add({.chat = chat_,
+                             .role = QueueRole::Send,
+                             .relay_url = "",
+                             .recv_id = {},
+                             .send_id = {},
+                             .auth_public = pub_,
+                             .auth_secret = secret_},
+                            at(1));
+  ASSERT_TRUE(pending.has_value()) << pending.error();
+  auto stored = queues.find(*pending);
+  ASSERT_TRUE(stored.has_value() && stored->has_value());
+  EXPECT_TRUE((*stored)->send_id.empty());
+  EXPECT_EQ((*stored)->relay_url, "");
+  {
+    auto null_send = db().prepare("SELECT send_id IS NULL FROM relay_queues WHERE id = ?1");
+    ASSERT_TRUE(null_send.has_value());
+    null_send->bind(1, *pending);
+    ASSERT_TRUE(*null_send->step());
+    EXPECT_EQ(null_send->column_int64(0), 1);
+  }  // the statement goes before reopen() closes the connection
+
+  EXILE_ASSERT_OK(queues.set_route(*pending, "wss://b.example", send_));
+  reopen();
+  QueueRepository reopened(db());
+  auto routed = reopened.find(*pending);
+  ASSERT_TRUE(routed.has_value() && routed->has_value());
+  EXPECT_EQ((*routed)->relay_url, "wss://b.example");
+  EXPECT_EQ((*routed)->send_id, send_);
+  EXPECT_EQ((*routed)->auth_public, pub_);
+  EXPECT_EQ((*routed)->role, QueueRole::Send);
+
+  auto missing = reopened.set_route(*pending + 100, "wss://b.example", send_);
+  ASSERT_FALSE(missing.has_value());
+  EXPECT_EQ(missing.error().code, ErrorCode::NotFound);
+  for (const auto& [url, id] : {std::pair<std::string_view, ByteView>{"", ByteView(send_)},
+                                std::pair<std::string_view, ByteView>{"wss://b.example", {}}}) {
+    auto invalid = reopened.set_route(*pending, url, id);
+    ASSERT_FALSE(invalid.has_value());
+    EXPECT_EQ(invalid.error().code, ErrorCode::InvalidArgument);
+  }
+  EXPECT_EQ(reopened.find(*pending)->value().relay_url, "wss://b.example");
+}
+
+TEST_P(QueueRepositoryTest, FindForChatAndAddressQueues) {
+  QueueRepository queues(db());
+  ChatRepository chats(db());
+  auto other_chat = chats.create("alice", "s2", at());
+  ASSERT_TRUE(other_chat.has_value());
+  auto add = [&](std::optional<ChatId> chat, QueueRole role, std::string_view recv) {
+    const Bytes recv_id = bytes_of(recv);
+    auto id = queues.add({.chat = chat,
+                          .role = role,
+                          .relay_url = "wss://a.example",
+                          .recv_id = role == QueueRole::Send ? ByteView() : ByteView(recv_id),
+                          .send_id = send_,
+                          .auth_public = pub_,
+                          .auth_secret = secret_},
+                         at());
+    EXPECT_TRUE(id.has_value());
+    return id.value_or(0);
+  };
+  const QueueRowId address1 = add(std::nullopt, QueueRole::Address, "address-1");
+  const QueueRowId send = add(chat_, QueueRole::Send, "");
+  const QueueRowId receive1 = add(chat_, QueueRole::Receive, "receive-1");
+  const QueueRowId receive2 = add(chat_, QueueRole::Receive, "receive-2");
+  const QueueRowId other_receive = add(*other_chat, QueueRole::Receive, "receive-3");
+  const QueueRowId address2 = add(std::nullopt, QueueRole::Address, "address-2");
+  (void)receive2;
+
+  auto first_receive = queues.find_for_chat(chat_, QueueRole::Receive);
+  ASSERT_TRUE(first_receive.has_value() && first_receive->has_value());
+  EXPECT_EQ((*first_receive)->id, receive1);
+  EXPECT_EQ((*first_receive)->recv_id, bytes_of("receive-1"));
+  EXPECT_EQ(queues.find_for_chat(chat_, QueueRole::Send)->value().id, send);
+  EXPECT_EQ(queues.find_for_chat(*other_chat, QueueRole::Receive)->value().id, other_receive);
+  EXPECT_FALSE(queues.find_for_chat(*other_chat, QueueRole::Send)->has_value());
+  EXPECT_FALSE(queues.find_for_chat(chat_, QueueRole::Address)->has_value());
+
+  auto addresses = queues.address_queues();
+  ASSERT_TRUE(addresses.has_value()) << addresses.error();
+  ASSERT_EQ(addresses->size(), 2u);
+  EXPECT_EQ((*addresses)[0].id, address1);
+  EXPECT_EQ((*addresses)[1].id, address2);
+  EXPECT_FALSE((*addresses)[0].chat.has_value());
+  EXPECT_EQ((*addresses)[1].recv_id, bytes_of("address-2"));
 }
 
 EXILE_STORE_TEST_SUITE(QueueRepositoryTest);

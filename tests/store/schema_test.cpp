@@ -9,6 +9,7 @@
 #include <string>
 #include <string_view>
 
+#include "store/repo_chats.h"
 #include "store/repo_messages.h"
 #include "store/support/schema_fixture.h"
 
@@ -74,6 +75,25 @@ INSERT INTO messages(id, chat_id, uid, outgoing, body, sent_at, received_at, rea
                      timer_seconds, expires_at)
   VALUES (1, 1, zeroblob(16), 0, 'hello timed world', 10, 11, 1000, 30, 31000);
 )sql",
+    // version 3: one message in each receipt situation a version-3 build could leave
+    R"sql(
+INSERT INTO local_identity VALUES (1, randomblob(32), 1);
+INSERT INTO contacts VALUES ('dave', 'Dave', zeroblob(32), 0, 5);
+INSERT INTO chats VALUES (1, 'dave', 's3', NULL, 6);
+INSERT INTO messages(id, chat_id, uid, outgoing, body, sent_at, received_at, delivered_at,
+                     read_at, timer_seconds, expires_at)
+  VALUES (1, 1, randomblob(16), 1, 'out sent', 10, 10, NULL, NULL, NULL, NULL),
+         (2, 1, randomblob(16), 1, 'out delivered', 11, 11, 100, NULL, NULL, NULL),
+         (3, 1, randomblob(16), 1, 'out read', 12, 12, 100, 200, 30, 30200),
+         (4, 1, randomblob(16), 1, 'out read without delivery', 13, 13, NULL, 300, NULL, NULL),
+         (5, 1, randomblob(16), 0, 'in unread', 14, 15, NULL, NULL, NULL, NULL),
+         (6, 1, randomblob(16), 0, 'in read', 16, 17, NULL, 400, 30, 30400);
+INSERT INTO relay_queues(id, chat_id, role, relay_url, recv_id, send_id, auth_secret,
+                         created_at)
+  VALUES (1, 1, 2, 'wss://relay.example', NULL, x'bb', randomblob(64), 7);
+INSERT INTO outbox(queue_id, message_id, client_msg_id, envelope, next_attempt_at, created_at)
+  VALUES (1, 1, randomblob(16), x'ff', 20, 20);
+)sql",
 };
 
 TEST_P(SchemaTest, FreshDatabaseReachesLatestVersion) {
@@ -86,7 +106,8 @@ TEST_P(SchemaTest, FreshDatabaseReachesLatestVersion) {
   EXPECT_EQ(*after, kLatestSchemaVersion);
   for (const char* table :
        {"local_identity", "signed_prekeys", "one_time_prekeys", "one_time_prekey_uses", "sessions",
-        "contacts", "chats", "messages", "messages_fts", "relay_queues", "outbox"}) {
+        "contacts", "chats", "messages", "messages_fts", "relay_queues", "outbox",
+        "first_message_replays", "settings"}) {
     EXPECT_EQ(count(table), 0) << table;
   }
   EXPECT_EQ(scalar("SELECT count(*) FROM pragma_table_info('messages') WHERE name = 'expires_at'"),
@@ -155,6 +176,41 @@ TEST_P(SchemaTest, MigratesFromEveryOlderVersionKeepingData) {
     EXPECT_EQ(scalar("SELECT count(*) FROM pragma_foreign_key_check"), 0);
     // Version 3 sizes FTS5 leaves for the encrypted page, whatever the starting version.
     EXPECT_EQ(scalar("SELECT v FROM messages_fts_config WHERE k = 'pgsz'"), 3980);
+    // Version 4's tables start empty, whatever the starting version.
+    EXPECT_EQ(count("first_message_replays"), 0);
+    EXPECT_EQ(count("settings"), 0);
+    if (from == 3) {
+      EXPECT_EQ(count("messages"), 6);
+      EXPECT_EQ(count("outbox"), 1);
+      // Chats written before states existed are Active, without a peer sender key.
+      EXPECT_EQ(scalar("SELECT state FROM chats WHERE id = 1"), 3);
+      EXPECT_EQ(scalar("SELECT peer_sender_key IS NULL FROM chats WHERE id = 1"), 1);
+      // Outgoing: Sent, Delivered or Read by the receipts; incoming: Received, or Read.
+      EXPECT_EQ(scalar("SELECT state FROM messages WHERE id = 1"), 2);
+      EXPECT_EQ(scalar("SELECT state FROM messages WHERE id = 2"), 3);
+      EXPECT_EQ(scalar("SELECT state FROM messages WHERE id = 3"), 4);
+      EXPECT_EQ(scalar("SELECT state FROM messages WHERE id = 4"), 4);
+      EXPECT_EQ(scalar("SELECT state FROM messages WHERE id = 5"), 6);
+      EXPECT_EQ(scalar("SELECT state FROM messages WHERE id = 6"), 4);
+      EXPECT_EQ(scalar("SELECT count(*) FROM messages WHERE kind = 1 AND envelope IS NULL"), 6);
+      // The rows keep their other columns, and the repositories read them.
+      MessageRepository messages(db());
+      auto read = messages.find(3);
+      ASSERT_TRUE(read.has_value() && read->has_value());
+      EXPECT_EQ((*read)->body, "out read");
+      EXPECT_EQ((*read)->state, MessageState::Read);
+      EXPECT_EQ((*read)->kind, MessageKind::Text);
+      EXPECT_EQ((*read)->expires_at, from_millis(30'200));
+      auto unread = messages.unread_count(1);
+      ASSERT_TRUE(unread.has_value());
+      EXPECT_EQ(*unread, 1u);
+      auto chats = ChatRepository(db()).list();
+      ASSERT_TRUE(chats.has_value()) << chats.error();
+      ASSERT_EQ(chats->size(), 1u);
+      EXPECT_EQ(chats->front().state, ChatState::Active);
+      EXPECT_EQ(scalar("SELECT count(*) FROM messages_fts WHERE messages_fts MATCH 'delivery'"), 1);
+      continue;
+    }
     if (from == 2) {
       EXPECT_EQ(count("messages"), 1);
       EXPECT_EQ(scalar("SELECT expires_at FROM messages WHERE id = 1"), 31'000);
@@ -179,6 +235,11 @@ TEST_P(SchemaTest, MigratesFromEveryOlderVersionKeepingData) {
     EXPECT_EQ(scalar("SELECT expires_at FROM messages WHERE id = 1"), 1000 + 30 * 1000);
     EXPECT_EQ(scalar("SELECT expires_at FROM messages WHERE id = 2"), -1);  // not read yet
     EXPECT_EQ(scalar("SELECT expires_at FROM messages WHERE id = 3"), -1);  // no timer
+    // Version 4 gives them states: incoming read, outgoing not yet delivered, incoming read.
+    EXPECT_EQ(scalar("SELECT state FROM messages WHERE id = 1"), 4);
+    EXPECT_EQ(scalar("SELECT state FROM messages WHERE id = 2"), 2);
+    EXPECT_EQ(scalar("SELECT state FROM messages WHERE id = 3"), 4);
+    EXPECT_EQ(scalar("SELECT state FROM chats WHERE id = 1"), 3);
     MessageRepository messages(db());
     auto hits = messages.search("ancient", std::nullopt, 10);
     ASSERT_TRUE(hits.has_value()) << hits.error();
@@ -201,7 +262,8 @@ TEST_P(SchemaTest, FtsLeavesFitOneEncryptedPage) {
   EXILE_ASSERT_OK(migrate(db()));
   EXILE_ASSERT_OK(db().exec(R"sql(
 INSERT INTO contacts VALUES ('dave', 'Dave', NULL, 0, 1);
-INSERT INTO chats VALUES (1, 'dave', 's3', NULL, 1);
+INSERT INTO chats(id, contact_id, session_id, timer_seconds, created_at)
+  VALUES (1, 'dave', 's3', NULL, 1);
 WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 6000)
 INSERT INTO messages(chat_id, uid, outgoing, body, sent_at, received_at)
   SELECT 1, randomblob(16), 0,
@@ -231,6 +293,59 @@ TEST_P(SchemaTest, FailingStepRollsBackWholly) {
   EXILE_ASSERT_OK(migrate(db()));
   EXPECT_EQ(scalar("SELECT count(*) FROM pragma_table_info('messages') WHERE name = 'expires_at'"),
             1);
+}
+
+// Version 4 has many statements: one failing at the end undoes the ALTERs before it.
+TEST_P(SchemaTest, FailingVersion4RollsBackWholly) {
+  EXILE_ASSERT_OK(migrate_to(db(), 3));
+  EXILE_ASSERT_OK(db().exec("CREATE TABLE settings (x INTEGER) STRICT"));
+  auto result = migrate(db());
+  ASSERT_FALSE(result.has_value());
+  auto version = schema_version(db());
+  ASSERT_TRUE(version.has_value());
+  EXPECT_EQ(*version, 3);
+  EXPECT_EQ(scalar("SELECT count(*) FROM pragma_table_info('chats') WHERE name = 'state'"), 0);
+  EXPECT_EQ(scalar("SELECT count(*) FROM pragma_table_info('messages') WHERE name = 'state'"), 0);
+  EXPECT_EQ(scalar("SELECT count(*) FROM sqlite_schema WHERE name = 'first_message_replays'"), 0);
+  EXILE_ASSERT_OK(db().exec("DROP TABLE settings"));
+  EXILE_ASSERT_OK(migrate(db()));
+  EXPECT_EQ(scalar("SELECT count(*) FROM pragma_table_info('chats') WHERE name = 'state'"), 1);
+}
+
+// The CHECKs of version 4 refuse what the columns cannot mean.
+TEST_P(SchemaTest, Version4ConstraintsHold) {
+  EXILE_ASSERT_OK(migrate(db()));
+  EXILE_ASSERT_OK(db().exec(R"sql(
+INSERT INTO contacts VALUES ('erin', 'Erin', NULL, 0, 1);
+INSERT INTO chats(id, contact_id, session_id, created_at) VALUES (1, 'erin', 's4', 1);
+INSERT INTO messages(id, chat_id, uid, outgoing, body, sent_at, received_at)
+  VALUES (1, 1, randomblob(16), 0, 'x', 1, 1);
+)sql"));
+  EXPECT_EQ(scalar("SELECT state FROM chats WHERE id = 1"), 3);
+  EXPECT_EQ(scalar("SELECT kind * 10 + state FROM messages WHERE id = 1"), 16);
+  for (const char* bad : {
+           "UPDATE chats SET state = 0",
+           "UPDATE chats SET state = 4",
+           "UPDATE chats SET peer_sender_key = zeroblob(31)",
+           "UPDATE chats SET peer_sender_key = zeroblob(33)",
+           "UPDATE messages SET kind = 0",
+           "UPDATE messages SET kind = 4",
+           "UPDATE messages SET state = 0",
+           "UPDATE messages SET state = 7",
+           "INSERT INTO first_message_replays VALUES (zeroblob(31), 1)",
+           "INSERT INTO first_message_replays VALUES (zeroblob(33), 1)",
+           "INSERT INTO first_message_replays VALUES ('x', 1)",
+           "INSERT INTO settings VALUES ('k', NULL)",
+           "INSERT INTO settings VALUES ('k', 'text, not a blob')",
+       }) {
+    SCOPED_TRACE(bad);
+    EXPECT_FALSE(db().exec(bad).has_value());
+  }
+  EXILE_ASSERT_OK(db().exec("UPDATE chats SET peer_sender_key = zeroblob(32), state = 2"));
+  EXILE_ASSERT_OK(db().exec("INSERT INTO first_message_replays VALUES (zeroblob(32), 1)"));
+  EXPECT_FALSE(db().exec("INSERT INTO first_message_replays VALUES (zeroblob(32), 2)"));
+  EXILE_ASSERT_OK(db().exec("INSERT INTO settings VALUES ('k', x'')"));
+  EXPECT_FALSE(db().exec("INSERT INTO settings VALUES ('k', x'01')"));
 }
 
 // Guards the fixture: the Encrypted backend really writes no plaintext SQLite header.
