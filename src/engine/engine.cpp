@@ -3,6 +3,7 @@
 #include <QCoreApplication>
 #include <QMetaObject>
 #include <QThread>
+#include <algorithm>
 #include <cstdlib>
 #include <mutex>
 #include <shared_mutex>
@@ -25,8 +26,8 @@ Result<void> check_spec(const ProfileSpec& spec) {
   if (auto problem = detail::relay_url_problem(spec.home_relay)) {
     return fail(ErrorCode::InvalidArgument, "home relay URL: " + std::string(*problem));
   }
-  if (auto refused = relay::client::RelayConnection::checkUrl(
-          QUrl(QString::fromStdString(spec.home_relay)))) {
+  if (auto refused =
+          relay::client::RelayConnection::checkUrl(QUrl(QString::fromStdString(spec.home_relay)))) {
     return fail(*refused);
   }
   return {};
@@ -135,12 +136,14 @@ Result<std::unique_ptr<Engine::Impl>> start_engine(const Options& options, Envir
   }
   impl->thread = std::make_unique<QThread>();
   impl->thread->setObjectName("exile-engine");
-  auto* core = new detail::Core(options, std::move(environment), std::move(db), std::move(identity));
+  auto* core =
+      new detail::Core(options, std::move(environment), std::move(db), std::move(identity));
   core->moveToThread(impl->thread.get());
   impl->gate->core = core;
   impl->gate->thread = impl->thread.get();
   impl->thread->start();
-  QMetaObject::invokeMethod(core, [core] { core->start(); }, Qt::QueuedConnection);
+  QMetaObject::invokeMethod(
+      core, [core] { core->start(); }, Qt::QueuedConnection);
   return impl;
 }
 
@@ -162,7 +165,13 @@ Result<std::unique_ptr<Engine>> Engine::create(const Options& options, Environme
                                                const ProfileSpec& spec,
                                                const SecureBytes& passphrase) {
   ensure_sodium();
-  EXILE_TRY(check_spec(spec));
+  ProfileSpec canonical = spec;
+  // "ws://host:port/" and "ws://host:port" name one relay; links carry the second (§2.5).
+  if (auto& url = canonical.home_relay;
+      url.ends_with('/') && std::count(url.begin(), url.end(), '/') == 3) {
+    url.pop_back();
+  }
+  EXILE_TRY(check_spec(canonical));
   if (passphrase.empty()) return fail(ErrorCode::InvalidArgument, "the passphrase is empty");
   const auto dir = options.profile_dir.empty() ? default_profile_dir() : options.profile_dir;
   store::ProfileStore profile(dir);
@@ -173,7 +182,7 @@ Result<std::unique_ptr<Engine>> Engine::create(const Options& options, Environme
   SystemClock system_clock;
   Rng& rng = environment.rng != nullptr ? *environment.rng : system_rng;
   const Clock& clock = environment.clock != nullptr ? *environment.clock : system_clock;
-  auto identity = detail::Core::initialise_profile(*db, spec, rng, clock.now());
+  auto identity = detail::Core::initialise_profile(*db, canonical, rng, clock.now());
   if (!identity) return fail(std::move(identity).error());
   auto impl = start_engine(options, std::move(environment), std::move(*db), std::move(*identity));
   if (!impl) return fail(std::move(impl).error());
@@ -207,8 +216,8 @@ Result<InvitationView> Engine::invitation() {
 }
 
 void Engine::accept_invitation(std::string_view link, Done<ChatId> done) {
-  impl_->post([link = std::string(link), done](
-                  detail::Core& core) mutable { core.accept_invitation(std::move(link), done); },
+  impl_->post([link = std::string(link),
+               done](detail::Core& core) mutable { core.accept_invitation(std::move(link), done); },
               [done] {
                 if (done) done(fail(ErrorCode::ProfileLocked));
               });
@@ -239,9 +248,8 @@ Result<std::vector<MessageView>> Engine::messages(ChatId chat, Page page) {
 
 Result<std::vector<MessageView>> Engine::search(std::string_view query, std::optional<ChatId> chat,
                                                 std::size_t limit) {
-  return impl_->call([query, chat, limit](detail::Core& core) {
-    return core.search(query, chat, limit);
-  });
+  return impl_->call(
+      [query, chat, limit](detail::Core& core) { return core.search(query, chat, limit); });
 }
 
 Result<MessageId> Engine::send_text(ChatId chat, std::string_view text) {

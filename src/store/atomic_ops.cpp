@@ -63,6 +63,11 @@ Result<MessageId> store_decrypted_message(Database& db, const crypto::SessionId&
   return id;
 }
 
+Result<std::optional<crypto::OneTimePreKey>> take_one_time_prekey_in_transaction(
+    Database& db, crypto::PreKeyId id, const crypto::SessionId& used_by, UnixMillis now) {
+  return consume_one_time_prekey(db, id, used_by, now);
+}
+
 Result<std::optional<crypto::OneTimePreKey>> take_one_time_prekey(Database& db, crypto::PreKeyId id,
                                                                   const crypto::SessionId& used_by,
                                                                   UnixMillis now) {

@@ -43,6 +43,12 @@ namespace exile::store {
 
 // The OPK with this id, now deleted and its use by `used_by` recorded; nothing when there is
 // no such OPK (already used, or never ours).
+// take_one_time_prekey without its own transaction: for a caller that removes the OPK together
+// with more than store_accepted_session stores (the engine's contact request: the contact, the
+// chat, the replay id and the route). The caller holds the transaction.
+[[nodiscard]] Result<std::optional<crypto::OneTimePreKey>> take_one_time_prekey_in_transaction(
+    Database& db, crypto::PreKeyId id, const crypto::SessionId& used_by, UnixMillis now);
+
 [[nodiscard]] Result<std::optional<crypto::OneTimePreKey>> take_one_time_prekey(
     Database& db, crypto::PreKeyId id, const crypto::SessionId& used_by, UnixMillis now);
 

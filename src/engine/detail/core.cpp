@@ -128,7 +128,7 @@ void complete_later(QObject* context, Done<T> done, Result<T> result) {
 
 // One relay URL: its transport and what the engine knows of it.
 struct Core::Relay final : RelayTransport::Listener {
-  Relay(Core& core, std::string url) : core(core), url(std::move(url)) {}
+  Relay(Core& owner, std::string relay_url) : core(owner), url(std::move(relay_url)) {}
   void relay_connected() override {
     connected = true;
     core.relay_connected(*this);
@@ -205,8 +205,8 @@ Result<crypto::IdentityKeyPair> Core::initialise_profile(store::Database& db,
   EXILE_TRY(set_setting(db, kDisplayNameKey, spec.display_name));
   EXILE_TRY(set_setting(db, kHomeRelayKey, spec.home_relay));
   EXILE_TRY(set_setting(db, kSignedPreKeyIdKey, std::to_string(kFirstSignedPreKey)));
-  EXILE_TRY(set_setting(db, kNextPreKeyIdKey,
-                        std::to_string(1 + crypto::kOneTimePreKeysPublished)));
+  EXILE_TRY(
+      set_setting(db, kNextPreKeyIdKey, std::to_string(1 + crypto::kOneTimePreKeysPublished)));
   EXILE_TRY(transaction->commit());
   return identity;
 }
@@ -303,7 +303,7 @@ void Core::relay_connected(Relay&) {
 
 void Core::report_relay_status() {
   std::size_t connected = 0;
-  for (const auto& [url, r] : relays_) connected += r->connected ? 1 : 0;
+  for (const auto& [url, r] : relays_) connected += r->connected ? 1u : 0u;
   emit_event(RelayStatus{connected, relays_.size()});
 }
 
@@ -318,18 +318,20 @@ void Core::subscribe_queue(const store::RelayQueue& queue) {
   ++subscribes_pending_;
   r.transport->subscribe(std::move(subscriptions), [this](Result<void> result) {
     --subscribes_pending_;
-    if (!result) log::write(log::Level::Warn, "engine", "a subscription was refused");
+    if (!result && result.error().code != ErrorCode::RelayStopped) {
+      log::write(log::Level::Warn, "engine", "a relay refused a subscription");
+    }
   });
   static_cast<void>(kSubscribeBatch);
 }
 
-void Core::relay_message(Relay& r, const wire::QueueId& recv_id, std::uint64_t msg_id,
-                         Bytes body) {
+void Core::relay_message(Relay& r, const wire::QueueId& recv_id, std::uint64_t msg_id, Bytes body) {
   last_push_at_ = std::chrono::steady_clock::now();
   pending_pushes_.push_back(Push{r.url, recv_id, msg_id, std::move(body)});
   if (pushes_scheduled_) return;
   pushes_scheduled_ = true;
-  QMetaObject::invokeMethod(this, [this] { handle_pushes(); }, Qt::QueuedConnection);
+  QMetaObject::invokeMethod(
+      this, [this] { handle_pushes(); }, Qt::QueuedConnection);
 }
 
 // ---- the contact address ------------------------------------------------------------------
@@ -354,35 +356,34 @@ void Core::ensure_address() {
   if (!r.transport) return;
   address_in_progress_ = true;
   auto recipient = std::make_shared<wire::KeyPair>(wire::generate_key_pair(rng_));
-  r.transport->create_queue(
-      *recipient, true, [this, recipient, url = *home](Result<QueueIds> ids) {
-        if (!ids) {
-          address_in_progress_ = false;
-          QTimer::singleShot(kRelayRetry, this, [this] { ensure_address(); });
-          return;
-        }
-        store::NewRelayQueue queue{.chat = std::nullopt,
-                                   .role = store::QueueRole::Address,
-                                   .relay_url = url,
-                                   .recv_id = ids->recv_id,
-                                   .send_id = ids->send_id,
-                                   .auth_public = recipient->public_key,
-                                   .auth_secret = ByteView(recipient->secret_key.data(),
-                                                           recipient->secret_key.size())};
-        auto row = store::QueueRepository(db_).add(queue, now());
-        if (!row) {
-          address_in_progress_ = false;
-          emit_event(EngineError{row.error()});
-          return;
-        }
-        auto stored = store::QueueRepository(db_).find(*row);
-        if (!stored || !*stored) {
-          address_in_progress_ = false;
-          return;
-        }
-        subscribe_queue(**stored);
-        publish_bundle(std::move(**stored));
-      });
+  r.transport->create_queue(*recipient, true, [this, recipient, url = *home](Result<QueueIds> ids) {
+    if (!ids) {
+      address_in_progress_ = false;
+      QTimer::singleShot(kRelayRetry, this, [this] { ensure_address(); });
+      return;
+    }
+    store::NewRelayQueue queue{
+        .chat = std::nullopt,
+        .role = store::QueueRole::Address,
+        .relay_url = url,
+        .recv_id = ids->recv_id,
+        .send_id = ids->send_id,
+        .auth_public = recipient->public_key,
+        .auth_secret = ByteView(recipient->secret_key.data(), recipient->secret_key.size())};
+    auto row = store::QueueRepository(db_).add(queue, now());
+    if (!row) {
+      address_in_progress_ = false;
+      emit_event(EngineError{row.error()});
+      return;
+    }
+    auto stored = store::QueueRepository(db_).find(*row);
+    if (!stored || !*stored) {
+      address_in_progress_ = false;
+      return;
+    }
+    subscribe_queue(**stored);
+    publish_bundle(std::move(**stored));
+  });
 }
 
 void Core::publish_bundle(store::RelayQueue address) {
@@ -406,7 +407,7 @@ void Core::publish_bundle(store::RelayQueue address) {
     return;
   }
   auto bundle = crypto::PreKeyBundle::make(identity_, **spk, nullptr);
-  SecureBuffer<crypto::kBundleKeyBytes> key(ByteView(**bundle_key));
+  SecureBuffer<crypto::kBundleKeyBytes> key{ByteView(**bundle_key)};
   auto sealed = crypto::seal_contact_bundle(bundle, key, rng_);
   if (!sealed) {
     address_in_progress_ = false;
@@ -450,11 +451,11 @@ Result<InvitationView> Core::invitation() {
   }
   auto address_id = wire::exact<kAddressIdBytes>(address.send_id);
   if (!address_id) return fail(ErrorCode::DatabaseCorrupt, "the contact address is damaged");
-  Invitation invitation{.relay_url = address.relay_url,
-                        .address_id = *address_id,
-                        .identity_fingerprint =
-                            crypto::IdentityFingerprint::of(identity_.public_key()).bytes,
-                        .bundle_key = SecureBuffer<kBundleKeyBytes>(ByteView(**bundle_key))};
+  Invitation invitation{
+      .relay_url = address.relay_url,
+      .address_id = *address_id,
+      .identity_fingerprint = crypto::IdentityFingerprint::of(identity_.public_key()).bytes,
+      .bundle_key = SecureBuffer<kBundleKeyBytes>(ByteView(**bundle_key))};
   auto link = encode_invitation_link(invitation);
   if (!link) return fail(std::move(link).error());
   auto qr = render_qr_ascii(*link);
@@ -472,8 +473,8 @@ void Core::accept_invitation(std::string link, Done<ChatId> done) {
   auto invitation = std::make_shared<Invitation>(std::move(*parsed));
   if (crypto::IdentityFingerprint::of(identity_.public_key()).bytes ==
       invitation->identity_fingerprint) {
-    return complete_later<ChatId>(
-        this, std::move(done), fail(ErrorCode::InvalidArgument, "this is your own invitation"));
+    return complete_later<ChatId>(this, std::move(done),
+                                  fail(ErrorCode::InvalidArgument, "this is your own invitation"));
   }
   auto home = setting_text(db_, kHomeRelayKey);
   if (!home) return complete_later<ChatId>(this, std::move(done), fail(home.error()));
@@ -533,15 +534,15 @@ void Core::accept_invitation(std::string link, Done<ChatId> done) {
                                                           store::ChatState::Requested, now());
             if (!chat) return fail(std::move(chat).error());
             store::QueueRepository queues(db_);
-            auto receive = queues.add(
-                {.chat = *chat,
-                 .role = store::QueueRole::Receive,
-                 .relay_url = home,
-                 .recv_id = ids->recv_id,
-                 .send_id = ids->send_id,
-                 .auth_public = recipient->public_key,
-                 .auth_secret = ByteView(recipient->secret_key.data(), recipient->secret_key.size())},
-                now());
+            auto receive = queues.add({.chat = *chat,
+                                       .role = store::QueueRole::Receive,
+                                       .relay_url = home,
+                                       .recv_id = ids->recv_id,
+                                       .send_id = ids->send_id,
+                                       .auth_public = recipient->public_key,
+                                       .auth_secret = ByteView(recipient->secret_key.data(),
+                                                               recipient->secret_key.size())},
+                                      now());
             if (!receive) return fail(std::move(receive).error());
             auto send = queues.add(
                 {.chat = *chat,
@@ -612,8 +613,8 @@ void Core::handle_first_message(const Push& push, const store::RelayQueue&) {
     if (!transaction) return fail(std::move(transaction).error());
     EXILE_TRY(replays.add(*replay_id, now()));
     if (accepted->one_time_prekey_id) {
-      auto removed = store::take_one_time_prekey_in_transaction(
-          db_, *accepted->one_time_prekey_id, session_id, now());
+      auto removed = store::take_one_time_prekey_in_transaction(db_, *accepted->one_time_prekey_id,
+                                                                session_id, now());
       if (!removed) return fail(std::move(removed).error());
       if (!*removed) return fail(ErrorCode::UnknownPreKey);
     }
@@ -654,17 +655,17 @@ Result<std::vector<ContactRequest>> Core::requests() {
     if (!contact) return fail(std::move(contact).error());
     if (!*contact || !(*contact)->identity) continue;
     auto number = crypto::SafetyNumber::compute(identity_.public_key(), *(*contact)->identity);
-    out.push_back(ContactRequest{chat.id, (*contact)->display_name, number.display(),
-                                 chat.created_at});
+    out.push_back(
+        ContactRequest{chat.id, (*contact)->display_name, number.display(), chat.created_at});
   }
   return out;
 }
 
 void Core::accept_request(RequestId request, Done<ChatId> done) {
-  auto chat = store::ChatRepository(db_).find(request);
-  if (!chat) return complete_later<ChatId>(this, std::move(done), fail(chat.error()));
-  if (!*chat) return complete_later<ChatId>(this, std::move(done), fail(ErrorCode::NotFound));
-  if ((*chat)->state != store::ChatState::Pending || !(*chat)->peer_sender_key) {
+  auto pending = store::ChatRepository(db_).find(request);
+  if (!pending) return complete_later<ChatId>(this, std::move(done), fail(pending.error()));
+  if (!*pending) return complete_later<ChatId>(this, std::move(done), fail(ErrorCode::NotFound));
+  if ((*pending)->state != store::ChatState::Pending || !(*pending)->peer_sender_key) {
     return complete_later<ChatId>(this, std::move(done), fail(ErrorCode::ChatNotReady));
   }
   auto home = setting_text(db_, kHomeRelayKey);
@@ -673,70 +674,74 @@ void Core::accept_request(RequestId request, Done<ChatId> done) {
   if (!home_relay.transport) {
     return complete_later<ChatId>(this, std::move(done), fail(ErrorCode::RelayInvalidUrl));
   }
-  const wire::PublicKey peer_key = *(*chat)->peer_sender_key;
+  const wire::PublicKey peer_key = *(*pending)->peer_sender_key;
   auto recipient = std::make_shared<wire::KeyPair>(wire::generate_key_pair(rng_));
-  home_relay.transport->create_queue(*recipient, false, [this, request, home = *home, peer_key,
-                                                         recipient, done = std::move(done)](
-                                                            Result<QueueIds> ids) mutable {
-    if (!ids) return done(fail(ids.error()));
-    Relay& home_relay = relay(home);
-    home_relay.transport->secure_queue(
-        ids->recv_id, *recipient, peer_key,
-        [this, request, home, peer_key, recipient, ids = *ids,
-         done = std::move(done)](Result<void> secured) {
-          if (!secured) return done(fail(secured.error()));
-          auto stored = [&]() -> Result<store::QueueRowId> {
-            auto transaction = db_.begin();
-            if (!transaction) return fail(std::move(transaction).error());
-            store::ChatRepository chats(db_);
-            auto chat = chats.find(request);
-            if (!chat) return fail(std::move(chat).error());
-            if (!*chat || (*chat)->state != store::ChatState::Pending) {
-              return fail(ErrorCode::ChatNotReady);
-            }
-            store::QueueRepository queues(db_);
-            auto send = queues.find_for_chat(request, store::QueueRole::Send);
-            if (!send) return fail(std::move(send).error());
-            if (!*send) return fail(ErrorCode::DatabaseCorrupt, "a request without its route");
-            auto receive = queues.add(
-                {.chat = request,
-                 .role = store::QueueRole::Receive,
-                 .relay_url = home,
-                 .recv_id = ids.recv_id,
-                 .send_id = ids.send_id,
-                 .auth_public = recipient->public_key,
-                 .auth_secret = ByteView(recipient->secret_key.data(), recipient->secret_key.size())},
-                now());
-            if (!receive) return fail(std::move(receive).error());
-            EXILE_TRY(queues.mark_secured(*receive, peer_key));
-            auto session = store::SqliteSessionStore(db_).load_session((*chat)->session);
-            if (!session) return fail(std::move(session).error());
-            if (!*session) return fail(ErrorCode::DatabaseCorrupt, "a chat without its session");
-            auto display = setting_text(db_, kDisplayNameKey);
-            if (!display) return fail(std::move(display).error());
-            auto sender_public = wire::exact<wire::kPublicKeyBytes>((*send)->auth_public);
-            if (!sender_public) return fail(ErrorCode::DatabaseCorrupt, "a route without its key");
-            Content route{.id = random_content_id(rng_),
-                          .sent_at = now(),
-                          .body = RouteContent{.relay_url = home,
-                                               .send_id = ids.send_id,
-                                               .sender_key = *sender_public,
-                                               .display_name = *display}};
-            EXILE_TRY(queue_content(**session, request, route, std::nullopt));
-            EXILE_TRY(store::SqliteSessionStore(db_).store_session((*chat)->session, **session));
-            EXILE_TRY(chats.set_state(request, store::ChatState::Active));
-            EXILE_TRY(chats.set_peer_sender_key(request, std::nullopt));
-            EXILE_TRY(transaction->commit());
-            return *receive;
-          }();
-          if (!stored) return done(fail(stored.error()));
-          auto row = store::QueueRepository(db_).find(*stored);
-          if (row && *row) subscribe_queue(**row);
-          flush_outbox();
-          emit_event(ChatChanged{request});
-          done(request);
-        });
-  });
+  home_relay.transport->create_queue(
+      *recipient, false,
+      [this, request, home_url = *home, peer_key, recipient,
+       done = std::move(done)](Result<QueueIds> ids) mutable {
+        if (!ids) return done(fail(ids.error()));
+        Relay& home_relay_now = relay(home_url);
+        home_relay_now.transport->secure_queue(
+            ids->recv_id, *recipient, peer_key,
+            [this, request, home_url, peer_key, recipient, ids = *ids,
+             done = std::move(done)](Result<void> secured) {
+              if (!secured) return done(fail(secured.error()));
+              auto stored = [&]() -> Result<store::QueueRowId> {
+                auto transaction = db_.begin();
+                if (!transaction) return fail(std::move(transaction).error());
+                store::ChatRepository chats(db_);
+                auto chat = chats.find(request);
+                if (!chat) return fail(std::move(chat).error());
+                if (!*chat || (*chat)->state != store::ChatState::Pending) {
+                  return fail(ErrorCode::ChatNotReady);
+                }
+                store::QueueRepository queues(db_);
+                auto send = queues.find_for_chat(request, store::QueueRole::Send);
+                if (!send) return fail(std::move(send).error());
+                if (!*send) return fail(ErrorCode::DatabaseCorrupt, "a request without its route");
+                auto receive = queues.add({.chat = request,
+                                           .role = store::QueueRole::Receive,
+                                           .relay_url = home_url,
+                                           .recv_id = ids.recv_id,
+                                           .send_id = ids.send_id,
+                                           .auth_public = recipient->public_key,
+                                           .auth_secret = ByteView(recipient->secret_key.data(),
+                                                                   recipient->secret_key.size())},
+                                          now());
+                if (!receive) return fail(std::move(receive).error());
+                EXILE_TRY(queues.mark_secured(*receive, peer_key));
+                auto session = store::SqliteSessionStore(db_).load_session((*chat)->session);
+                if (!session) return fail(std::move(session).error());
+                if (!*session)
+                  return fail(ErrorCode::DatabaseCorrupt, "a chat without its session");
+                auto display = setting_text(db_, kDisplayNameKey);
+                if (!display) return fail(std::move(display).error());
+                auto sender_public = wire::exact<wire::kPublicKeyBytes>((*send)->auth_public);
+                if (!sender_public)
+                  return fail(ErrorCode::DatabaseCorrupt, "a route without its key");
+                Content route{.id = random_content_id(rng_),
+                              .sent_at = now(),
+                              .body = RouteContent{.relay_url = home_url,
+                                                   .send_id = ids.send_id,
+                                                   .sender_key = *sender_public,
+                                                   .display_name = *display}};
+                EXILE_TRY(queue_content(**session, request, route, std::nullopt));
+                EXILE_TRY(
+                    store::SqliteSessionStore(db_).store_session((*chat)->session, **session));
+                EXILE_TRY(chats.set_state(request, store::ChatState::Active));
+                EXILE_TRY(chats.set_peer_sender_key(request, std::nullopt));
+                EXILE_TRY(transaction->commit());
+                return *receive;
+              }();
+              if (!stored) return done(fail(stored.error()));
+              auto row = store::QueueRepository(db_).find(*stored);
+              if (row && *row) subscribe_queue(**row);
+              flush_outbox();
+              emit_event(ChatChanged{request});
+              done(request);
+            });
+      });
 }
 
 Result<void> Core::decline_request(RequestId request) {
@@ -789,10 +794,11 @@ void Core::handle_pushes() {
       auto session = batch.sessions.find((*chat)->session);
       if (session == batch.sessions.end()) continue;
       for (std::size_t i = 0; i < ids.size(); i += kMaxReceiptIds) {
-        ReceiptContent receipt{ReceiptKind::Delivered,
-                               std::vector<ContentId>(ids.begin() + static_cast<std::ptrdiff_t>(i),
-                                                      ids.begin() + static_cast<std::ptrdiff_t>(
-                                                                        std::min(ids.size(), i + kMaxReceiptIds)))};
+        ReceiptContent receipt{
+            ReceiptKind::Delivered,
+            std::vector<ContentId>(ids.begin() + static_cast<std::ptrdiff_t>(i),
+                                   ids.begin() + static_cast<std::ptrdiff_t>(
+                                                     std::min(ids.size(), i + kMaxReceiptIds)))};
         Content content{.id = random_content_id(rng_), .sent_at = now(), .body = receipt};
         EXILE_TRY(queue_content(session->second, chat_id, content, std::nullopt));
       }
@@ -963,8 +969,9 @@ void Core::secure_reply_queue(store::QueueRowId queue_id, wire::PublicKey sender
   r.transport->secure_queue(
       *recv_id, *key, sender_key, [this, queue_id, sender_key, chat](Result<void> result) {
         if (!result && result.error().code != ErrorCode::RelayAlreadySecured) {
-          QTimer::singleShot(kRelayRetry, this,
-                             [this, queue_id, sender_key] { secure_reply_queue(queue_id, sender_key); });
+          QTimer::singleShot(kRelayRetry, this, [this, queue_id, sender_key] {
+            secure_reply_queue(queue_id, sender_key);
+          });
           return;
         }
         auto transaction = db_.begin();
@@ -1059,7 +1066,8 @@ void Core::outbox_answered(store::OutboxItem item, Result<SendReceipt> result) {
     if (!transaction->commit()) return;
   } else {
     const auto attempts = std::min<std::uint32_t>(item.attempts, 16);
-    auto delay = std::min(options_.retry_max, options_.retry_initial * (1LL << attempts));
+    std::chrono::milliseconds delay = std::min<std::chrono::milliseconds>(
+        options_.retry_max, options_.retry_initial * (std::int64_t{1} << attempts));
     if (result.error().retry_after) delay = std::max(delay, *result.error().retry_after);
     (void)store::OutboxRepository(db_).record_failure(item.id, now() + delay);
     if (item.message && permanent_send_error(result.error().code)) {
@@ -1104,10 +1112,8 @@ Result<MessageId> Core::send_text(ChatId chat_id, std::string_view text) {
                             .kind = store::MessageKind::Text,
                             .state = store::MessageState::Queued,
                             .envelope = {}};
-  store::OutgoingContent outgoing{.message = message,
-                                  .queue = (*send)->id,
-                                  .client_msg_id = client_id,
-                                  .envelope = *envelope};
+  store::OutgoingContent outgoing{
+      .message = message, .queue = (*send)->id, .client_msg_id = client_id, .envelope = *envelope};
   auto stored = store::store_outgoing(db_, (*chat)->session, **session, outgoing, now());
   if (!stored) return fail(std::move(stored).error());
   if (!stored->message) return fail(ErrorCode::Internal, "the message was not stored");
@@ -1130,9 +1136,10 @@ Result<void> Core::mark_read(ChatId chat_id, MessageId up_to) {
   if (!*session) return fail(ErrorCode::DatabaseCorrupt, "a chat without its session");
   for (std::size_t i = 0; i < uids->size(); i += kMaxReceiptIds) {
     const auto end = std::min(uids->size(), i + kMaxReceiptIds);
-    ReceiptContent receipt{ReceiptKind::Read,
-                           std::vector<ContentId>(uids->begin() + static_cast<std::ptrdiff_t>(i),
-                                                  uids->begin() + static_cast<std::ptrdiff_t>(end))};
+    ReceiptContent receipt{
+        ReceiptKind::Read,
+        std::vector<ContentId>(uids->begin() + static_cast<std::ptrdiff_t>(i),
+                               uids->begin() + static_cast<std::ptrdiff_t>(end))};
     Content content{.id = random_content_id(rng_), .sent_at = now(), .body = std::move(receipt)};
     EXILE_TRY(queue_content(**session, chat_id, content, std::nullopt));
   }
@@ -1207,14 +1214,14 @@ Result<void> Core::delete_for_both(ChatId chat_id, MessageId message_id) {
   if (!*message || (*message)->chat != chat_id) return fail(ErrorCode::NotFound);
   auto transaction = db_.begin();
   if (!transaction) return fail(std::move(transaction).error());
-  EXILE_TRY(store::MessageRepository(db_).remove(message_id).transform([](bool) {}));
+  auto removed = store::MessageRepository(db_).remove(message_id);
+  if (!removed) return fail(std::move(removed).error());
   if ((*chat)->state != store::ChatState::Pending) {
     auto session = store::SqliteSessionStore(db_).load_session((*chat)->session);
     if (!session) return fail(std::move(session).error());
     if (!*session) return fail(ErrorCode::DatabaseCorrupt, "a chat without its session");
-    Content content{.id = random_content_id(rng_),
-                    .sent_at = now(),
-                    .body = DeleteContent{(*message)->uid}};
+    Content content{
+        .id = random_content_id(rng_), .sent_at = now(), .body = DeleteContent{(*message)->uid}};
     EXILE_TRY(queue_content(**session, chat_id, content, std::nullopt));
     EXILE_TRY(store::SqliteSessionStore(db_).store_session((*chat)->session, **session));
   }

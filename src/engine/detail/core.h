@@ -48,8 +48,9 @@ class Core final : public QObject {
   ~Core() override;
 
   // Makes a new profile's keys and settings in `db` (one transaction).
-  [[nodiscard]] static Result<crypto::IdentityKeyPair> initialise_profile(
-      store::Database& db, const ProfileSpec& spec, Rng& rng, UnixMillis now);
+  [[nodiscard]] static Result<crypto::IdentityKeyPair> initialise_profile(store::Database& db,
+                                                                          const ProfileSpec& spec,
+                                                                          Rng& rng, UnixMillis now);
   [[nodiscard]] static Result<crypto::IdentityKeyPair> load_identity(store::Database& db);
 
   // On the engine thread, once: connects relays, subscribes, flushes, arms timers.
