@@ -54,6 +54,7 @@ HEADERS = {
     "relay.pb.h": "exile_proto",
     "state.pb.h": "exile_proto",
     "message.pb.h": "exile_proto",
+    "proto_wipe.h": "exile_proto",
 }
 
 # The table of docs/architecture.md: which targets (besides its own) and which outside

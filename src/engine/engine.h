@@ -242,7 +242,7 @@ class Engine {
   // Marks every incoming message up to `up_to` read, starts their timers, sends a read receipt.
   [[nodiscard]] Result<void> mark_read(ChatId chat, MessageId up_to);
   [[nodiscard]] Result<void> set_typing(ChatId chat, bool typing);
-  // nullopt: off; otherwise kMinTimerSeconds … kMaxTimerSeconds. Announced in the chat.
+  // nullopt: off; otherwise 5 s … 1 week (604,800 s). Announced in the chat.
   [[nodiscard]] Result<void> set_timer(ChatId chat, std::optional<std::uint32_t> seconds);
   [[nodiscard]] Result<void> delete_for_both(ChatId chat, MessageId message);
   [[nodiscard]] Result<Verification> verification(ChatId chat);

@@ -1,6 +1,8 @@
 #include "store/repo_chats.h"
 
 #include <algorithm>
+#include <functional>
+#include <iterator>
 #include <string>
 
 #include "sqlite/cached_statement.h"

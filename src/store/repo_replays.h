@@ -1,8 +1,9 @@
 // The replay cache of first messages (table first_message_replays, docs/storage.md
-// §"Schema"; docs/protocol.md §4.7). A first message's replay id is remembered when the
-// request it carries is stored, and a first message whose replay id is already here is
-// dropped. The engine forgets ids older than its signed prekey's lifetime plus grace period:
-// by then the prekey is gone and a replay cannot be accepted anyway.
+// §"Schema"; docs/protocol.md §4.7). A first message's replay id is stored in the transaction
+// that stores the session it started; a first message whose replay id is already here is
+// never accepted anew (the engine hands it to that session, or drops it). The engine forgets
+// ids older than the signed prekey lifetime plus grace period: by then their headers fail
+// with UnknownPreKey anyway.
 #pragma once
 
 #include <array>

@@ -17,6 +17,7 @@
 #include "common/encoding.h"
 #include "common/sodium.h"
 #include "engine/invitation.h"
+#include "engine/relay_transport.h"
 #include "store/profile_store.h"
 #include "store/repo_identity.h"
 #include "support/relay_process.h"
@@ -43,12 +44,99 @@ class TestClock final : public Clock {
   std::atomic<std::int64_t> ms_{1'800'000'000'000};
 };
 
+// The real transport, with the test's hands on what passes through it (Environment::relays).
+class TappedTransport final : public RelayTransport {
+ public:
+  struct Taps {
+    std::mutex mutex;
+    bool strip_one_time_keys = false;  // a relay that withholds one-time keys
+    bool corrupt_next_send = false;    // flips a byte of the next envelope sent
+    bool duplicate_next_send = false;  // sends the next envelope twice, under two ids
+    std::vector<std::pair<relay::wire::QueueId, Bytes>> sent;  // every SEND's queue and body
+  };
+
+  TappedTransport(std::unique_ptr<RelayTransport> inner, std::shared_ptr<Taps> taps)
+      : inner_(std::move(inner)), taps_(std::move(taps)) {}
+
+  void start(Listener& listener) override { inner_->start(listener); }
+  [[nodiscard]] bool connected() const override { return inner_->connected(); }
+  void create_queue(const relay::wire::KeyPair& recipient, bool contact_address,
+                    RelayCallback<QueueIds> done) override {
+    inner_->create_queue(recipient, contact_address, std::move(done));
+  }
+  void secure_queue(const relay::wire::QueueId& recv_id, const relay::wire::KeyPair& recipient,
+                    const relay::wire::PublicKey& sender_key, RelayCallback<void> done) override {
+    inner_->secure_queue(recv_id, recipient, sender_key, std::move(done));
+  }
+  void send(const relay::wire::QueueId& send_id, const ClientMessageId& client_msg_id,
+            ByteView body, const relay::wire::KeyPair* sender,
+            RelayCallback<SendReceipt> done) override {
+    Bytes copy(body.begin(), body.end());
+    bool twice = false;
+    {
+      std::lock_guard hold(taps_->mutex);
+      taps_->sent.emplace_back(send_id, copy);
+      if (taps_->corrupt_next_send) {
+        taps_->corrupt_next_send = false;
+        copy[copy.size() - 1] ^= 0x01;
+      }
+      twice = std::exchange(taps_->duplicate_next_send, false);
+    }
+    if (twice) {
+      ClientMessageId other = client_msg_id;
+      other[0] ^= 0xff;
+      inner_->send(send_id, other, copy, sender, {});
+    }
+    inner_->send(send_id, client_msg_id, copy, sender, std::move(done));
+  }
+  void subscribe(std::vector<QueueSubscription> queues, RelayCallback<void> done) override {
+    inner_->subscribe(std::move(queues), std::move(done));
+  }
+  void ack(const relay::wire::QueueId& recv_id, std::uint64_t msg_id,
+           RelayCallback<void> done) override {
+    inner_->ack(recv_id, msg_id, std::move(done));
+  }
+  void delete_queue(const relay::wire::QueueId& recv_id, const relay::wire::KeyPair& recipient,
+                    RelayCallback<void> done) override {
+    inner_->delete_queue(recv_id, recipient, std::move(done));
+  }
+  void put_bundle(const relay::wire::QueueId& recv_id, const relay::wire::KeyPair& recipient,
+                  ByteView bundle, std::vector<Bytes> one_time_keys, bool replace,
+                  RelayCallback<std::uint32_t> done) override {
+    inner_->put_bundle(recv_id, recipient, bundle, std::move(one_time_keys), replace,
+                       std::move(done));
+  }
+  void get_bundle(const relay::wire::QueueId& send_id, RelayCallback<PrekeyBundle> done) override {
+    inner_->get_bundle(send_id, [taps = taps_, done = std::move(done)](Result<PrekeyBundle> got) {
+      std::lock_guard hold(taps->mutex);
+      if (got && taps->strip_one_time_keys) got->one_time_key.clear();
+      done(std::move(got));
+    });
+  }
+
+ private:
+  std::unique_ptr<RelayTransport> inner_;
+  std::shared_ptr<TappedTransport::Taps> taps_;
+};
+
+RelayTransportFactory tapped(std::shared_ptr<TappedTransport::Taps> taps) {
+  return [taps](const std::string& url) -> Result<std::unique_ptr<RelayTransport>> {
+    auto inner = connect_relay(url);
+    if (!inner) return fail(inner.error());
+    return std::unique_ptr<RelayTransport>(new TappedTransport(std::move(*inner), taps));
+  };
+}
+
 // One profile: its engine and everything it reported.
 class Profile {
  public:
   Profile(std::filesystem::path dir, std::string name, std::string relay,
-          const Clock* clock = nullptr)
-      : dir_(std::move(dir)), name_(std::move(name)), relay_(std::move(relay)), clock_(clock) {}
+          const Clock* clock = nullptr, RelayTransportFactory relays = {})
+      : dir_(std::move(dir)),
+        name_(std::move(name)),
+        relay_(std::move(relay)),
+        clock_(clock),
+        relays_(std::move(relays)) {}
 
   Result<void> create() {
     auto engine = Engine::create(options(), environment(), {name_, relay_}, passphrase("pw"));
@@ -76,7 +164,7 @@ class Profile {
   Engine& engine() { return *engine_; }
   Options options() const { return Options{.profile_dir = dir_, .fast_kdf = true}; }
   Environment environment() const {
-    return Environment{.relays = {}, .clock = clock_, .rng = nullptr};
+    return Environment{.relays = relays_, .clock = clock_, .rng = nullptr};
   }
 
   template <class E>
@@ -120,6 +208,11 @@ class Profile {
     return messages ? *messages : std::vector<MessageView>{};
   }
 
+  std::vector<ChatSummary> chats() {
+    auto all = engine().chats();
+    return all ? *all : std::vector<ChatSummary>{};
+  }
+
   std::optional<ChatSummary> chat(ChatId id) {
     auto chats = engine().chats();
     if (!chats) return std::nullopt;
@@ -141,6 +234,7 @@ class Profile {
   std::string name_;
   std::string relay_;
   const Clock* clock_;
+  RelayTransportFactory relays_;
   std::unique_ptr<Engine> engine_;
   Subscription subscription_;
   std::mutex mutex_;
@@ -518,6 +612,142 @@ TEST_F(EngineTest, NothingLeaksIntoProfileOrRelayFiles) {
     const auto log = relay->output();
     for (const auto& secret : secrets) EXPECT_EQ(log.find(secret), std::string::npos);
   }
+}
+
+TEST_F(EngineTest, AReplayedFirstMessageMakesNoSecondRequest) {
+  // Bob's relay withholds one-time keys, so only the replay cache can tell a replay apart.
+  auto taps = std::make_shared<TappedTransport::Taps>();
+  taps->strip_one_time_keys = true;
+  Profile alice(dir_.path() / "alice", "Alice", relay_a_->url(), nullptr, tapped(taps));
+  Profile bob(dir_.path() / "bob", "Bob", relay_b_->url());
+  ASSERT_TRUE(alice.create().has_value());
+  ASSERT_TRUE(bob.create().has_value());
+  ASSERT_TRUE(bob.wait_for<AddressReady>());
+  auto invitation = bob.engine().invitation();
+  ASSERT_TRUE(invitation.has_value());
+  auto parsed = parse_invitation_link(invitation->link);
+  ASSERT_TRUE(parsed.has_value());
+  ASSERT_TRUE(alice
+                  .await<ChatId>([&](Done<ChatId> done) {
+                    alice.engine().accept_invitation(invitation->link, std::move(done));
+                  })
+                  .has_value());
+  ASSERT_TRUE(bob.wait_for<ContactRequestReceived>());
+  ASSERT_TRUE(alice.sync().has_value());
+
+  // Someone who saw the first message on the wire sends it again, twice, under new ids.
+  Bytes first;
+  {
+    std::lock_guard hold(taps->mutex);
+    for (const auto& [queue, body] : taps->sent) {
+      if (queue == parsed->address_id) first = body;
+    }
+  }
+  ASSERT_FALSE(first.empty());
+  auto raw = connect_relay(parsed->relay_url);
+  ASSERT_TRUE(raw.has_value());
+  struct Quiet final : RelayTransport::Listener {
+    void relay_connected() override {}
+    void relay_disconnected() override {}
+    void relay_message(const relay::wire::QueueId&, std::uint64_t, UnixMillis, Bytes) override {}
+    void relay_subscription_ended(const relay::wire::QueueId&) override {}
+  } quiet;
+  (*raw)->start(quiet);
+  for (std::uint8_t n = 1; n <= 2; ++n) {
+    ClientMessageId id{};
+    id.fill(n);
+    auto sent = alice.await<SendReceipt>([&](Done<SendReceipt> done) {
+      (*raw)->send(parsed->address_id, id, first, nullptr, std::move(done));
+    });
+    ASSERT_TRUE(sent.has_value()) << sent.error();
+    EXPECT_FALSE(sent->duplicate);  // new ids: the relay stores them, the engine must refuse
+  }
+  ASSERT_TRUE(bob.sync().has_value());
+  EXPECT_EQ(bob.count<ContactRequestReceived>(), 1u);
+  EXPECT_EQ(bob.engine().requests()->size(), 1u);
+  alice.lock();
+  bob.lock();
+}
+
+TEST_F(EngineTest, AnUndecryptableMessageIsKeptAndADuplicateIsNotShownTwice) {
+  auto taps = std::make_shared<TappedTransport::Taps>();
+  Profile alice(dir_.path() / "alice", "Alice", relay_a_->url(), nullptr, tapped(taps));
+  Profile bob(dir_.path() / "bob", "Bob", relay_a_->url());
+  ASSERT_TRUE(alice.create().has_value());
+  ASSERT_TRUE(bob.create().has_value());
+  ChatId alice_chat = 0;
+  ChatId bob_chat = 0;
+  start_chat(alice, bob, alice_chat, bob_chat);
+  ASSERT_TRUE(alice.engine().send_text(alice_chat, "one").has_value());
+  ASSERT_TRUE(QTest::qWaitFor([&] { return bob.history(bob_chat).size() == 1; }, kWaitMs));
+  {
+    std::lock_guard hold(taps->mutex);
+    taps->corrupt_next_send = true;
+  }
+  ASSERT_TRUE(alice.engine().send_text(alice_chat, "two").has_value());
+  ASSERT_TRUE(alice.sync().has_value());
+  ASSERT_TRUE(alice.engine().send_text(alice_chat, "three").has_value());
+  ASSERT_TRUE(QTest::qWaitFor([&] { return bob.history(bob_chat).size() == 3; }, kWaitMs));
+  auto history = bob.history(bob_chat);
+  EXPECT_EQ(history[0].text, "one");
+  EXPECT_EQ(history[1].kind, MessageKind::Undecryptable);
+  EXPECT_EQ(history[2].text, "three");
+
+  // "four" reaches Bob twice (a relay, or a sender's bug, storing it under two ids): the
+  // ratchet refuses the second copy and the chat shows it once, not as undecryptable.
+  {
+    std::lock_guard hold(taps->mutex);
+    taps->duplicate_next_send = true;
+  }
+  ASSERT_TRUE(alice.engine().send_text(alice_chat, "four").has_value());
+  ASSERT_TRUE(alice.sync().has_value());
+  ASSERT_TRUE(bob.sync().has_value());
+  ASSERT_TRUE(QTest::qWaitFor([&] { return bob.history(bob_chat).size() >= 4; }, kWaitMs));
+  QTest::qWait(300);
+  history = bob.history(bob_chat);
+  ASSERT_EQ(history.size(), 4u);
+  EXPECT_EQ(history[3].text, "four");
+  alice.lock();
+  bob.lock();
+}
+
+TEST_F(EngineTest, TwoChatsWithOneContactAreIndependent) {
+  Profile alice(dir_.path() / "alice", "Alice", relay_a_->url());
+  Profile bob(dir_.path() / "bob", "Bob", relay_b_->url());
+  ASSERT_TRUE(alice.create().has_value());
+  ASSERT_TRUE(bob.create().has_value());
+  ChatId alice_first = 0;
+  ChatId bob_first = 0;
+  start_chat(alice, bob, alice_first, bob_first);
+  // The same link again: a second secret chat, with its own session and queues.
+  auto invitation = bob.engine().invitation();
+  ASSERT_TRUE(invitation.has_value());
+  auto alice_second = alice.await<ChatId>([&](Done<ChatId> done) {
+    alice.engine().accept_invitation(invitation->link, std::move(done));
+  });
+  ASSERT_TRUE(alice_second.has_value());
+  EXPECT_NE(*alice_second, alice_first);
+  ASSERT_TRUE(bob.wait_for<ContactRequestReceived>(2));
+  auto requests = bob.engine().requests();
+  ASSERT_TRUE(requests && requests->size() == 1);
+  auto bob_second = bob.await<ChatId>([&](Done<ChatId> done) {
+    bob.engine().accept_request(requests->front().id, std::move(done));
+  });
+  ASSERT_TRUE(bob_second.has_value());
+  ASSERT_TRUE(QTest::qWaitFor([&] { return alice.chat(*alice_second)->state == ChatState::Active; },
+                              kWaitMs));
+
+  ASSERT_TRUE(alice.engine().send_text(alice_first, "in the first").has_value());
+  ASSERT_TRUE(alice.engine().send_text(*alice_second, "in the second").has_value());
+  ASSERT_TRUE(alice.engine().set_typing(*alice_second, true).has_value());
+  ASSERT_TRUE(QTest::qWaitFor([&] { return bob.history(*bob_second).size() == 1; }, kWaitMs));
+  ASSERT_TRUE(QTest::qWaitFor([&] { return bob.history(bob_first).size() == 1; }, kWaitMs));
+  EXPECT_EQ(bob.history(bob_first)[0].text, "in the first");
+  EXPECT_EQ(bob.history(*bob_second)[0].text, "in the second");
+  ASSERT_TRUE(bob.wait_for<TypingChanged>());
+  EXPECT_EQ(bob.chats().size(), 2u);
+  alice.lock();
+  bob.lock();
 }
 
 TEST_F(EngineTest, CallsAfterLockFailCleanly) {

@@ -161,6 +161,20 @@ TEST_P(QueueRepositoryTest, RoutePendingSendQueueGetsItsRouteLater) {
     EXPECT_EQ(invalid.error().code, ErrorCode::InvalidArgument);
   }
   EXPECT_EQ(reopened.find(*pending)->value().relay_url, "wss://b.example");
+
+  // A pending row made with a guessed relay gets the one the reply names.
+  auto guessed = reopened.add({.chat = chat_,
+                               .role = QueueRole::Send,
+                               .relay_url = "wss://guess.example",
+                               .recv_id = {},
+                               .send_id = {},
+                               .auth_public = pub_,
+                               .auth_secret = secret_},
+                              at(3));
+  ASSERT_TRUE(guessed.has_value()) << guessed.error();
+  EXILE_ASSERT_OK(reopened.set_route(*guessed, "wss://c.example", recv_));
+  EXPECT_EQ(reopened.find(*guessed)->value().relay_url, "wss://c.example");
+  EXPECT_EQ(reopened.find(*guessed)->value().send_id, recv_);
 }
 
 TEST_P(QueueRepositoryTest, FindForChatAndAddressQueues) {

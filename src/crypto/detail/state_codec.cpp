@@ -7,35 +7,15 @@
 #include <string>
 
 #include "crypto/detail/ratchet.h"
+#include "proto_wipe.h"
 #include "state.pb.h"
 
 namespace exile::crypto::detail {
 namespace {
 
-// Protobuf strings are freed without wiping; every bytes field (secret or not) is wiped before
-// the message is destroyed. The strings were created non-const by protobuf, so writing
-// through the const accessor's reference is well-defined.
-void wipe(const std::string& s) {
-  if (!s.empty()) sodium_memzero(const_cast<char*>(s.data()), s.size());
-}
-
-void wipe(google::protobuf::UnknownFieldSet* fields) {
-  for (int i = 0; i < fields->field_count(); ++i) {
-    auto* field = fields->mutable_field(i);
-    if (field->type() == google::protobuf::UnknownField::TYPE_LENGTH_DELIMITED) {
-      wipe(field->length_delimited());
-    } else if (field->type() == google::protobuf::UnknownField::TYPE_GROUP) {
-      wipe(field->mutable_group());
-    }
-  }
-}
-
-void wipe_unknown(google::protobuf::Message& m) {
-  // MutableUnknownFields allocates an empty set when there is none; this runs in a destructor
-  // (WipeOnExit), where an allocation failure would terminate. Nothing to wipe then anyway.
-  if (m.GetReflection()->GetUnknownFields(m).empty()) return;
-  wipe(m.GetReflection()->MutableUnknownFields(&m));
-}
+// Every bytes field (secret or not) is wiped before the message is destroyed (proto_wipe.h).
+void wipe(const std::string& s) { pb::wipe_bytes(s); }
+using pb::wipe_unknown;
 
 void wipe(pb::SessionState& m) {
   for (const std::string* s :

@@ -46,34 +46,43 @@ inline constexpr std::uint32_t kMaxTimerSeconds = 7 * 24 * 3600;
 struct TextContent {
   std::string text;
   std::optional<std::uint32_t> timer_seconds;  // nullopt: no timer (0 on the wire)
+  friend bool operator==(const TextContent&, const TextContent&) = default;
 };
 enum class ReceiptKind : std::uint8_t { Delivered = 1, Read = 2 };
 struct ReceiptContent {
   ReceiptKind kind = ReceiptKind::Delivered;
   std::vector<ContentId> ids;
+  friend bool operator==(const ReceiptContent&, const ReceiptContent&) = default;
 };
 struct TypingContent {
   bool typing = false;
+  friend bool operator==(const TypingContent&, const TypingContent&) = default;
 };
 struct TimerContent {
   std::optional<std::uint32_t> seconds;  // nullopt: timer off (0 on the wire)
+  friend bool operator==(const TimerContent&, const TimerContent&) = default;
 };
 struct DeleteContent {
   ContentId target{};
+  friend bool operator==(const DeleteContent&, const DeleteContent&) = default;
 };
 struct RouteContent {
   std::string relay_url;
   std::array<std::uint8_t, 16> send_id{};
   std::array<std::uint8_t, 32> sender_key{};
   std::string display_name;
+  friend bool operator==(const RouteContent&, const RouteContent&) = default;
 };
-struct UnknownContent {};  // a body this version does not know: the engine ignores it
+struct UnknownContent {  // a body this version does not know: the engine ignores it
+  friend bool operator==(const UnknownContent&, const UnknownContent&) = default;
+};
 using ContentBody = std::variant<TextContent, ReceiptContent, TypingContent, TimerContent,
                                  DeleteContent, RouteContent, UnknownContent>;
 struct Content {
   ContentId id{};
   UnixMillis sent_at;
   ContentBody body;
+  friend bool operator==(const Content&, const Content&) = default;
 };
 
 // The serialized Content, in wiped memory. InvalidArgument for a value a reader would refuse

@@ -580,22 +580,23 @@ void Core::accept_invitation(std::string link, Done<ChatId> done) {
   });
 }
 
-void Core::handle_first_message(const Push& push, const store::RelayQueue&) {
+bool Core::handle_first_message(const Push& push, const store::RelayQueue&) {
   auto type = crypto::envelope_type(push.body);
-  if (!type || *type != crypto::EnvelopeType::Initial) return;  // not a first message: dropped
+  if (!type || *type != crypto::EnvelopeType::Initial) return true;  // not a first message: dropped
   auto replay_id = crypto::initial_replay_id(push.body);
-  if (!replay_id) return;
+  if (!replay_id) return true;
   store::ReplayRepository replays(db_);
   auto seen = replays.seen(*replay_id);
-  if (!seen || *seen) return;
+  if (!seen) return false;
+  if (*seen) return true;
   store::SqlitePreKeyStore prekeys(db_);
   auto accepted = crypto::accept_session(identity_, prekeys, push.body, now());
-  if (!accepted) return;
+  if (!accepted) return true;
   auto content = decode_content(ByteView(accepted->plaintext));
-  if (!content) return;
+  if (!content) return true;
   auto* route = std::get_if<RouteContent>(&content->body);
-  if (route == nullptr) return;
-  if (accepted->session.remote_identity().bytes() == identity_.public_key().bytes()) return;
+  if (route == nullptr) return true;
+  if (accepted->session.remote_identity().bytes() == identity_.public_key().bytes()) return true;
 
   // A flood of first messages cannot fill the disk: the oldest pending requests make room.
   auto pending = store::ChatRepository(db_).with_state(store::ChatState::Pending);
@@ -641,9 +642,14 @@ void Core::handle_first_message(const Push& push, const store::RelayQueue&) {
   }();
   if (!stored) {
     log::write(log::Level::Warn, "engine", "a first message could not be stored");
-    return;
+    // A failure of our own (disk full, a busy database): not acked, so the relay pushes it again
+    // after the next reconnect. A first message that breaks a rule is acked and forgotten.
+    const auto code = stored.error().code;
+    return code != ErrorCode::StorageIo && code != ErrorCode::DiskFull &&
+           code != ErrorCode::DatabaseBusy && code != ErrorCode::DatabaseCorrupt;
   }
   emit_event(ContactRequestReceived{*stored});
+  return true;
 }
 
 Result<std::vector<ContactRequest>> Core::requests() {
@@ -820,7 +826,7 @@ void Core::handle_pushes() {
   for (const auto& event : batch.events) emit_event(event);
   if (batch.purge) (void)store::MessageRepository(db_).purge_search_index();
   for (auto& [push, address] : first_messages) {
-    handle_first_message(push, address);
+    if (!handle_first_message(push, address)) continue;
     Relay& r = relay(push.relay_url);
     if (r.transport) r.transport->ack(push.recv_id, push.msg_id, {});
   }

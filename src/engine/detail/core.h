@@ -113,7 +113,8 @@ class Core final : public QObject {
 
   // Receiving.
   void handle_pushes();
-  void handle_first_message(const Push& push, const store::RelayQueue& address);
+  // False when it must not be acked: storing it failed for a reason of our own.
+  bool handle_first_message(const Push& push, const store::RelayQueue& address);
   Result<void> handle_chat_envelope(Batch& batch, const Push& push, const store::RelayQueue& queue);
   Result<void> apply_content(Batch& batch, const store::RelayQueue& queue, ChatId chat,
                              const Content& content);
