@@ -141,7 +141,7 @@ QJsonObject to_json(const engine::InvitationView& invitation) {
 QJsonObject to_json(const Error& error) {
   QJsonObject o;
   o["code"] = static_cast<int>(error.code);
-  o["name"] = text(exile::to_string(error.code));
+  o["name"] = text(exile::name_of(error.code));
   o["message"] = text(error.message);
   if (error.retry_after) o["retry_after_ms"] = static_cast<qint64>(error.retry_after->count());
   return o;

@@ -74,4 +74,70 @@ std::ostream& operator<<(std::ostream& os, const Error& error) {
   return os << "error " << static_cast<unsigned>(error.code) << ": " << error.message;
 }
 
+std::string_view name_of(ErrorCode code) {
+  switch (code) {
+    case ErrorCode::InvalidArgument: return "InvalidArgument";
+    case ErrorCode::InvalidEncoding: return "InvalidEncoding";
+    case ErrorCode::OutOfMemory: return "OutOfMemory";
+    case ErrorCode::Internal: return "Internal";
+    case ErrorCode::InvalidKey: return "InvalidKey";
+    case ErrorCode::WeakKey: return "WeakKey";
+    case ErrorCode::BadSignature: return "BadSignature";
+    case ErrorCode::IdentityMismatch: return "IdentityMismatch";
+    case ErrorCode::MalformedMessage: return "MalformedMessage";
+    case ErrorCode::DecryptionFailed: return "DecryptionFailed";
+    case ErrorCode::DuplicateMessage: return "DuplicateMessage";
+    case ErrorCode::TooManySkipped: return "TooManySkipped";
+    case ErrorCode::UnsupportedVersion: return "UnsupportedVersion";
+    case ErrorCode::PlaintextTooLarge: return "PlaintextTooLarge";
+    case ErrorCode::UnknownPreKey: return "UnknownPreKey";
+    case ErrorCode::StateCorrupt: return "StateCorrupt";
+    case ErrorCode::SessionNotReady: return "SessionNotReady";
+    case ErrorCode::NotThisSession: return "NotThisSession";
+    case ErrorCode::WrongPassphrase: return "WrongPassphrase";
+    case ErrorCode::DatabaseCorrupt: return "DatabaseCorrupt";
+    case ErrorCode::StorageIo: return "StorageIo";
+    case ErrorCode::DiskFull: return "DiskFull";
+    case ErrorCode::DatabaseBusy: return "DatabaseBusy";
+    case ErrorCode::NotFound: return "NotFound";
+    case ErrorCode::Constraint: return "Constraint";
+    case ErrorCode::SchemaTooNew: return "SchemaTooNew";
+    case ErrorCode::KeyFileCorrupt: return "KeyFileCorrupt";
+    case ErrorCode::UnencryptedFileRefused: return "UnencryptedFileRefused";
+    case ErrorCode::ProfileInUse: return "ProfileInUse";
+    case ErrorCode::RelayMalformed: return "RelayMalformed";
+    case ErrorCode::RelayUnknownCommand: return "RelayUnknownCommand";
+    case ErrorCode::RelayAuth: return "RelayAuth";
+    case ErrorCode::RelayNotAllowed: return "RelayNotAllowed";
+    case ErrorCode::RelayAlreadySecured: return "RelayAlreadySecured";
+    case ErrorCode::RelayQuota: return "RelayQuota";
+    case ErrorCode::RelayRateLimited: return "RelayRateLimited";
+    case ErrorCode::RelayTooLarge: return "RelayTooLarge";
+    case ErrorCode::RelayNotFound: return "RelayNotFound";
+    case ErrorCode::RelayInternal: return "RelayInternal";
+    case ErrorCode::RelayShuttingDown: return "RelayShuttingDown";
+    case ErrorCode::RelayBusy: return "RelayBusy";
+    case ErrorCode::RelayUnknownError: return "RelayUnknownError";
+    case ErrorCode::RelayTimeout: return "RelayTimeout";
+    case ErrorCode::RelayConnectionLost: return "RelayConnectionLost";
+    case ErrorCode::RelayStopped: return "RelayStopped";
+    case ErrorCode::RelayNotSubscribed: return "RelayNotSubscribed";
+    case ErrorCode::RelayProtocolViolation: return "RelayProtocolViolation";
+    case ErrorCode::RelayUnsupportedVersion: return "RelayUnsupportedVersion";
+    case ErrorCode::RelayInsecureUrl: return "RelayInsecureUrl";
+    case ErrorCode::RelayInvalidUrl: return "RelayInvalidUrl";
+    case ErrorCode::RelayConnectFailed: return "RelayConnectFailed";
+    case ErrorCode::RelayTlsFailed: return "RelayTlsFailed";
+    case ErrorCode::InvalidInvitation: return "InvalidInvitation";
+    case ErrorCode::InvitationDamaged: return "InvitationDamaged";
+    case ErrorCode::ProfileLocked: return "ProfileLocked";
+    case ErrorCode::AddressPending: return "AddressPending";
+    case ErrorCode::ChatNotReady: return "ChatNotReady";
+    case ErrorCode::InvalidContent: return "InvalidContent";
+    case ErrorCode::ReplayedFirstMessage: return "ReplayedFirstMessage";
+    case ErrorCode::IdentityChanged: return "IdentityChanged";
+  }
+  return "Unknown";
+}
+
 }  // namespace exile

@@ -84,6 +84,8 @@ enum class ErrorCode : std::uint16_t {
 };
 
 std::string_view to_string(ErrorCode code);
+// The enumerator's name ("ChatNotReady"): stable, for scripts and JSON (docs/cli.md).
+std::string_view name_of(ErrorCode code);
 
 struct Error {
   ErrorCode code;

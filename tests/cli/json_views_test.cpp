@@ -128,7 +128,7 @@ TEST(JsonViews, Errors) {
   QJsonObject o = parsed(to_json(error));
   EXPECT_EQ(o.size(), 3);
   EXPECT_EQ(o["code"].toInt(), 504);
-  EXPECT_EQ(o["name"].toString().toStdString(), std::string(to_string(ErrorCode::ChatNotReady)));
+  EXPECT_EQ(o["name"].toString().toStdString(), "ChatNotReady");
   EXPECT_EQ(o["message"].toString(), "the chat waits for the contact's answer");
   error.retry_after = std::chrono::milliseconds(1500);
   EXPECT_EQ(parsed(to_json(error))["retry_after_ms"].toInteger(), 1500);

@@ -42,6 +42,8 @@ constexpr std::size_t kOutboxBatch = 256;
 constexpr std::size_t kExpiryBatch = 1000;
 constexpr auto kRelayRetry = std::chrono::seconds(5);
 constexpr auto kSyncPoll = std::chrono::milliseconds(20);
+constexpr auto kWatchdogInterval = std::chrono::seconds(5);
+constexpr auto kSendStall = std::chrono::seconds(20);
 
 std::string random_local_id(Rng& rng) {
   std::array<std::uint8_t, 16> bytes{};
@@ -171,9 +173,12 @@ Core::Core(Options options, Environment environment, store::Database db,
       db_(std::move(db)),
       identity_(std::move(identity)),
       outbox_timer_(this),
+      watchdog_timer_(this),
       expiry_timer_(this),
       sync_timer_(this) {
   outbox_timer_.setSingleShot(true);
+  connect(&watchdog_timer_, &QTimer::timeout, this, [this] { watch_outbox(); });
+  watchdog_timer_.start(kWatchdogInterval);
   expiry_timer_.setSingleShot(true);
   connect(&outbox_timer_, &QTimer::timeout, this, [this] { flush_outbox(); });
   connect(&expiry_timer_, &QTimer::timeout, this, [this] { (void)run_timers(); });
@@ -181,6 +186,25 @@ Core::Core(Options options, Environment environment, store::Database db,
 }
 
 Core::~Core() { shut_down(); }
+
+void Core::watch_outbox() {
+  if (shut_down_) return;
+  // A SEND unanswered for this long on a live connection is sent again under the same client
+  // message id (the relay deduplicates it): the outbox never waits for ever on one lost answer.
+  const auto stalled_before = std::chrono::steady_clock::now() - kSendStall;
+  for (auto it = in_flight_.begin(); it != in_flight_.end();) {
+    auto relay_it = relays_.find(it->second.relay_url);
+    const bool live = relay_it != relays_.end() && relay_it->second->connected;
+    if (live && it->second.since < stalled_before) {
+      log::write(log::Level::Warn, "engine", "a send went unanswered; sending it again");
+      busy_queues_.erase(it->second.queue);
+      it = in_flight_.erase(it);
+    } else {
+      ++it;
+    }
+  }
+  flush_outbox();
+}
 
 Result<crypto::IdentityKeyPair> Core::initialise_profile(store::Database& db,
                                                          const ProfileSpec& spec, Rng& rng,
@@ -286,6 +310,7 @@ void Core::shut_down() {
   if (shut_down_) return;
   shut_down_ = true;
   outbox_timer_.stop();
+  watchdog_timer_.stop();
   expiry_timer_.stop();
   sync_timer_.stop();
   relays_.clear();  // transports stop; their pending callbacks are dropped
@@ -1020,14 +1045,20 @@ void Core::flush_outbox() {
     Relay& r = relay((*queue)->relay_url);
     if (!r.transport) continue;
     auto sender = auth_key_pair(**queue);
-    in_flight_.insert(item.id);
+    const auto generation = next_send_generation_++;
+    in_flight_[item.id] =
+        InFlight{generation, std::chrono::steady_clock::now(), item.queue, (*queue)->relay_url};
     busy_queues_.insert(item.queue);
     const auto envelope = item.envelope;
     const auto client_id = item.client_msg_id;
-    r.transport->send(*send_id, client_id, envelope, sender ? &*sender : nullptr,
-                      [this, item = std::move(item)](Result<SendReceipt> result) mutable {
-                        outbox_answered(std::move(item), std::move(result));
-                      });
+    r.transport->send(
+        *send_id, client_id, envelope, sender ? &*sender : nullptr,
+        [this, generation, item = std::move(item)](Result<SendReceipt> result) mutable {
+          // An answer to a send the watchdog has given up on: the newer send answers instead.
+          auto it = in_flight_.find(item.id);
+          if (it == in_flight_.end() || it->second.generation != generation) return;
+          outbox_answered(std::move(item), std::move(result));
+        });
   }
   schedule_outbox(std::nullopt);
 }

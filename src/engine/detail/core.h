@@ -129,6 +129,7 @@ class Core final : public QObject {
   void flush_outbox();
   void schedule_outbox(std::optional<UnixMillis> at);
   void outbox_answered(store::OutboxItem item, Result<SendReceipt> result);
+  void watch_outbox();
 
   // Timers.
   void schedule_expiry();
@@ -143,9 +144,17 @@ class Core final : public QObject {
   std::map<std::string, std::unique_ptr<Relay>> relays_;
   std::vector<Push> pending_pushes_;
   bool pushes_scheduled_ = false;
-  std::set<store::OutboxId> in_flight_;
+  struct InFlight {
+    std::uint64_t generation = 0;  // answers of an older send of the same item are ignored
+    std::chrono::steady_clock::time_point since;
+    store::QueueRowId queue = 0;
+    std::string relay_url;
+  };
+  std::map<store::OutboxId, InFlight> in_flight_;
   std::set<store::QueueRowId> busy_queues_;  // one SEND in flight per queue keeps order
+  std::uint64_t next_send_generation_ = 1;
   QTimer outbox_timer_;
+  QTimer watchdog_timer_;  // every few seconds: flushes, and resends what went unanswered
   QTimer expiry_timer_;
   QTimer sync_timer_;
   std::vector<SyncWaiter> sync_waiters_;
