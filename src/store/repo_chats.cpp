@@ -186,15 +186,22 @@ Result<std::vector<ChatSummaryRow>> ChatRepository::summaries() {
       with_messages.push_back(std::move(summary));
     }
   }
+  // Newest last message first: sorted by the ids read above (GCC 12 in Release warns, wrongly,
+  // that an optional's value may be uninitialized when the sort projects through it).
+  std::vector<std::size_t> order(with_messages.size());
+  for (std::size_t i = 0; i < order.size(); ++i) order[i] = i;
+  std::ranges::sort(order, [&](std::size_t a, std::size_t b) { return last_ids[a] > last_ids[b]; });
   MessageRepository messages(db_);
-  for (std::size_t i = 0; i < with_messages.size(); ++i) {
+  std::vector<ChatSummaryRow> sorted;
+  sorted.reserve(order.size());
+  for (const std::size_t i : order) {
     auto last = messages.find(last_ids[i]);
     if (!last) return fail(std::move(last).error());
     if (!*last) return fail(ErrorCode::Internal, "last message vanished while listing chats");
     with_messages[i].last_message = std::move(*last);
+    sorted.push_back(std::move(with_messages[i]));
   }
-  std::ranges::sort(with_messages, std::greater{},
-                    [](const ChatSummaryRow& s) { return s.last_message->id; });
+  with_messages = std::move(sorted);
   std::ranges::sort(empty, [](const ChatSummaryRow& a, const ChatSummaryRow& b) {
     if (a.chat.created_at != b.chat.created_at) return a.chat.created_at > b.chat.created_at;
     return a.chat.id > b.chat.id;
