@@ -405,8 +405,8 @@ TEST_P(MessageRepositoryTest, DeleteExpiredListedSaysWhatItDeleted) {
   MessageRepository messages(db());
   std::vector<MessageId> ids;
   for (std::uint8_t i = 0; i < 5; ++i) {
-    NewMessage timed =
-        text_message(i % 2 == 0 ? chat_ : other_chat_, i, "vanishing" + std::to_string(i));
+    const std::string body = "vanishing" + std::to_string(i);  // outlives the insert
+    NewMessage timed = text_message(i % 2 == 0 ? chat_ : other_chat_, i, body);
     timed.timer_seconds = 10;
     ids.push_back(*messages.insert(timed));
   }
