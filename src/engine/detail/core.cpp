@@ -37,7 +37,6 @@ constexpr std::string_view kSignedPreKeyIdKey = "signed_prekey_id";
 constexpr std::string_view kAddressPublishedKey = "address_published";
 
 constexpr std::size_t kMaxPendingRequests = 100;
-constexpr std::size_t kSubscribeBatch = 1000;
 constexpr std::size_t kOutboxBatch = 256;
 constexpr std::size_t kExpiryBatch = 1000;
 constexpr auto kRelayRetry = std::chrono::seconds(5);
@@ -283,7 +282,9 @@ void Core::start() {
       if (!url.empty()) relay(url);
     }
   }
-  // Subscribe every queue we read, per relay, in batches.
+  // Subscribe every queue we read: one SUB per queue, because a SUB is all-or-nothing and one
+  // queue a relay refuses (AUTH at its index) would end the subscriptions of the whole batch.
+  // RelayConnection writes the SUBs of one event-loop turn together, in one ClientBatch.
   for (auto& [url, r] : relays_) {
     auto queues = store::QueueRepository(db_).receiving_on(url);
     if (!queues) continue;
@@ -347,7 +348,6 @@ void Core::subscribe_queue(const store::RelayQueue& queue) {
       log::write(log::Level::Warn, "engine", "a relay refused a subscription");
     }
   });
-  static_cast<void>(kSubscribeBatch);
 }
 
 void Core::relay_message(Relay& r, const wire::QueueId& recv_id, std::uint64_t msg_id, Bytes body) {
@@ -895,16 +895,14 @@ Result<void> Core::handle_chat_envelope(Batch& batch, const Push& push,
   }
   auto content = decode_content(ByteView(*plaintext));
   if (!content) return {};  // a peer's malformed content changes nothing
-  return apply_content(batch, queue, (*chat)->id, *content);
+  return apply_content(batch, queue, **chat, *content);
 }
 
-Result<void> Core::apply_content(Batch& batch, const store::RelayQueue& queue, ChatId chat_id,
-                                 const Content& content) {
+Result<void> Core::apply_content(Batch& batch, const store::RelayQueue& queue,
+                                 const store::Chat& chat, const Content& content) {
+  const ChatId chat_id = chat.id;
   store::MessageRepository messages(db_);
   store::ChatRepository chats(db_);
-  auto chat = chats.find(chat_id);
-  if (!chat) return fail(std::move(chat).error());
-  if (!*chat) return {};
   return std::visit(
       [&](const auto& body) -> Result<void> {
         using T = std::decay_t<decltype(body)>;
@@ -970,13 +968,13 @@ Result<void> Core::apply_content(Batch& batch, const store::RelayQueue& queue, C
           batch.purge = true;
         } else if constexpr (std::is_same_v<T, RouteContent>) {
           // The reply to our first message: where to write from now on.
-          if ((*chat)->state != store::ChatState::Requested) return {};
+          if (chat.state != store::ChatState::Requested) return {};
           store::QueueRepository queues(db_);
           auto send = queues.find_for_chat(chat_id, store::QueueRole::Send);
           if (!send) return fail(std::move(send).error());
           if (!*send) return {};
           EXILE_TRY(queues.set_route((*send)->id, body.relay_url, body.send_id));
-          EXILE_TRY(store::ContactRepository(db_).rename((*chat)->contact, body.display_name));
+          EXILE_TRY(store::ContactRepository(db_).rename(chat.contact, body.display_name));
           EXILE_TRY(chats.set_state(chat_id, store::ChatState::Active));
           EXILE_TRY(chats.set_peer_sender_key(chat_id, ByteView(body.sender_key)));
           batch.to_secure.emplace_back(queue.id, body.sender_key);

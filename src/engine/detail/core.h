@@ -31,6 +31,7 @@
 #include "engine/engine.h"
 #include "engine/relay_transport.h"
 #include "store/database.h"
+#include "store/repo_chats.h"
 #include "store/repo_outbox.h"
 #include "store/repo_queues.h"
 
@@ -116,7 +117,8 @@ class Core final : public QObject {
   // False when it must not be acked: storing it failed for a reason of our own.
   bool handle_first_message(const Push& push, const store::RelayQueue& address);
   Result<void> handle_chat_envelope(Batch& batch, const Push& push, const store::RelayQueue& queue);
-  Result<void> apply_content(Batch& batch, const store::RelayQueue& queue, ChatId chat,
+  // `chat` as handle_chat_envelope read it for this push.
+  Result<void> apply_content(Batch& batch, const store::RelayQueue& queue, const store::Chat& chat,
                              const Content& content);
   void secure_reply_queue(store::QueueRowId queue_id, relay::wire::PublicKey sender_key);
 
