@@ -52,6 +52,7 @@ class TappedTransport final : public RelayTransport {
     bool strip_one_time_keys = false;  // a relay that withholds one-time keys
     bool corrupt_next_send = false;    // flips a byte of the next envelope sent
     bool duplicate_next_send = false;  // sends the next envelope twice, under two ids
+    bool lose_next_answer = false;     // the next SEND goes out; its answer never comes back
     std::vector<std::pair<relay::wire::QueueId, Bytes>> sent;  // every SEND's queue and body
   };
 
@@ -87,6 +88,12 @@ class TappedTransport final : public RelayTransport {
       other[0] ^= 0xff;
       inner_->send(send_id, other, copy, sender, {});
     }
+    bool lose = false;
+    {
+      std::lock_guard hold(taps_->mutex);
+      lose = std::exchange(taps_->lose_next_answer, false);
+    }
+    if (lose) return inner_->send(send_id, client_msg_id, copy, sender, {});
     inner_->send(send_id, client_msg_id, copy, sender, std::move(done));
   }
   void subscribe(std::vector<QueueSubscription> queues, RelayCallback<void> done) override {
@@ -746,6 +753,37 @@ TEST_F(EngineTest, TwoChatsWithOneContactAreIndependent) {
   EXPECT_EQ(bob.history(*bob_second)[0].text, "in the second");
   ASSERT_TRUE(bob.wait_for<TypingChanged>());
   EXPECT_EQ(bob.chats().size(), 2u);
+  alice.lock();
+  bob.lock();
+}
+
+TEST_F(EngineTest, ASendWhoseAnswerIsLostIsSentAgainAndTheQueueMovesOn) {
+  auto taps = std::make_shared<TappedTransport::Taps>();
+  Profile alice(dir_.path() / "alice", "Alice", relay_a_->url(), nullptr, tapped(taps));
+  Profile bob(dir_.path() / "bob", "Bob", relay_a_->url());
+  ASSERT_TRUE(alice.create().has_value());
+  ASSERT_TRUE(bob.create().has_value());
+  ChatId alice_chat = 0;
+  ChatId bob_chat = 0;
+  start_chat(alice, bob, alice_chat, bob_chat);
+  {
+    std::lock_guard hold(taps->mutex);
+    taps->lose_next_answer = true;
+  }
+  auto first = alice.engine().send_text(alice_chat, "answer lost");
+  auto second = alice.engine().send_text(alice_chat, "waits behind it");
+  ASSERT_TRUE(first && second);
+  // The relay stored the first; its Ok never reached Alice, so her queue waits on it...
+  ASSERT_TRUE(QTest::qWaitFor([&] { return bob.history(bob_chat).size() == 1; }, kWaitMs));
+  QTest::qWait(2'000);
+  EXPECT_EQ(bob.history(bob_chat).size(), 1u);
+  // ...until the watchdog sends it again (the relay answers the repeat as a duplicate).
+  ASSERT_TRUE(QTest::qWaitFor([&] { return bob.history(bob_chat).size() == 2; }, 45'000));
+  auto history = bob.history(bob_chat);
+  EXPECT_EQ(history[0].text, "answer lost");
+  EXPECT_EQ(history[1].text, "waits behind it");
+  ASSERT_TRUE(QTest::qWaitFor(
+      [&] { return alice.history(alice_chat)[0].state != MessageState::Queued; }, kWaitMs));
   alice.lock();
   bob.lock();
 }
