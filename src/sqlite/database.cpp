@@ -2,6 +2,9 @@
 
 #include <sqlite3.h>
 
+#include <functional>
+#include <string>
+#include <unordered_map>
 #include <utility>
 
 namespace exile::sqlite {
@@ -37,6 +40,28 @@ Error make_error(int sqlite_code, std::string_view what) {
 
 }  // namespace
 
+// Idle prepared statements by SQL text. An entry's value is nullptr while its statement is in use
+// (or before the first one ends); entries are never erased before close, so a Statement may keep a
+// pointer to its value.
+struct Database::Cache {
+  struct Hash {
+    using is_transparent = void;
+    std::size_t operator()(std::string_view text) const noexcept {
+      return std::hash<std::string_view>{}(text);
+    }
+  };
+  std::unordered_map<std::string, sqlite3_stmt*, Hash, std::equal_to<>> idle;
+
+  void clear() noexcept {
+    for (auto& entry : idle) {
+      if (entry.second != nullptr) sqlite3_finalize(entry.second);
+    }
+    idle.clear();
+  }
+};
+
+Database::Database(sqlite3* db) : db_(db), cache_(std::make_unique<Cache>()) {}
+
 Result<Database> Database::open(const std::filesystem::path& path, OpenMode mode, const char* vfs,
                                 const char* uri_params) {
   int flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_URI | SQLITE_OPEN_NOMUTEX;
@@ -71,13 +96,16 @@ Result<Database> Database::open(const std::filesystem::path& path, OpenMode mode
 }
 
 Database::Database(Database&& other) noexcept
-    : db_(std::exchange(other.db_, nullptr)), error_filter_(other.error_filter_) {}
+    : db_(std::exchange(other.db_, nullptr)),
+      error_filter_(other.error_filter_),
+      cache_(std::move(other.cache_)) {}
 
 Database& Database::operator=(Database&& other) noexcept {
   if (this != &other) {
     close();
     db_ = std::exchange(other.db_, nullptr);
     error_filter_ = other.error_filter_;
+    cache_ = std::move(other.cache_);
   }
   return *this;
 }
@@ -85,6 +113,7 @@ Database& Database::operator=(Database&& other) noexcept {
 Database::~Database() { close(); }
 
 void Database::close() noexcept {
+  if (cache_) cache_->clear();
   if (db_ != nullptr) sqlite3_close_v2(std::exchange(db_, nullptr));
 }
 
@@ -96,11 +125,24 @@ Result<void> Database::exec(std::string_view sql) {
 }
 
 Result<Statement> Database::prepare(std::string_view sql) {
+  decltype(Cache::idle)::iterator entry;
+  bool cached = false;
+  if (cache_) {
+    entry = cache_->idle.find(sql);
+    cached = entry != cache_->idle.end();
+  }
+  if (cached && entry->second != nullptr) {
+    return Statement(this, std::exchange(entry->second, nullptr), &entry->second);
+  }
   sqlite3_stmt* stmt = nullptr;
   const int rc = sqlite3_prepare_v3(db_, sql.data(), static_cast<int>(sql.size()),
                                     SQLITE_PREPARE_PERSISTENT, &stmt, nullptr);
   if (rc != SQLITE_OK) return fail(last_error("prepare"));
-  return Statement(this, stmt);
+  if (cached) return Statement(this, stmt, &entry->second);
+  if (cache_ && cache_->idle.size() < kCachedStatements) {
+    return Statement(this, stmt, &cache_->idle.emplace(std::string(sql), nullptr).first->second);
+  }
+  return Statement(this, stmt, nullptr);
 }
 
 Result<Transaction> Database::begin() {
@@ -118,19 +160,32 @@ Error Database::last_error(std::string_view what) const {
 }
 
 Statement::Statement(Statement&& other) noexcept
-    : db_(other.db_), stmt_(std::exchange(other.stmt_, nullptr)) {}
+    : db_(other.db_),
+      stmt_(std::exchange(other.stmt_, nullptr)),
+      slot_(std::exchange(other.slot_, nullptr)) {}
 
 Statement& Statement::operator=(Statement&& other) noexcept {
   if (this != &other) {
-    if (stmt_ != nullptr) sqlite3_finalize(stmt_);
+    release();
     db_ = other.db_;
     stmt_ = std::exchange(other.stmt_, nullptr);
+    slot_ = std::exchange(other.slot_, nullptr);
   }
   return *this;
 }
 
-Statement::~Statement() {
-  if (stmt_ != nullptr) sqlite3_finalize(stmt_);
+Statement::~Statement() { release(); }
+
+void Statement::release() noexcept {
+  if (stmt_ == nullptr) return;
+  if (slot_ != nullptr && *slot_ == nullptr) {
+    // Reset and unbound, it holds no read lock and no bound value while it waits.
+    sqlite3_reset(stmt_);
+    sqlite3_clear_bindings(stmt_);
+    *slot_ = std::exchange(stmt_, nullptr);
+  } else {
+    sqlite3_finalize(std::exchange(stmt_, nullptr));
+  }
 }
 
 Statement& Statement::bind(int index, std::int64_t value) {

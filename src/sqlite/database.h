@@ -10,6 +10,7 @@
 
 #include <cstdint>
 #include <filesystem>
+#include <memory>
 #include <string>
 #include <string_view>
 
@@ -50,7 +51,11 @@ class Database {
   Database& operator=(const Database&) = delete;
 
   [[nodiscard]] Result<void> exec(std::string_view sql);
+  // Statements are kept by their SQL text: a Statement that ends goes back to the connection
+  // reset, with its bindings cleared, and the next prepare() of the same text takes it instead of
+  // compiling the SQL again. A text in use is prepared afresh; at most kCachedStatements are kept.
   [[nodiscard]] Result<Statement> prepare(std::string_view sql);
+  static constexpr std::size_t kCachedStatements = 256;
   // BEGIN IMMEDIATE; the returned Transaction rolls back unless commit() is called.
   [[nodiscard]] Result<Transaction> begin();
   [[nodiscard]] std::int64_t last_insert_rowid() const;
@@ -66,9 +71,12 @@ class Database {
   void close() noexcept;
 
  private:
-  explicit Database(sqlite3* db) : db_(db) {}
+  friend class Statement;
+  struct Cache;  // idle statements by SQL text; on the heap, so a Database can move
+  explicit Database(sqlite3* db);
   sqlite3* db_ = nullptr;
   ErrorFilter error_filter_ = nullptr;
+  std::unique_ptr<Cache> cache_;
 };
 
 class Statement {
@@ -99,9 +107,12 @@ class Statement {
 
  private:
   friend class Database;
-  Statement(const Database* db, sqlite3_stmt* stmt) : db_(db), stmt_(stmt) {}
+  Statement(const Database* db, sqlite3_stmt* stmt, sqlite3_stmt** slot)
+      : db_(db), stmt_(stmt), slot_(slot) {}
+  void release() noexcept;  // reset into its cache slot when that is free, else finalized
   const Database* db_ = nullptr;
   sqlite3_stmt* stmt_ = nullptr;
+  sqlite3_stmt** slot_ = nullptr;  // the connection's cache entry for this SQL text, if any
 };
 
 class Transaction {
