@@ -160,24 +160,43 @@ void Session::handle_frame(ByteView bytes) {
     send_error(id, pb::SHUTTING_DOWN);
     return;
   }
-  if (const std::uint32_t wait = commands_.take(core_.monotonic_ms()); wait != 0) {
-    send_error(id, pb::RATE_LIMITED, 0, wait);
-    if (++refusals_in_row_ >= core_.limits().max_rate_refusals) {
-      close_connection(CloseCode::PolicyViolation);
+  // The command is parsed before the rate check, to tell a free ACK; one that does not parse
+  // is charged, and answered MALFORMED after the rate and in-flight checks, as before.
+  const bool parsed = request->command.ParseFromString(request->frame.command());
+  // A free ACK neither counts as a refusal nor ends a run of them: refusals_in_row_ counts
+  // charged commands only, so interleaved free ACKs do not keep a flooding client open.
+  if (parsed && take_free_ack(request->command)) {
+    ++core_.metrics().acks_free;
+  } else {
+    if (const std::uint32_t wait = commands_.take(core_.monotonic_ms()); wait != 0) {
+      send_error(id, pb::RATE_LIMITED, 0, wait);
+      if (++refusals_in_row_ >= core_.limits().max_rate_refusals) {
+        close_connection(CloseCode::PolicyViolation);
+      }
+      return;
     }
-    return;
+    refusals_in_row_ = 0;
   }
-  refusals_in_row_ = 0;
   if (in_flight_ >= core_.limits().max_in_flight) {
     send_error(id, pb::BUSY, 0, 10);
     return;
   }
   ++in_flight_;
-  if (!request->command.ParseFromString(request->frame.command())) {
+  if (!parsed) {
     reply_error(id, pb::MALFORMED);
     return;
   }
   dispatch(request);
+}
+
+// Free ACKs are bounded by pushes, and pushes by the push window and by the SENDs that stored
+// the messages, which were charged themselves (docs/relay-protocol.md §6).
+bool Session::take_free_ack(const pb::Command& command) {
+  if (command.kind_case() != pb::Command::kAck) return false;
+  const auto recv_id = wire::exact<wire::kQueueIdBytes>(bytes_of(command.ack().recv_id()));
+  if (!recv_id) return false;
+  auto it = subs_.find(*recv_id);
+  return it != subs_.end() && it->second.free_acks.erase(command.ack().msg_id()) != 0;
 }
 
 void Session::close_connection(CloseCode code) {

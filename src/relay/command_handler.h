@@ -21,6 +21,10 @@
 // pushed directly when there is no backlog and room in the window and in the outgoing buffer;
 // otherwise backlog is set and messages are read from the store (pending(after = pushed_upto))
 // when room comes back (ACK, or the outgoing buffer drained: on_writable()).
+//
+// Free ACKs (docs/relay-protocol.md §6): `free_acks` holds the pushed, unacked msg_ids whose
+// first ACK on this session has not come yet. An ACK naming one takes no token from the command
+// bucket and uses it up, whatever its tag: each push is acked free at most once.
 #pragma once
 
 #include <atomic>
@@ -51,6 +55,7 @@ namespace exile::relay {
 
 namespace pb {
 class ClientFrame;
+class Command;
 class ServerFrame;
 }  // namespace pb
 
@@ -175,6 +180,7 @@ class Session : public std::enable_shared_from_this<Session> {
     std::uint64_t generation = 0;
     std::uint64_t pushed_upto = 0;
     std::set<std::uint64_t> unacked;
+    std::set<std::uint64_t> free_acks;  // ⊆ unacked
     bool backlog = true;
     bool reading = false;
     bool dirty = false;    // a commit was announced while reading
@@ -199,6 +205,9 @@ class Session : public std::enable_shared_from_this<Session> {
   void reply_ok(std::uint64_t request_id, bool duplicate = false, std::uint32_t keys_left = 0);
   void reply_internal(std::uint64_t request_id, const Error& error);
   void count_reject(int code);
+  // True if `command` is the first ACK, on this session, of a message this session pushed and
+  // that is still unacked; that ACK's free pass is then used up.
+  [[nodiscard]] bool take_free_ack(const pb::Command& command);
   [[nodiscard]] bool authentic(const PublicKey& queue_key, const pb::ClientFrame& frame,
                                std::size_t index);
   void lookup_recv(const QueueId& id, Lookup then);

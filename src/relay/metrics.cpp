@@ -25,6 +25,8 @@ constexpr std::array kEntries{
     Entry{"messages_expired", "counter", "Messages deleted unread at their TTL.",
           &Metrics::messages_expired},
     Entry{"messages_pending", "gauge", "Messages stored now.", &Metrics::messages_pending},
+    Entry{"acks_free", "counter", "ACKs of pushed messages taken without a command token.",
+          &Metrics::acks_free},
     Entry{"rejects_total", "counter", "Commands answered with an error.", &Metrics::rejects_total},
     Entry{"rejects_malformed", "counter", "MALFORMED answers.", &Metrics::rejects_malformed},
     Entry{"rejects_auth", "counter", "AUTH answers.", &Metrics::rejects_auth},

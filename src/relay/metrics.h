@@ -17,6 +17,7 @@ struct Metrics {
   std::atomic<std::uint64_t> messages_delivered{0};
   std::atomic<std::uint64_t> messages_expired{0};
   std::atomic<std::uint64_t> messages_pending{0};  // gauge, refreshed from the store
+  std::atomic<std::uint64_t> acks_free{0};         // ACKs let past the command rate (§6)
   std::atomic<std::uint64_t> rejects_total{0};
   std::atomic<std::uint64_t> rejects_malformed{0};
   std::atomic<std::uint64_t> rejects_auth{0};

@@ -706,6 +706,84 @@ TEST_F(CommandHandlerTest, CommandRateLimitAndRefusalsClose) {
   EXPECT_EQ(*c.close_code, CloseCode::PolicyViolation);
 }
 
+// The first ACK of each message pushed on a connection takes no token from its command
+// bucket (relay-protocol.md §6), so a recipient acks a backlog larger than the burst at once.
+TEST_F(CommandHandlerTest, AcksOfPushedMessagesCostNoCommandToken) {
+  RelayLimits limits;
+  limits.rate = 10;  // burst 20
+  make_core(limits);
+  auto& sender = connect();
+  auto& recipient = connect();
+  const QueueKeys q = create_secured(recipient);
+  constexpr int kMessages = 50;  // more than the burst, less than the push window
+  for (int i = 1; i <= kMessages; ++i) {
+    if (i % 20 == 0) monotonic_ms_ += 2000;  // the sender's bucket refills
+    ASSERT_TRUE(sender.call(send_cmd(q.send_id, msg_id_str(i), "m"), {&q.sender}).has_ok()) << i;
+  }
+  monotonic_ms_ += 2000;  // both buckets full: 20 tokens
+  ASSERT_TRUE(recipient.call(sub_cmd({q.recv_id}), {&q.recipient}).has_ok());  // 19 left
+  ASSERT_TRUE(recipient.wait_pushes(kMessages));
+  std::vector<std::uint64_t> acks;
+  for (const auto& push : recipient.pushes) {
+    ASSERT_TRUE(push.has_msg());
+    acks.push_back(recipient.send(ack_cmd(q.recv_id, push.msg().msg_id()), {&q.recipient}));
+  }
+  for (const std::uint64_t ack : acks) {
+    const auto answer = recipient.wait(ack);
+    EXPECT_TRUE(answer.has_ok()) << answer.DebugString();
+  }
+  EXPECT_EQ(metrics_.rejects_rate.load(), 0U);
+  EXPECT_EQ(metrics_.messages_delivered.load(), static_cast<std::uint64_t>(kMessages));
+  EXPECT_EQ(metrics_.acks_free.load(), static_cast<std::uint64_t>(kMessages));
+  // The acks took nothing: the SUB's 19 tokens are all still there, and no more.
+  for (int i = 0; i < 19; ++i) EXPECT_TRUE(recipient.call(ping_cmd()).has_pong()) << i;
+  EXPECT_EQ(error_of(recipient.call(ping_cmd())), pb::RATE_LIMITED);
+  EXPECT_FALSE(recipient.close_code);
+}
+
+// Every other ACK costs a token like any command: of a msg_id never pushed, a repeat of one
+// acked already, on a queue not subscribed on this connection, and a second ACK of a pushed
+// message after a first one with a wrong tag used its free pass up.
+TEST_F(CommandHandlerTest, AcksOfAnythingElseCostACommandToken) {
+  RelayLimits limits;
+  limits.rate = 10;  // burst 20
+  make_core(limits);
+  auto& c = connect();
+  const QueueKeys q = create_secured(c);
+  const QueueKeys other = create_secured(c);
+  for (int i = 1; i <= 2; ++i) {
+    ASSERT_TRUE(c.call(send_cmd(q.send_id, msg_id_str(i), "m"), {&q.sender}).has_ok());
+    ASSERT_TRUE(c.call(send_cmd(other.send_id, msg_id_str(i), "m"), {&other.sender}).has_ok());
+  }
+  ASSERT_TRUE(c.call(sub_cmd({q.recv_id}), {&q.recipient}).has_ok());
+  ASSERT_TRUE(c.wait_pushes(2));
+  loop_.settle();
+  ASSERT_EQ(c.pushes.size(), 2U);
+  monotonic_ms_ += 2000;                                                // 20 tokens
+  EXPECT_TRUE(c.call(ack_cmd(q.recv_id, 1), {&q.recipient}).has_ok());  // free
+  for (int i = 0; i < 5; ++i) {
+    EXPECT_TRUE(c.call(ack_cmd(q.recv_id, 1), {&q.recipient}).has_ok()) << "repeat " << i;
+    EXPECT_TRUE(c.call(ack_cmd(q.recv_id, 999), {&q.recipient}).has_ok()) << "unknown " << i;
+    EXPECT_TRUE(
+        c.call(ack_cmd(other.recv_id, 1 + static_cast<std::uint64_t>(i % 2)), {&other.recipient})
+            .has_ok())
+        << "not subscribed here " << i;
+  }
+  // A wrong tag: AUTH, and the push's free pass is gone (it costs nothing this once).
+  EXPECT_EQ(error_of(c.call(ack_cmd(q.recv_id, 2), {&q.sender})), pb::AUTH);
+  for (int i = 0; i < 4; ++i) {
+    EXPECT_EQ(error_of(c.call(ack_cmd(q.recv_id, 2), {&q.sender})), pb::AUTH) << i;
+  }
+  // 15 + 4 tokens taken: one left, for the right ACK of message 2, then none.
+  EXPECT_TRUE(c.call(ack_cmd(q.recv_id, 2), {&q.recipient}).has_ok());
+  EXPECT_EQ(metrics_.rejects_rate.load(), 0U);
+  const auto refused = c.call(ack_cmd(q.recv_id, 2), {&q.recipient});
+  EXPECT_EQ(error_of(refused), pb::RATE_LIMITED);
+  EXPECT_GT(refused.error().retry_after_ms(), 0U);
+  EXPECT_EQ(error_of(c.call(ack_cmd(q.recv_id, 999), {&q.recipient})), pb::RATE_LIMITED);
+  EXPECT_EQ(metrics_.acks_free.load(), 2U);  // message 1's first ACK, message 2's wrong one
+}
+
 TEST_F(CommandHandlerTest, CommandsCapturedOnOneConnectionFailOnAnother) {
   auto& a = connect();
   auto& b = connect();

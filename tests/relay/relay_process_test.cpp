@@ -1625,10 +1625,11 @@ TEST_F(RelayProcessTest, CountersOnTheAdminListenerAndOnSigusr1) {
   } while (!matches() && Clock::now() < deadline);
   EXPECT_TRUE(matches()) << "GET /metrics:\n" << text;
   EXPECT_NE(text.find("200"), std::string::npos) << text;
-  for (const char* name : {"connections_open", "connections_total", "queues", "messages_stored",
-                           "messages_delivered", "messages_expired", "messages_pending",
-                           "rejects_total", "rejects_malformed", "rejects_auth", "rejects_rate",
-                           "rejects_quota", "rejects_too_large", "connections_refused"}) {
+  for (const char* name :
+       {"connections_open", "connections_total", "queues", "messages_stored", "messages_delivered",
+        "messages_expired", "messages_pending", "acks_free", "rejects_total", "rejects_malformed",
+        "rejects_auth", "rejects_rate", "rejects_quota", "rejects_too_large",
+        "connections_refused"}) {
     EXPECT_GE(metric(text, name), 0) << "no counter " << name << " in:\n" << text;
   }
 

@@ -139,6 +139,7 @@ void Session::on_committed(const QueueId& recv_id,
 
 void Session::push(const QueueId& recv_id, Subscription& sub, const StoredMessage& message) {
   sub.unacked.insert(message.msg_id);
+  sub.free_acks.insert(message.msg_id);
   sub.pushed_upto = std::max(sub.pushed_upto, message.msg_id);
   pb::ServerFrame frame;
   frame.set_request_id(0);
@@ -154,6 +155,7 @@ void Session::on_acked_locally(const QueueId& recv_id, std::uint64_t msg_id) {
   auto it = subs_.find(recv_id);
   if (it == subs_.end()) return;
   it->second.unacked.erase(msg_id);
+  it->second.free_acks.erase(msg_id);
   kick(recv_id);
 }
 
