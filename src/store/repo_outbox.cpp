@@ -42,9 +42,12 @@ Result<std::vector<OutboxItem>> read_all(sqlite::Statement& statement) {
 Result<OutboxId> OutboxRepository::enqueue(QueueRowId queue, std::optional<MessageId> message,
                                            const ClientMessageId& client_msg_id, ByteView envelope,
                                            UnixMillis now) {
+  // Never due before the item ahead of it in its queue (the newest one holds the queue's latest
+  // next_attempt_at: record_failure keeps that so), so that due() keeps each queue's order.
   auto statement = db_.prepare(
       "INSERT INTO outbox(queue_id, message_id, client_msg_id, envelope, next_attempt_at, "
-      "created_at) VALUES (?1, ?2, ?3, ?4, ?5, ?5)");
+      "created_at) VALUES (?1, ?2, ?3, ?4, max(?5, coalesce((SELECT next_attempt_at FROM outbox "
+      "WHERE queue_id = ?1 ORDER BY id DESC LIMIT 1), ?5)), ?5)");
   if (!statement) return fail(std::move(statement).error());
   statement->bind(1, queue);
   if (message) {
@@ -88,10 +91,16 @@ Result<std::vector<OutboxItem>> OutboxRepository::for_message(MessageId id) {
 
 Result<void> OutboxRepository::record_failure(OutboxId id, UnixMillis next_attempt) {
   EXILE_TRY(sqlite::execute(
-      db_, "UPDATE outbox SET attempts = attempts + 1, next_attempt_at = ?2 WHERE id = ?1", id,
-      to_millis(next_attempt)));
+      db_,
+      "UPDATE outbox SET attempts = attempts + 1, next_attempt_at = max(next_attempt_at, ?2) "
+      "WHERE id = ?1",
+      id, to_millis(next_attempt)));
   if (db_.changes() == 0) return fail(ErrorCode::NotFound, "no such outbox item");
-  return {};
+  // The items behind it in its queue wait at least as long: a queue goes out in order.
+  return sqlite::execute(db_,
+                         "UPDATE outbox SET next_attempt_at = max(next_attempt_at, ?2) "
+                         "WHERE queue_id = (SELECT queue_id FROM outbox WHERE id = ?1) AND id > ?1",
+                         id, to_millis(next_attempt));
 }
 
 Result<void> OutboxRepository::remove(OutboxId id) {

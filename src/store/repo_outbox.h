@@ -2,6 +2,10 @@
 // §"Schema"). An item is written in the transaction that advances the session for it, sent
 // with its client_msg_id (so a retry after a lost OK is a no-op at the relay), and deleted
 // when the relay confirms. Failures push next_attempt_at back (the engine picks the backoff).
+// ORDER. Within a queue, next_attempt_at never decreases from one item to the next (by id):
+// enqueue() starts a new item no earlier than the newest one of its queue, and record_failure()
+// holds every later item of the queue at least as long. So due(), oldest due first, hands each
+// queue's items out in the order they were written, and never one before an item ahead of it.
 // An item whose queue is route pending (a Send queue without send_id, store/repo_queues.h)
 // waits: due() and next_attempt_time() skip it until the queue has its route.
 #pragma once
@@ -37,7 +41,7 @@ class OutboxRepository {
  public:
   explicit OutboxRepository(Database& db) : db_(db) {}
 
-  // Due immediately (next_attempt_at = now).
+  // Due at `now`, or when the newest item of its queue is due if that is later.
   [[nodiscard]] Result<OutboxId> enqueue(QueueRowId queue, std::optional<MessageId> message,
                                          const ClientMessageId& client_msg_id, ByteView envelope,
                                          UnixMillis now);
@@ -46,7 +50,8 @@ class OutboxRepository {
   [[nodiscard]] Result<std::optional<OutboxItem>> find(OutboxId id);
   // The items carrying one message, by id.
   [[nodiscard]] Result<std::vector<OutboxItem>> for_message(MessageId id);
-  // One more failed attempt; retry at next_attempt. NotFound without the item.
+  // One more failed attempt; retry at next_attempt (or later, if it already waits longer), and
+  // the later items of its queue no earlier. NotFound without the item.
   [[nodiscard]] Result<void> record_failure(OutboxId id, UnixMillis next_attempt);
   // The relay confirmed it.
   [[nodiscard]] Result<void> remove(OutboxId id);

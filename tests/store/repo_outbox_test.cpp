@@ -63,13 +63,13 @@ TEST_P(OutboxRepositoryTest, DueOrderRetriesAndRemoval) {
 
   EXILE_ASSERT_OK(reopened.record_failure(*first, at(1000)));
   EXILE_ASSERT_OK(reopened.record_failure(*first, at(3000)));
+  // The second item waits behind the first: a queue goes out in order.
   auto after = reopened.due(at(2000), 10);
   ASSERT_TRUE(after.has_value());
-  ASSERT_EQ(after->size(), 1u);
-  EXPECT_EQ(after->front().id, *second);
+  EXPECT_TRUE(after->empty());
   auto later = reopened.due(at(3000), 1);
   ASSERT_EQ(later->size(), 1u);
-  EXPECT_EQ(later->front().id, *second);  // still the earliest due
+  EXPECT_EQ(later->front().id, *first);
   EXILE_ASSERT_OK(reopened.remove(*second));
   auto retried = reopened.due(at(3000), 10);
   ASSERT_EQ(retried->size(), 1u);
@@ -78,6 +78,47 @@ TEST_P(OutboxRepositoryTest, DueOrderRetriesAndRemoval) {
   auto missing = reopened.record_failure(*second, at(1));
   ASSERT_FALSE(missing.has_value());
   EXPECT_EQ(missing.error().code, ErrorCode::NotFound);
+}
+
+TEST_P(OutboxRepositoryTest, AQueueGoesOutInOrderAcrossFailuresAndOtherQueuesDoNotWait) {
+  QueueRepository queues(db());
+  auto other_queue = queues.add({.chat = std::nullopt,
+                                 .role = QueueRole::Send,
+                                 .relay_url = "wss://b.example",
+                                 .recv_id = {},
+                                 .send_id = Bytes(8, 0x02),
+                                 .auth_public = {},
+                                 .auth_secret = {}},
+                                at());
+  ASSERT_TRUE(other_queue.has_value()) << other_queue.error();
+  OutboxRepository outbox(db());
+  const Bytes envelope(30, 0x5A);
+  auto a1 = outbox.enqueue(queue_, std::nullopt, client_id(1), envelope, at(0));
+  auto a2 = outbox.enqueue(queue_, std::nullopt, client_id(2), envelope, at(1));
+  auto a3 = outbox.enqueue(queue_, std::nullopt, client_id(3), envelope, at(2));
+  auto b1 = outbox.enqueue(*other_queue, std::nullopt, client_id(4), envelope, at(3));
+  ASSERT_TRUE(a1 && a2 && a3 && b1);
+  // a2 fails and waits until 500; a3 behind it waits too, a1 ahead of it does not.
+  EXILE_ASSERT_OK(outbox.record_failure(*a2, at(500)));
+  // A new item of the queue written while it waits goes after them, however early it is.
+  auto a4 = outbox.enqueue(queue_, std::nullopt, client_id(5), envelope, at(10));
+  ASSERT_TRUE(a4.has_value());
+  EXPECT_EQ(outbox.find(*a4)->value().next_attempt_at, at(500));
+  auto due = outbox.due(at(100), 10);
+  ASSERT_TRUE(due.has_value()) << due.error();
+  ASSERT_EQ(due->size(), 2u);
+  EXPECT_EQ((*due)[0].id, *a1);
+  EXPECT_EQ((*due)[1].id, *b1);
+  // a3 failing with a shorter backoff does not let it overtake a2.
+  EXILE_ASSERT_OK(outbox.record_failure(*a3, at(200)));
+  EXPECT_EQ(outbox.find(*a3)->value().next_attempt_at, at(500));
+  due = outbox.due(at(500), 10);
+  ASSERT_TRUE(due.has_value());
+  std::vector<OutboxId> order;
+  for (const auto& item : *due) {
+    if (item.queue == queue_) order.push_back(item.id);
+  }
+  EXPECT_EQ(order, (std::vector<OutboxId>{*a1, *a2, *a3, *a4}));
 }
 
 TEST_P(OutboxRepositoryTest, ClientMessageIdIsUniqueAndMessageDeletionKeepsTheEnvelope) {
