@@ -256,6 +256,16 @@ Result<MessageId> Engine::send_text(ChatId chat, std::string_view text) {
   return impl_->call([chat, text](detail::Core& core) { return core.send_text(chat, text); });
 }
 
+void Engine::send_text(ChatId chat, std::string_view text, Done<MessageId> done) {
+  impl_->post(
+      [chat, text = std::string(text), done](detail::Core& core) mutable {
+        core.send_text(chat, std::move(text), std::move(done));
+      },
+      [done] {
+        if (done) done(fail(ErrorCode::ProfileLocked));
+      });
+}
+
 Result<void> Engine::mark_read(ChatId chat, MessageId up_to) {
   return impl_->call([chat, up_to](detail::Core& core) { return core.mark_read(chat, up_to); });
 }

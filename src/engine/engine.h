@@ -239,6 +239,10 @@ class Engine {
 
   // Committed (message, outbox entry and session in one transaction) before it returns.
   [[nodiscard]] Result<MessageId> send_text(ChatId chat, std::string_view text);
+  // The same without waiting: `done` runs once the message is committed. Calls that arrive while
+  // the engine thread is busy are committed together, in the order they were made, with one
+  // transaction (a host's UI thread should use this one: it never waits for a disk).
+  void send_text(ChatId chat, std::string_view text, Done<MessageId> done);
   // Marks every incoming message up to `up_to` read, starts their timers, sends a read receipt.
   [[nodiscard]] Result<void> mark_read(ChatId chat, MessageId up_to);
   [[nodiscard]] Result<void> set_typing(ChatId chat, bool typing);

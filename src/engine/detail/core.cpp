@@ -38,6 +38,10 @@ constexpr std::string_view kAddressPublishedKey = "address_published";
 
 constexpr std::size_t kMaxPendingRequests = 100;
 constexpr std::size_t kOutboxBatch = 256;
+// SENDs in flight per queue: the relay numbers one connection's SENDs to a queue in the order
+// written, so a window keeps order while it hides the round trip (an Ok to a subscribed queue
+// comes only after the recipient's commit and ACK: docs/relay-protocol.md §5).
+constexpr std::size_t kSendWindow = 64;
 constexpr std::size_t kExpiryBatch = 1000;
 constexpr auto kRelayRetry = std::chrono::seconds(5);
 constexpr auto kSyncPoll = std::chrono::milliseconds(20);
@@ -159,6 +163,7 @@ struct Core::Batch {
   std::vector<Event> events;
   std::vector<std::pair<Relay*, Push>> acks;
   std::vector<std::pair<store::QueueRowId, wire::PublicKey>> to_secure;
+  std::vector<Result<MessageId>> replies;  // to the turn's send_text calls, in their order
   bool purge = false;
   bool expiry_changed = false;
 };
@@ -194,9 +199,10 @@ void Core::watch_outbox() {
   for (auto it = in_flight_.begin(); it != in_flight_.end();) {
     auto relay_it = relays_.find(it->second.relay_url);
     const bool live = relay_it != relays_.end() && relay_it->second->connected;
-    if (live && it->second.since < stalled_before) {
+    if (live && !it->second.answered && it->second.since < stalled_before) {
       log::write(log::Level::Warn, "engine", "a send went unanswered; sending it again");
-      busy_queues_.erase(it->second.queue);
+      auto count = queue_in_flight_.find(it->second.queue);
+      if (count != queue_in_flight_.end() && --count->second == 0) queue_in_flight_.erase(count);
       it = in_flight_.erase(it);
     } else {
       ++it;
@@ -315,6 +321,9 @@ void Core::shut_down() {
   expiry_timer_.stop();
   sync_timer_.stop();
   relays_.clear();  // transports stop; their pending callbacks are dropped
+  for (auto& send : std::exchange(pending_sends_, {})) {
+    if (send.done) send.done(fail(ErrorCode::ProfileLocked));
+  }
   for (auto& waiter : sync_waiters_) {
     if (waiter.done) waiter.done(fail(ErrorCode::ProfileLocked));
   }
@@ -353,10 +362,7 @@ void Core::subscribe_queue(const store::RelayQueue& queue) {
 void Core::relay_message(Relay& r, const wire::QueueId& recv_id, std::uint64_t msg_id, Bytes body) {
   last_push_at_ = std::chrono::steady_clock::now();
   pending_pushes_.push_back(Push{r.url, recv_id, msg_id, std::move(body)});
-  if (pushes_scheduled_) return;
-  pushes_scheduled_ = true;
-  QMetaObject::invokeMethod(
-      this, [this] { handle_pushes(); }, Qt::QueuedConnection);
+  schedule_turn();
 }
 
 // ---- the contact address ------------------------------------------------------------------
@@ -792,16 +798,32 @@ Result<void> Core::decline_request(RequestId request) {
 
 // ---- receiving ------------------------------------------------------------------------------
 
-void Core::handle_pushes() {
-  pushes_scheduled_ = false;
-  if (shut_down_) return;
+void Core::schedule_turn() {
+  if (turn_scheduled_) return;
+  turn_scheduled_ = true;
+  QMetaObject::invokeMethod(
+      this, [this] { run_turn(); }, Qt::QueuedConnection);
+}
+
+void Core::run_turn() {
+  turn_scheduled_ = false;
   auto pushes = std::exchange(pending_pushes_, {});
+  auto answers = std::exchange(pending_answers_, {});
+  auto sends = std::exchange(pending_sends_, {});
+  if (pushes.empty() && answers.empty() && sends.empty()) return;  // a turn run early took them
+  if (shut_down_) {
+    for (auto& send : sends) {
+      if (send.done) send.done(fail(ErrorCode::ProfileLocked));
+    }
+    return;
+  }
   Batch batch;
   std::vector<std::pair<Push, store::RelayQueue>> first_messages;
 
   auto committed = [&]() -> Result<void> {
     auto transaction = db_.begin();
     if (!transaction) return fail(std::move(transaction).error());
+    for (const auto& answer : answers) EXILE_TRY(apply_answer(batch, answer));
     for (auto& push : pushes) {
       Relay& r = relay(push.relay_url);
       auto queue = store::QueueRepository(db_).find_by_recv_id(push.relay_url, push.recv_id);
@@ -834,14 +856,26 @@ void Core::handle_pushes() {
         EXILE_TRY(queue_content(session->second, chat_id, content, std::nullopt));
       }
     }
+    for (auto& send : sends) {
+      auto staged = stage_send(batch, send);
+      if (!staged) return fail(std::move(staged).error());
+      batch.replies.push_back(std::move(*staged));
+    }
     for (auto& [id, session] : batch.sessions) {
       EXILE_TRY(store::SqliteSessionStore(db_).store_session(id, session));
     }
     return transaction->commit();
   }();
+  // The answers are settled either way: applied, or (on a failed commit) sent again, under the
+  // same client ids, by the flush below.
+  for (const auto& answer : answers) end_in_flight(answer.item.id);
   if (!committed) {
     // Nothing is acked: the relay pushes these again after the next reconnect.
     emit_event(EngineError{committed.error()});
+    for (auto& send : sends) {
+      if (send.done) send.done(fail(committed.error()));
+    }
+    flush_outbox();
     return;
   }
   for (auto& [r, push] : batch.acks) {
@@ -849,6 +883,9 @@ void Core::handle_pushes() {
   }
   for (auto& [queue_id, key] : batch.to_secure) secure_reply_queue(queue_id, key);
   for (const auto& event : batch.events) emit_event(event);
+  for (std::size_t i = 0; i < sends.size(); ++i) {
+    if (sends[i].done) sends[i].done(std::move(batch.replies[i]));
+  }
   if (batch.purge) (void)store::MessageRepository(db_).purge_search_index();
   for (auto& [push, address] : first_messages) {
     if (!handle_first_message(push, address)) continue;
@@ -1035,7 +1072,11 @@ void Core::flush_outbox() {
   auto due = store::OutboxRepository(db_).due(now(), kOutboxBatch);
   if (!due) return;
   for (auto& item : *due) {
-    if (in_flight_.contains(item.id) || busy_queues_.contains(item.queue)) continue;
+    if (in_flight_.contains(item.id) || refused_queues_.contains(item.queue)) continue;
+    if (auto count = queue_in_flight_.find(item.queue);
+        count != queue_in_flight_.end() && count->second >= kSendWindow) {
+      continue;
+    }
     auto queue = store::QueueRepository(db_).find(item.queue);
     if (!queue || !*queue) continue;
     auto send_id = wire::exact<wire::kQueueIdBytes>((*queue)->send_id);
@@ -1046,7 +1087,7 @@ void Core::flush_outbox() {
     const auto generation = next_send_generation_++;
     in_flight_[item.id] =
         InFlight{generation, std::chrono::steady_clock::now(), item.queue, (*queue)->relay_url};
-    busy_queues_.insert(item.queue);
+    ++queue_in_flight_[item.queue];
     const auto envelope = item.envelope;
     const auto client_id = item.client_msg_id;
     r.transport->send(
@@ -1077,84 +1118,122 @@ void Core::schedule_outbox(std::optional<UnixMillis> at) {
 }
 
 void Core::outbox_answered(store::OutboxItem item, Result<SendReceipt> result) {
-  in_flight_.erase(item.id);
-  busy_queues_.erase(item.queue);
-  if (shut_down_) return;
+  auto it = in_flight_.find(item.id);
+  if (it == in_flight_.end()) return;
+  it->second.answered = true;
+  if (!result) refused_queues_.insert(item.queue);  // nothing more of it goes out before its turn
+  pending_answers_.push_back(Answer{std::move(item), std::move(result)});
+  schedule_turn();
+}
+
+void Core::end_in_flight(store::OutboxId id) {
+  auto it = in_flight_.find(id);
+  if (it == in_flight_.end()) return;
+  const auto queue = it->second.queue;
+  in_flight_.erase(it);
+  refused_queues_.erase(queue);
+  auto count = queue_in_flight_.find(queue);
+  if (count != queue_in_flight_.end() && --count->second == 0) queue_in_flight_.erase(count);
+}
+
+Result<void> Core::apply_answer(Batch& batch, const Answer& answer) {
+  const store::OutboxItem& item = answer.item;
   store::MessageRepository messages(db_);
-  std::optional<Event> event;
-  if (result) {
-    auto transaction = db_.begin();
-    if (!transaction) return;
-    if (!store::OutboxRepository(db_).remove(item.id)) return;
+  if (answer.result) {
+    EXILE_TRY(store::OutboxRepository(db_).remove(item.id));
     if (item.message) {
       auto changed = messages.advance_state(*item.message, store::MessageState::Sent);
+      if (!changed) return fail(std::move(changed).error());
       auto message = messages.find(*item.message);
-      if (changed && *changed && message && *message) {
-        event = MessageChanged{(*message)->chat, *item.message};
-      }
+      if (!message) return fail(std::move(message).error());
+      if (*changed && *message)
+        batch.events.push_back(MessageChanged{(*message)->chat, *item.message});
     }
     // The introduction row (the inviter's address) has done its one job.
     auto queue = store::QueueRepository(db_).find(item.queue);
-    if (queue && *queue && !(*queue)->chat && (*queue)->role == store::QueueRole::Send) {
-      (void)store::QueueRepository(db_).remove(item.queue);
+    if (!queue) return fail(std::move(queue).error());
+    if (*queue && !(*queue)->chat && (*queue)->role == store::QueueRole::Send) {
+      EXILE_TRY(store::QueueRepository(db_).remove(item.queue));
     }
-    if (!transaction->commit()) return;
-  } else {
-    const auto attempts = std::min<std::uint32_t>(item.attempts, 16);
-    std::chrono::milliseconds delay = std::min<std::chrono::milliseconds>(
-        options_.retry_max, options_.retry_initial * (std::int64_t{1} << attempts));
-    if (result.error().retry_after) delay = std::max(delay, *result.error().retry_after);
-    (void)store::OutboxRepository(db_).record_failure(item.id, now() + delay);
-    if (item.message && permanent_send_error(result.error().code)) {
-      auto changed = messages.advance_state(*item.message, store::MessageState::Failed);
-      auto message = messages.find(*item.message);
-      if (changed && *changed && message && *message) {
-        event = MessageChanged{(*message)->chat, *item.message};
-      }
-    }
+    return {};
   }
-  if (event) emit_event(*event);
-  flush_outbox();
+  const auto attempts = std::min<std::uint32_t>(item.attempts, 16);
+  std::chrono::milliseconds delay = std::min<std::chrono::milliseconds>(
+      options_.retry_max, options_.retry_initial * (std::int64_t{1} << attempts));
+  if (answer.result.error().retry_after) {
+    delay = std::max(delay, *answer.result.error().retry_after);
+  }
+  auto failed = store::OutboxRepository(db_).record_failure(item.id, now() + delay);
+  if (!failed && failed.error().code != ErrorCode::NotFound) return fail(std::move(failed).error());
+  if (item.message && permanent_send_error(answer.result.error().code)) {
+    auto changed = messages.advance_state(*item.message, store::MessageState::Failed);
+    if (!changed) return fail(std::move(changed).error());
+    auto message = messages.find(*item.message);
+    if (!message) return fail(std::move(message).error());
+    if (*changed && *message)
+      batch.events.push_back(MessageChanged{(*message)->chat, *item.message});
+  }
+  return {};
 }
 
-Result<MessageId> Core::send_text(ChatId chat_id, std::string_view text) {
+void Core::send_text(ChatId chat, std::string text, Done<MessageId> done) {
+  pending_sends_.push_back(PendingSend{chat, std::move(text), std::move(done)});
+  schedule_turn();
+}
+
+Result<MessageId> Core::send_text(ChatId chat, std::string_view text) {
+  std::optional<Result<MessageId>> answer;
+  pending_sends_.push_back(
+      PendingSend{chat, std::string(text),
+                  [&answer](Result<MessageId> result) { answer.emplace(std::move(result)); }});
+  run_turn();
+  if (!answer) return fail(ErrorCode::Internal, "the message was not handled");
+  return std::move(*answer);
+}
+
+Result<Result<MessageId>> Core::stage_send(Batch& batch, const PendingSend& send) {
+  using Reply = Result<MessageId>;
+  const ChatId chat_id = send.chat;
   auto chat = store::ChatRepository(db_).find(chat_id);
   if (!chat) return fail(std::move(chat).error());
-  if (!*chat) return fail(ErrorCode::NotFound);
-  if ((*chat)->state == store::ChatState::Pending) return fail(ErrorCode::ChatNotReady);
-  auto send = store::QueueRepository(db_).find_for_chat(chat_id, store::QueueRole::Send);
-  if (!send) return fail(std::move(send).error());
-  if (!*send) return fail(ErrorCode::ChatNotReady);
-  auto session = store::SqliteSessionStore(db_).load_session((*chat)->session);
-  if (!session) return fail(std::move(session).error());
-  if (!*session) return fail(ErrorCode::DatabaseCorrupt, "a chat without its session");
+  if (!*chat) return Reply(fail(ErrorCode::NotFound));
+  if ((*chat)->state == store::ChatState::Pending) return Reply(fail(ErrorCode::ChatNotReady));
+  auto queue = store::QueueRepository(db_).find_for_chat(chat_id, store::QueueRole::Send);
+  if (!queue) return fail(std::move(queue).error());
+  if (!*queue) return Reply(fail(ErrorCode::ChatNotReady));
   Content content{.id = random_content_id(rng_),
                   .sent_at = now(),
-                  .body = TextContent{std::string(text), (*chat)->timer_seconds}};
+                  .body = TextContent{send.text, (*chat)->timer_seconds}};
   auto plaintext = encode_content(content);
-  if (!plaintext) return fail(ErrorCode::InvalidContent, plaintext.error().message);
-  auto envelope = (*session)->encrypt(*plaintext, rng_);
+  if (!plaintext) return Reply(fail(ErrorCode::InvalidContent, plaintext.error().message));
+  auto session = batch.sessions.find((*chat)->session);
+  if (session == batch.sessions.end()) {
+    auto loaded = store::SqliteSessionStore(db_).load_session((*chat)->session);
+    if (!loaded) return fail(std::move(loaded).error());
+    if (!*loaded) return fail(ErrorCode::DatabaseCorrupt, "a chat without its session");
+    session = batch.sessions.emplace((*chat)->session, std::move(**loaded)).first;
+  }
+  auto envelope = session->second.encrypt(*plaintext, rng_);
   if (!envelope) return fail(std::move(envelope).error());
-  ClientMessageId client_id{};
-  rng_.fill(client_id);
   store::NewMessage message{.chat = chat_id,
                             .uid = content.id,
                             .direction = store::Direction::Outgoing,
-                            .body = text,
+                            .body = send.text,
                             .sent_at = content.sent_at,
                             .received_at = content.sent_at,
                             .timer_seconds = (*chat)->timer_seconds,
                             .kind = store::MessageKind::Text,
                             .state = store::MessageState::Queued,
                             .envelope = {}};
-  store::OutgoingContent outgoing{
-      .message = message, .queue = (*send)->id, .client_msg_id = client_id, .envelope = *envelope};
-  auto stored = store::store_outgoing(db_, (*chat)->session, **session, outgoing, now());
-  if (!stored) return fail(std::move(stored).error());
-  if (!stored->message) return fail(ErrorCode::Internal, "the message was not stored");
-  emit_event(MessageAdded{chat_id, *stored->message});
-  flush_outbox();
-  return *stored->message;
+  auto id = store::MessageRepository(db_).insert(message);
+  if (!id) return fail(std::move(id).error());
+  ClientMessageId client_id{};
+  rng_.fill(client_id);
+  auto outbox =
+      store::OutboxRepository(db_).enqueue((*queue)->id, *id, client_id, *envelope, now());
+  if (!outbox) return fail(std::move(outbox).error());
+  batch.events.push_back(MessageAdded{chat_id, *id});
+  return Reply(*id);
 }
 
 Result<void> Core::mark_read(ChatId chat_id, MessageId up_to) {
@@ -1365,7 +1444,7 @@ void Core::sync(std::chrono::milliseconds timeout, std::chrono::milliseconds qui
 void Core::poll_sync() {
   const auto steady_now = std::chrono::steady_clock::now();
   bool settled = subscribes_pending_ == 0 && in_flight_.empty() && pending_pushes_.empty() &&
-                 !address_in_progress_;
+                 pending_sends_.empty() && !address_in_progress_;
   for (const auto& [url, r] : relays_) settled = settled && r->connected;
   if (settled) {
     auto due = store::OutboxRepository(db_).due(now(), 1);

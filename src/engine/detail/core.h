@@ -5,11 +5,17 @@
 // has queues on, and the timers (outbox retries, self-destruct deadlines, sync polls).
 //
 // Paths (docs/engine.md):
-//  - send: encrypt, then one transaction (session, message row, outbox row), then flush_outbox;
-//    an outbox row leaves when its relay answers Ok.
-//  - receive: pushes are collected and handled together on the next turn of the event loop: each
-//    is decrypted with the session loaded once for the batch, and one transaction stores the
-//    sessions, messages, state changes and the receipts to send; only then are the pushes acked.
+//  - the turn: what arrives while the engine thread is busy (pushes from relays, relays'
+//    answers to SENDs, send_text calls) waits for the next turn of its event loop, and one
+//    transaction then takes all of it (group commit): answers first, then pushes, then sends.
+//  - send: encrypt, then in the turn's transaction the session, message row and outbox row; the
+//    caller's completion runs once that is committed; then flush_outbox, which keeps up to
+//    kSendWindow SENDs in flight per queue, in the queue's order.
+//  - receive: each push is decrypted with the session loaded once for the turn; the turn's
+//    transaction stores the sessions, messages, state changes and the receipts to send; only
+//    then are the pushes acked.
+//  - answers: an Ok removes its outbox row and marks the message Sent in the next turn (a
+//    crash before that resends it under the same client id, and the relay says duplicate).
 //  - first contact: Initial envelopes at the contact address become Pending requests, in one
 //    transaction with the replay id and the one-time prekey's removal.
 #pragma once
@@ -69,6 +75,9 @@ class Core final : public QObject {
   Result<std::vector<MessageView>> messages(ChatId chat, Page page);
   Result<std::vector<MessageView>> search(std::string_view query, std::optional<ChatId> chat,
                                           std::size_t limit);
+  // Committed in the next turn with whatever else waits for it; `done` runs after the commit.
+  void send_text(ChatId chat, std::string text, Done<MessageId> done);
+  // The same, committed before it returns (a turn now).
   Result<MessageId> send_text(ChatId chat, std::string_view text);
   Result<void> mark_read(ChatId chat, MessageId up_to);
   Result<void> set_typing(ChatId chat, bool typing);
@@ -91,6 +100,15 @@ class Core final : public QObject {
     Bytes body;
   };
   struct Batch;
+  struct PendingSend {
+    ChatId chat = 0;
+    std::string text;
+    Done<MessageId> done;
+  };
+  struct Answer {
+    store::OutboxItem item;
+    Result<SendReceipt> result;
+  };
   struct SyncWaiter {
     std::chrono::steady_clock::time_point deadline;
     std::chrono::milliseconds quiet{};
@@ -112,8 +130,11 @@ class Core final : public QObject {
   void ensure_address();
   void publish_bundle(store::RelayQueue address);
 
+  // The turn.
+  void schedule_turn();
+  void run_turn();
+
   // Receiving.
-  void handle_pushes();
   // False when it must not be acked: storing it failed for a reason of our own.
   bool handle_first_message(const Push& push, const store::RelayQueue& address);
   Result<void> handle_chat_envelope(Batch& batch, const Push& push, const store::RelayQueue& queue);
@@ -128,9 +149,15 @@ class Core final : public QObject {
   // which also stores the session.
   Result<void> queue_content(crypto::Session& session, ChatId chat, const Content& content,
                              std::optional<MessageId> message_id);
+  // Validates, encrypts and stores one send_text in the turn's transaction. The outer Result fails
+  // the transaction; the inner one is the caller's answer (a refusal that wrote nothing).
+  Result<Result<MessageId>> stage_send(Batch& batch, const PendingSend& send);
+  // Applies a relay's answer to a SEND in the turn's transaction.
+  Result<void> apply_answer(Batch& batch, const Answer& answer);
   void flush_outbox();
   void schedule_outbox(std::optional<UnixMillis> at);
   void outbox_answered(store::OutboxItem item, Result<SendReceipt> result);
+  void end_in_flight(store::OutboxId id);
   void watch_outbox();
 
   // Timers.
@@ -145,15 +172,21 @@ class Core final : public QObject {
   crypto::IdentityKeyPair identity_;
   std::map<std::string, std::unique_ptr<Relay>> relays_;
   std::vector<Push> pending_pushes_;
-  bool pushes_scheduled_ = false;
+  std::vector<PendingSend> pending_sends_;
+  std::vector<Answer> pending_answers_;
+  bool turn_scheduled_ = false;
   struct InFlight {
     std::uint64_t generation = 0;  // answers of an older send of the same item are ignored
     std::chrono::steady_clock::time_point since;
     store::QueueRowId queue = 0;
     std::string relay_url;
+    bool answered = false;  // its answer waits for the next turn
   };
   std::map<store::OutboxId, InFlight> in_flight_;
-  std::set<store::QueueRowId> busy_queues_;  // one SEND in flight per queue keeps order
+  // SENDs in flight per queue (answered ones count until their turn), at most kSendWindow; a
+  // queue with a refused SEND waiting for its turn sends nothing more until then.
+  std::map<store::QueueRowId, std::size_t> queue_in_flight_;
+  std::set<store::QueueRowId> refused_queues_;
   std::uint64_t next_send_generation_ = 1;
   QTimer outbox_timer_;
   QTimer watchdog_timer_;  // every few seconds: flushes, and resends what went unanswered
