@@ -47,6 +47,10 @@ constexpr auto kRelayRetry = std::chrono::seconds(5);
 constexpr auto kSyncPoll = std::chrono::milliseconds(20);
 constexpr auto kWatchdogInterval = std::chrono::seconds(5);
 constexpr auto kSendStall = std::chrono::seconds(20);
+// How long relays' answers wait for a turn of their own: an Ok need not be committed at once (a
+// crash before it only repeats the SEND, answered as a duplicate), and a turn that carries
+// pushes or sends anyway takes them along instead of committing once more for them.
+constexpr auto kAnswerDelay = std::chrono::milliseconds(5);
 
 std::string random_local_id(Rng& rng) {
   std::array<std::uint8_t, 16> bytes{};
@@ -179,7 +183,8 @@ Core::Core(Options options, Environment environment, store::Database db,
       outbox_timer_(this),
       watchdog_timer_(this),
       expiry_timer_(this),
-      sync_timer_(this) {
+      sync_timer_(this),
+      answer_timer_(this) {
   outbox_timer_.setSingleShot(true);
   connect(&watchdog_timer_, &QTimer::timeout, this, [this] { watch_outbox(); });
   watchdog_timer_.start(kWatchdogInterval);
@@ -187,6 +192,8 @@ Core::Core(Options options, Environment environment, store::Database db,
   connect(&outbox_timer_, &QTimer::timeout, this, [this] { flush_outbox(); });
   connect(&expiry_timer_, &QTimer::timeout, this, [this] { (void)run_timers(); });
   connect(&sync_timer_, &QTimer::timeout, this, [this] { poll_sync(); });
+  answer_timer_.setSingleShot(true);
+  connect(&answer_timer_, &QTimer::timeout, this, [this] { schedule_turn(); });
 }
 
 Core::~Core() { shut_down(); }
@@ -320,6 +327,7 @@ void Core::shut_down() {
   watchdog_timer_.stop();
   expiry_timer_.stop();
   sync_timer_.stop();
+  answer_timer_.stop();
   relays_.clear();  // transports stop; their pending callbacks are dropped
   for (auto& send : std::exchange(pending_sends_, {})) {
     if (send.done) send.done(fail(ErrorCode::ProfileLocked));
@@ -807,6 +815,7 @@ void Core::schedule_turn() {
 
 void Core::run_turn() {
   turn_scheduled_ = false;
+  answer_timer_.stop();
   auto pushes = std::exchange(pending_pushes_, {});
   auto answers = std::exchange(pending_answers_, {});
   auto sends = std::exchange(pending_sends_, {});
@@ -1121,9 +1130,14 @@ void Core::outbox_answered(store::OutboxItem item, Result<SendReceipt> result) {
   auto it = in_flight_.find(item.id);
   if (it == in_flight_.end()) return;
   it->second.answered = true;
-  if (!result) refused_queues_.insert(item.queue);  // nothing more of it goes out before its turn
+  const bool refused = !result.has_value();
+  if (refused) refused_queues_.insert(item.queue);  // nothing more of it goes out before its turn
   pending_answers_.push_back(Answer{std::move(item), std::move(result)});
-  schedule_turn();
+  if (refused) {
+    schedule_turn();
+  } else if (!turn_scheduled_ && !answer_timer_.isActive()) {
+    answer_timer_.start(kAnswerDelay);
+  }
 }
 
 void Core::end_in_flight(store::OutboxId id) {

@@ -192,6 +192,7 @@ class Core final : public QObject {
   QTimer watchdog_timer_;  // every few seconds: flushes, and resends what went unanswered
   QTimer expiry_timer_;
   QTimer sync_timer_;
+  QTimer answer_timer_;  // a turn for answers alone waits a little for pushes or sends to join
   std::vector<SyncWaiter> sync_waiters_;
   std::chrono::steady_clock::time_point last_push_at_{};
   std::size_t subscribes_pending_ = 0;
