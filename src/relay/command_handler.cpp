@@ -156,6 +156,7 @@ void Session::handle_frame(ByteView bytes) {
     return;
   }
   const std::uint64_t id = request->id();
+  request->seq = next_seq_++;
   if (core_.shutting_down()) {
     send_error(id, pb::SHUTTING_DOWN);
     return;
@@ -169,6 +170,7 @@ void Session::handle_frame(ByteView bytes) {
     ++core_.metrics().acks_free;
   } else {
     if (const std::uint32_t wait = commands_.take(core_.monotonic_ms()); wait != 0) {
+      if (parsed) hold_sends(*request, pb::RATE_LIMITED, wait);
       send_error(id, pb::RATE_LIMITED, 0, wait);
       if (++refusals_in_row_ >= core_.limits().max_rate_refusals) {
         close_connection(CloseCode::PolicyViolation);
@@ -178,6 +180,7 @@ void Session::handle_frame(ByteView bytes) {
     refusals_in_row_ = 0;
   }
   if (in_flight_ >= core_.limits().max_in_flight) {
+    if (parsed) hold_sends(*request, pb::BUSY, 10);
     send_error(id, pb::BUSY, 0, 10);
     return;
   }
@@ -197,6 +200,45 @@ bool Session::take_free_ack(const pb::Command& command) {
   if (!recv_id) return false;
   auto it = subs_.find(*recv_id);
   return it != subs_.end() && it->second.free_acks.erase(command.ack().msg_id()) != 0;
+}
+
+// SEND holds (docs/relay-protocol.md §5, "Held behind a refusal"). A SEND refused for a
+// reason that passes (its client sends it again) must not be overtaken by those behind it.
+void Session::hold_sends(const detail::Request& request, int code, std::uint32_t retry_after_ms) {
+  switch (code) {
+    case pb::RATE_LIMITED:
+    case pb::BUSY:
+    case pb::QUOTA:
+    case pb::INTERNAL:
+    case pb::SHUTTING_DOWN: break;
+    default: return;  // permanent: the client drops the message, nothing waits for it
+  }
+  if (request.command.kind_case() != pb::Command::kSend) return;
+  const auto& send = request.command.send();
+  const auto send_id = wire::exact<wire::kQueueIdBytes>(bytes_of(send.send_id()));
+  const auto client_msg_id = wire::exact<kClientMessageIdBytes>(bytes_of(send.client_msg_id()));
+  if (!send_id || !client_msg_id) return;  // MALFORMED when it comes again: nothing to hold for
+  auto it = send_holds_.find(*send_id);
+  if (it == send_holds_.end()) {
+    if (send_holds_.size() >= core_.limits().max_send_holds) return;
+    it = send_holds_.emplace(*send_id, SendHold{}).first;
+  } else if (it->second.seq <= request.seq) {
+    return;  // an earlier refusal holds this queue already, this SEND among the rest
+  }
+  it->second = SendHold{*client_msg_id, request.seq, code, retry_after_ms};
+}
+
+bool Session::held(const detail::Request& request, const QueueId& send_id,
+                   const ClientMessageId& client_msg_id) {
+  auto it = send_holds_.find(send_id);
+  if (it == send_holds_.end() || request.seq <= it->second.seq) return false;
+  if (it->second.client_msg_id == client_msg_id) {
+    send_holds_.erase(it);  // the retry: handled normally from here
+    return false;
+  }
+  ++core_.metrics().sends_held;
+  reply_error(request.id(), it->second.code, 0, it->second.retry_after_ms);
+  return true;
 }
 
 void Session::close_connection(CloseCode code) {
@@ -258,14 +300,15 @@ void Session::reply_ok(std::uint64_t request_id, bool duplicate, std::uint32_t k
   answer(frame);
 }
 
-void Session::reply_internal(std::uint64_t request_id, const Error& error) {
+int Session::reply_internal(std::uint64_t request_id, const Error& error) {
   if (core_.shutting_down()) {
     reply_error(request_id, pb::SHUTTING_DOWN);
-    return;
+    return pb::SHUTTING_DOWN;
   }
   // The error's code and message never carry ids or bytes (common/error.h).
   log::write(log::Level::Warn, kLog, "store error: ", error);
   reply_error(request_id, pb::INTERNAL);
+  return pb::INTERNAL;
 }
 
 // ---- Session: authentication and lookups ----------------------------------------------------

@@ -25,6 +25,14 @@
 // Free ACKs (docs/relay-protocol.md §6): `free_acks` holds the pushed, unacked msg_ids whose
 // first ACK on this session has not come yet. An ACK naming one takes no token from the command
 // bucket and uses it up, whatever its tag: each push is acked free at most once.
+//
+// SEND holds (docs/relay-protocol.md §5, "Held behind a refusal"): `send_holds_` maps a
+// queue's send_id to the first SEND to it refused for a transient reason on this session. SENDs
+// to that queue written after the refused one are refused with the same code until one carrying
+// the refused client_msg_id reaches the ordered stage (the lookup continuations), which lifts
+// the hold. Holds are made where a refusal is decided (handle_frame: rate, BUSY; do_send:
+// first-contact rate, lookup or store failure, QUOTA) and checked in write order at the lookup
+// continuation, using each frame's place (`seq`). At most `max_send_holds` queues are held.
 #pragma once
 
 #include <atomic>
@@ -85,6 +93,7 @@ struct RelayLimits {
   std::size_t key_cache_entries = 4096;
   std::size_t max_new_queue_attempts = 8;
   std::size_t max_one_time_keys_stored = 1000;
+  std::size_t max_send_holds = 1024;  // queues held behind a refused SEND per connection (§5)
 };
 
 enum class CloseCode : std::uint16_t {
@@ -203,11 +212,20 @@ class Session : public std::enable_shared_from_this<Session> {
   void reply_error(std::uint64_t request_id, int code, std::uint32_t index = 0,
                    std::uint32_t retry_after_ms = 0);
   void reply_ok(std::uint64_t request_id, bool duplicate = false, std::uint32_t keys_left = 0);
-  void reply_internal(std::uint64_t request_id, const Error& error);
+  // Answers INTERNAL, or SHUTTING_DOWN once the relay is stopping; returns the code sent.
+  int reply_internal(std::uint64_t request_id, const Error& error);
   void count_reject(int code);
   // True if `command` is the first ACK, on this session, of a message this session pushed and
   // that is still unacked; that ACK's free pass is then used up.
   [[nodiscard]] bool take_free_ack(const pb::Command& command);
+  // `request` (any command) was refused with `code`: if it is a SEND with well-sized ids and
+  // the code is transient, later SENDs to its queue are held until its retry. Keeps an
+  // existing hold unless this SEND was written before the held one.
+  void hold_sends(const detail::Request& request, int code, std::uint32_t retry_after_ms);
+  // At the ordered stage of a SEND: true if a hold on its queue covers it (then it is answered
+  // with the hold's code); lifts the hold when this SEND is the refused one's retry.
+  [[nodiscard]] bool held(const detail::Request& request, const QueueId& send_id,
+                          const ClientMessageId& client_msg_id);
   [[nodiscard]] bool authentic(const PublicKey& queue_key, const pb::ClientFrame& frame,
                                std::size_t index);
   void lookup_recv(const QueueId& id, Lookup then);
@@ -263,6 +281,14 @@ class Session : public std::enable_shared_from_this<Session> {
   std::uint64_t next_generation_ = 1;
   std::unordered_map<QueueId, Subscription, ArrayHash> subs_;
   std::deque<QueueId> read_queue_;  // subscriptions waiting for a store read slot
+  struct SendHold {
+    ClientMessageId client_msg_id{};  // the refused SEND's: its retry lifts the hold
+    std::uint64_t seq = 0;            // the refused SEND's place: later ones are held
+    int code = 0;
+    std::uint32_t retry_after_ms = 0;
+  };
+  std::unordered_map<QueueId, SendHold, ArrayHash> send_holds_;
+  std::uint64_t next_seq_ = 1;
   // Lookups that missed the cache, and those issued after them, in the order issued: their
   // continuations run in that order, so that commands act in the order they were written.
   struct PendingLookup {

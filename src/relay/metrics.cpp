@@ -33,6 +33,9 @@ constexpr std::array kEntries{
     Entry{"rejects_rate", "counter", "RATE_LIMITED answers.", &Metrics::rejects_rate},
     Entry{"rejects_quota", "counter", "QUOTA answers.", &Metrics::rejects_quota},
     Entry{"rejects_too_large", "counter", "TOO_LARGE answers.", &Metrics::rejects_too_large},
+    Entry{"sends_held", "counter",
+          "SENDs refused because an earlier SEND to their queue on the connection was.",
+          &Metrics::sends_held},
 };
 
 }  // namespace

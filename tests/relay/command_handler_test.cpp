@@ -784,6 +784,209 @@ TEST_F(CommandHandlerTest, AcksOfAnythingElseCostACommandToken) {
   EXPECT_EQ(metrics_.acks_free.load(), 2U);  // message 1's first ACK, message 2's wrong one
 }
 
+// A connection's SENDs to one queue are stored in the order written even when one of them is
+// refused for a transient reason (relay-protocol.md §5, "Held behind a refusal"): those written
+// after it are refused with its code and retry_after, tokens or not, until its retry comes.
+TEST_F(CommandHandlerTest, SendsBehindARefusedOneAreHeldUntilItsRetry) {
+  RelayLimits limits;
+  limits.rate = 5;  // burst 10
+  make_core(limits);
+  auto& recipient = connect();
+  const QueueKeys q = create_secured(recipient);
+  const QueueKeys other = create_secured(recipient);
+  auto& sender = connect();
+  auto send = [&](int i) {
+    std::uint64_t id = 0;
+    return std::pair{
+        sender.frame(send_cmd(q.send_id, msg_id_str(i), "m" + std::to_string(i)), {&q.sender}, &id),
+        id};
+  };
+  // Messages 1-10 take the burst; 11 (k) is refused by the command rate.
+  std::vector<std::string> batch;
+  std::vector<std::uint64_t> ids;
+  for (int i = 1; i <= 11; ++i) {
+    auto [frame, id] = send(i);
+    batch.push_back(frame);
+    ids.push_back(id);
+  }
+  sender.send_batch(batch);
+  for (std::size_t i = 0; i < 10; ++i) EXPECT_TRUE(sender.wait(ids[i]).has_ok()) << i + 1;
+  const auto refused = sender.wait(ids[10]);
+  ASSERT_EQ(error_of(refused), pb::RATE_LIMITED);
+  ASSERT_GT(refused.error().retry_after_ms(), 0U);
+
+  // Tokens again; 12-16, a PING and a SEND to another queue written behind k: the SENDs to k's
+  // queue are held, the rest is not.
+  monotonic_ms_ += 2000;  // 10 tokens
+  batch.clear();
+  ids.clear();
+  std::uint64_t ping = 0;
+  std::uint64_t elsewhere = 0;
+  for (int i = 12; i <= 16; ++i) {
+    auto [frame, id] = send(i);
+    batch.push_back(frame);
+    ids.push_back(id);
+    if (i == 13) batch.push_back(sender.frame(ping_cmd(), {}, &ping));
+  }
+  batch.push_back(
+      sender.frame(send_cmd(other.send_id, msg_id_str(1), "x"), {&other.sender}, &elsewhere));
+  sender.send_batch(batch);
+  for (std::size_t i = 0; i < ids.size(); ++i) {
+    const auto held = sender.wait(ids[i]);
+    EXPECT_EQ(error_of(held), pb::RATE_LIMITED) << i + 12;
+    EXPECT_EQ(held.error().retry_after_ms(), refused.error().retry_after_ms()) << i + 12;
+  }
+  EXPECT_TRUE(sender.wait(ping).has_pong());
+  EXPECT_TRUE(sender.wait(elsewhere).has_ok());
+  EXPECT_EQ(metrics_.sends_held.load(), 5U);
+  EXPECT_EQ(metrics_.rejects_rate.load(), 6U);  // k, and the held ones like it
+
+  // The retry of 11 lifts the hold; 12-16 written right behind it are stored after it.
+  monotonic_ms_ += 2000;
+  batch.clear();
+  ids.clear();
+  for (int i = 11; i <= 16; ++i) {
+    auto [frame, id] = send(i);
+    batch.push_back(frame);
+    ids.push_back(id);
+  }
+  sender.send_batch(batch);
+  for (std::size_t i = 0; i < ids.size(); ++i) {
+    const auto answer = sender.wait(ids[i]);
+    EXPECT_TRUE(answer.has_ok()) << i + 11 << " " << answer.DebugString();
+    EXPECT_FALSE(answer.ok().duplicate()) << i + 11;
+  }
+  EXPECT_EQ(metrics_.sends_held.load(), 5U);
+
+  ASSERT_TRUE(recipient.call(sub_cmd({q.recv_id}), {&q.recipient}).has_ok());
+  ASSERT_TRUE(recipient.wait_pushes(16));
+  loop_.settle();
+  ASSERT_EQ(recipient.pushes.size(), 16U);
+  for (int i = 0; i < 16; ++i) {
+    EXPECT_EQ(recipient.pushes[static_cast<std::size_t>(i)].msg().body(),
+              "m" + std::to_string(i + 1));
+  }
+}
+
+// Holds belong to a connection: another one (the same client after a reconnect) is not held,
+// and the held connection stays held.
+TEST_F(CommandHandlerTest, ANewConnectionIsNotHeld) {
+  RelayLimits limits;
+  limits.rate = 1;  // burst 2
+  make_core(limits);
+  auto& recipient = connect();
+  const QueueKeys q = create_secured(recipient);
+  monotonic_ms_ += 2000;
+  auto& sender = connect();
+  for (int i = 1; i <= 2; ++i) {
+    ASSERT_TRUE(sender.call(send_cmd(q.send_id, msg_id_str(i), "m"), {&q.sender}).has_ok());
+  }
+  EXPECT_EQ(error_of(sender.call(send_cmd(q.send_id, msg_id_str(3), "m"), {&q.sender})),
+            pb::RATE_LIMITED);
+  monotonic_ms_ += 2000;
+  auto& again = connect();
+  EXPECT_TRUE(again.call(send_cmd(q.send_id, msg_id_str(4), "m"), {&q.sender}).has_ok());
+  EXPECT_EQ(error_of(sender.call(send_cmd(q.send_id, msg_id_str(5), "m"), {&q.sender})),
+            pb::RATE_LIMITED);
+  EXPECT_EQ(metrics_.sends_held.load(), 1U);
+  EXPECT_TRUE(sender.call(send_cmd(q.send_id, msg_id_str(3), "m"), {&q.sender}).has_ok());
+}
+
+// A refusal decided at the ordered stage holds too: the first-contact rate of an address queue.
+TEST_F(CommandHandlerTest, AFirstContactRateRefusalHoldsTheQueue) {
+  RelayLimits limits;
+  limits.first_contact_rate = 1;  // per minute, burst 3
+  make_core(limits);
+  auto& owner = connect();
+  auto& stranger = connect();
+  const QueueKeys address = create(owner, true);
+  for (int i = 1; i <= 3; ++i) {
+    ASSERT_TRUE(stranger.call(send_cmd(address.send_id, msg_id_str(i), "hi")).has_ok()) << i;
+  }
+  const auto refused = stranger.call(send_cmd(address.send_id, msg_id_str(4), "hi"));
+  ASSERT_EQ(error_of(refused), pb::RATE_LIMITED);
+  monotonic_ms_ += 60'001;  // one first contact again
+  const auto held = stranger.call(send_cmd(address.send_id, msg_id_str(5), "hi"));
+  EXPECT_EQ(error_of(held), pb::RATE_LIMITED);
+  EXPECT_EQ(held.error().retry_after_ms(), refused.error().retry_after_ms());
+  EXPECT_EQ(metrics_.sends_held.load(), 1U);
+  EXPECT_TRUE(stranger.call(send_cmd(address.send_id, msg_id_str(4), "hi")).has_ok());
+  monotonic_ms_ += 60'001;
+  EXPECT_TRUE(stranger.call(send_cmd(address.send_id, msg_id_str(5), "hi")).has_ok());
+}
+
+// A connection holds at most max_send_holds queues; a refusal on one more holds nothing.
+TEST_F(CommandHandlerTest, HoldsAreBoundedPerConnection) {
+  RelayLimits limits;
+  limits.rate = 1;  // burst 2
+  limits.max_send_holds = 1;
+  make_core(limits);
+  auto& owner = connect();
+  const QueueKeys a = create_secured(owner);
+  monotonic_ms_ += 2000;
+  const QueueKeys b = create_secured(owner);
+  auto& c = connect();
+  EXPECT_TRUE(c.call(send_cmd(a.send_id, msg_id_str(1), "m"), {&a.sender}).has_ok());
+  EXPECT_TRUE(c.call(send_cmd(b.send_id, msg_id_str(1), "m"), {&b.sender}).has_ok());
+  EXPECT_EQ(error_of(c.call(send_cmd(a.send_id, msg_id_str(2), "m"), {&a.sender})),
+            pb::RATE_LIMITED);
+  EXPECT_EQ(error_of(c.call(send_cmd(b.send_id, msg_id_str(2), "m"), {&b.sender})),
+            pb::RATE_LIMITED);
+  monotonic_ms_ += 2000;
+  EXPECT_TRUE(c.call(send_cmd(b.send_id, msg_id_str(3), "m"), {&b.sender}).has_ok());
+  EXPECT_EQ(error_of(c.call(send_cmd(a.send_id, msg_id_str(3), "m"), {&a.sender})),
+            pb::RATE_LIMITED);
+  EXPECT_EQ(metrics_.sends_held.load(), 1U);
+}
+
+// A SEND refused for good (the client drops it) holds nothing behind it.
+TEST_F(CommandHandlerTest, PermanentRefusalsDoNotHold) {
+  auto& c = connect();
+  const QueueKeys q = create_secured(c);
+  const std::string too_large(wire::kMaxBodyBytes + 1, 'b');
+  EXPECT_EQ(error_of(c.call(send_cmd(q.send_id, msg_id_str(1), too_large), {&q.sender})),
+            pb::TOO_LARGE);
+  EXPECT_TRUE(c.call(send_cmd(q.send_id, msg_id_str(2), "m"), {&q.sender}).has_ok());
+  EXPECT_EQ(error_of(c.call(send_cmd(q.send_id, msg_id_str(3), "m"), {&q.recipient})), pb::AUTH);
+  EXPECT_TRUE(c.call(send_cmd(q.send_id, msg_id_str(4), "m"), {&q.sender}).has_ok());
+  EXPECT_EQ(error_of(c.call(send_cmd(std::string(16, 'u'), msg_id_str(5), "m"), {&q.sender})),
+            pb::AUTH);
+  EXPECT_EQ(error_of(c.call(send_cmd(std::string(16, 'u'), msg_id_str(6), "m"), {&q.sender})),
+            pb::AUTH);  // not RATE_LIMITED or anything else held over from the first
+  EXPECT_EQ(metrics_.sends_held.load(), 0U);
+}
+
+// BUSY holds the queue, but only for SENDs written after the refused one: those already in
+// flight ahead of it are stored as usual.
+TEST_F(CommandHandlerTest, BusyHoldsOnlyTheSendsWrittenAfterIt) {
+  auto& owner = connect();
+  const QueueKeys q = create_secured(owner);
+  RelayLimits limits;
+  limits.max_in_flight = 3;
+  std::vector<Task> parked;  // the store pool runs only when the test says: lookups wait
+  connections_.clear();
+  core_ = std::make_unique<RelayCore>(
+      *store_, clock_, metrics_, limits, [&parked](Task task) { parked.push_back(task); }, rng_,
+      [this] { return monotonic_ms_; });
+  auto& c = connect();
+  std::vector<std::uint64_t> ids;
+  for (int i = 1; i <= 4; ++i) {
+    ids.push_back(c.send(send_cmd(q.send_id, msg_id_str(i), "m" + std::to_string(i)), {&q.sender}));
+  }
+  ASSERT_TRUE(c.answers.contains(ids[3]));
+  EXPECT_EQ(error_of(c.answers[ids[3]]), pb::BUSY);
+  for (auto& task : parked) task();
+  parked.clear();
+  for (int i = 0; i < 3; ++i) EXPECT_TRUE(c.wait(ids[static_cast<std::size_t>(i)]).has_ok()) << i;
+  const auto held = c.call(send_cmd(q.send_id, msg_id_str(5), "m5"), {&q.sender});
+  EXPECT_EQ(error_of(held), pb::BUSY);
+  EXPECT_EQ(held.error().retry_after_ms(), 10U);
+  EXPECT_EQ(metrics_.sends_held.load(), 1U);
+  EXPECT_TRUE(c.call(send_cmd(q.send_id, msg_id_str(4), "m4"), {&q.sender}).has_ok());
+  EXPECT_TRUE(c.call(send_cmd(q.send_id, msg_id_str(5), "m5"), {&q.sender}).has_ok());
+  EXPECT_TRUE(parked.empty());
+}
+
 TEST_F(CommandHandlerTest, CommandsCapturedOnOneConnectionFailOnAnother) {
   auto& a = connect();
   auto& b = connect();

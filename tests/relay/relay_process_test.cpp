@@ -1132,14 +1132,25 @@ TEST_F(RelayProcessTest, QueueQuotaRefusesAndAckMakesRoom) {
   ASSERT_TRUE(c->create_queue(q, true)) << c->error();
   forbid(q);
   for (int i = 0; i < 3; ++i) ASSERT_TRUE(c->send_to(q, random_id(), kMarker).has_ok());
-  auto r = c->send_to(q, random_id(), kMarker);
+  const auto refused_id = random_id();
+  auto r = c->send_to(q, refused_id, kMarker);
   EXPECT_TRUE(is_error(r, pb::QUOTA)) << "4th message: " << describe(r);
   ASSERT_TRUE(c->sub(q.recv_id, q.recipient).has_ok());
   auto m = next_msg(*c);
   ASSERT_TRUE(m);
   ASSERT_TRUE(c->ack(q.recv_id, m->msg_id(), q.recipient).has_ok());
-  r = c->send_to(q, random_id(), kMarker);
-  EXPECT_TRUE(r.has_ok()) << "after an ACK: " << describe(r);
+  // Room again, but the queue is held on this connection behind the refused SEND until its
+  // retry (relay-protocol.md §5, "Held behind a refusal").
+  const auto next_id = random_id();
+  r = c->send_to(q, next_id, kMarker);
+  EXPECT_TRUE(is_error(r, pb::QUOTA)) << "held behind the refused one: " << describe(r);
+  r = c->send_to(q, refused_id, kMarker);
+  EXPECT_TRUE(r.has_ok()) << "the retry after an ACK: " << describe(r);
+  m = next_msg(*c);  // the second of the first three: acking it makes room again
+  ASSERT_TRUE(m);
+  ASSERT_TRUE(c->ack(q.recv_id, m->msg_id(), q.recipient).has_ok());
+  r = c->send_to(q, next_id, kMarker);
+  EXPECT_TRUE(r.has_ok()) << "after the retry: " << describe(r);
 }
 
 TEST_F(RelayProcessTest, BundleLimits) {
@@ -1628,7 +1639,7 @@ TEST_F(RelayProcessTest, CountersOnTheAdminListenerAndOnSigusr1) {
   for (const char* name :
        {"connections_open", "connections_total", "queues", "messages_stored", "messages_delivered",
         "messages_expired", "messages_pending", "acks_free", "rejects_total", "rejects_malformed",
-        "rejects_auth", "rejects_rate", "rejects_quota", "rejects_too_large",
+        "rejects_auth", "rejects_rate", "rejects_quota", "rejects_too_large", "sends_held",
         "connections_refused"}) {
     EXPECT_GE(metric(text, name), 0) << "no counter " << name << " in:\n" << text;
   }

@@ -10,6 +10,9 @@ namespace exile::relay::detail {
 struct Request {
   pb::ClientFrame frame;
   pb::Command command;
+  // The frame's place among the frames of its session (1, 2, …): written-order comparisons
+  // for SEND holds (docs/relay-protocol.md §5, "Held behind a refusal").
+  std::uint64_t seq = 0;
 
   [[nodiscard]] std::uint64_t id() const { return frame.request_id(); }
 };

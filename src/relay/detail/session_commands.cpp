@@ -130,8 +130,11 @@ void Session::do_send(const Frame& frame) {
   }
   lookup_send(*send_id, [this, frame, send_id = *send_id,
                          client_msg_id = *client_msg_id](Result<QueueCache::Record> r) {
+    // The ordered stage: SENDs reach it in the order written (lookup()), so a hold covers
+    // exactly the SENDs written after the refused one, and its retry lifts it in place.
+    if (held(*frame, send_id, client_msg_id)) return;
     if (!r) {
-      reply_internal(frame->id(), r.error());
+      hold_sends(*frame, reply_internal(frame->id(), r.error()), 0);
       return;
     }
     if (!*r) {
@@ -145,6 +148,7 @@ void Session::do_send(const Frame& frame) {
         return;
       }
     } else if (const std::uint32_t wait = core_.take_unauthenticated_send(send_id); wait != 0) {
+      hold_sends(*frame, pb::RATE_LIMITED, wait);
       reply_error(frame->id(), pb::RATE_LIMITED, 0, wait);
       return;
     }
@@ -179,14 +183,20 @@ void Session::do_send(const Frame& frame) {
       // On the store's thread: answer on our strand.
       self->io_.post([self, frame, appended] {
         if (self->closed_) return;
+        // A refusal decided here holds only the SENDs that reach the ordered stage after it:
+        // those behind it already handed to the store stay as the store answers them (§5, "Held
+        // behind a refusal").
         if (!appended) {
-          self->reply_internal(frame->id(), appended.error());
+          self->hold_sends(*frame, self->reply_internal(frame->id(), appended.error()), 0);
           return;
         }
         switch (appended->status) {
           case AppendStatus::Stored: self->reply_ok(frame->id()); break;
           case AppendStatus::Duplicate: self->reply_ok(frame->id(), true); break;
-          case AppendStatus::QueueFull: self->reply_error(frame->id(), pb::QUOTA); break;
+          case AppendStatus::QueueFull:
+            self->hold_sends(*frame, pb::QUOTA, 0);
+            self->reply_error(frame->id(), pb::QUOTA);
+            break;
           case AppendStatus::NoSuchQueue: self->reply_error(frame->id(), pb::AUTH); break;
         }
       });
