@@ -54,6 +54,7 @@ class TappedTransport final : public RelayTransport {
     bool corrupt_next_send = false;    // flips a byte of the next envelope sent
     bool duplicate_next_send = false;  // sends the next envelope twice, under two ids
     bool lose_next_answer = false;     // the next SEND goes out; its answer never comes back
+    bool oversize_next_send = false;   // the next envelope grows past the relay's body limit
     std::vector<std::pair<relay::wire::QueueId, Bytes>> sent;  // every SEND's queue and body
   };
 
@@ -83,6 +84,7 @@ class TappedTransport final : public RelayTransport {
         copy[copy.size() - 1] ^= 0x01;
       }
       twice = std::exchange(taps_->duplicate_next_send, false);
+      if (std::exchange(taps_->oversize_next_send, false)) copy.resize(copy.size() + 70'000, 0);
     }
     if (twice) {
       ClientMessageId other = client_msg_id;
@@ -875,6 +877,38 @@ TEST_F(EngineTest, ASendWhoseAnswerIsLostIsSentAgainWithoutHoldingTheQueue) {
   }
   EXPECT_EQ(repeats, 1u);
   EXPECT_EQ(bob.history(bob_chat).size(), 2u);
+  alice.lock();
+  bob.lock();
+}
+
+TEST_F(EngineTest, APermanentRefusalFailsItsMessageAndTheQueueGoesOn) {
+  auto taps = std::make_shared<TappedTransport::Taps>();
+  Profile alice(dir_.path() / "alice", "Alice", relay_a_->url(), nullptr, tapped(taps));
+  Profile bob(dir_.path() / "bob", "Bob", relay_a_->url());
+  ASSERT_TRUE(alice.create().has_value());
+  ASSERT_TRUE(bob.create().has_value());
+  ChatId alice_chat = 0;
+  ChatId bob_chat = 0;
+  start_chat(alice, bob, alice_chat, bob_chat);
+  {
+    std::lock_guard hold(taps->mutex);
+    taps->oversize_next_send = true;
+  }
+  auto refused = alice.engine().send_text(alice_chat, "refused as too large");
+  auto next = alice.engine().send_text(alice_chat, "goes on");
+  ASSERT_TRUE(refused && next);
+  ASSERT_TRUE(QTest::qWaitFor([&] { return bob.history(bob_chat).size() == 1; }, kWaitMs));
+  EXPECT_EQ(bob.history(bob_chat)[0].text, "goes on");
+  auto state_of = [&](MessageId id) {
+    for (const auto& m : alice.history(alice_chat)) {
+      if (m.id == id) return m.state;
+    }
+    return MessageState::Queued;
+  };
+  ASSERT_TRUE(QTest::qWaitFor([&] { return state_of(*refused) == MessageState::Failed; }, kWaitMs));
+  ASSERT_TRUE(QTest::qWaitFor([&] { return state_of(*next) == MessageState::Delivered; }, kWaitMs));
+  // Nothing of it stays in the outbox: sync() finds nothing due or in flight.
+  ASSERT_TRUE(alice.sync().has_value());
   alice.lock();
   bob.lock();
 }

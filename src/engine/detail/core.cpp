@@ -1177,9 +1177,17 @@ Result<void> Core::apply_answer(Batch& batch, const Answer& answer) {
   if (answer.result.error().retry_after) {
     delay = std::max(delay, *answer.result.error().retry_after);
   }
-  auto failed = store::OutboxRepository(db_).record_failure(item.id, now() + delay);
-  if (!failed && failed.error().code != ErrorCode::NotFound) return fail(std::move(failed).error());
-  if (item.message && permanent_send_error(answer.result.error().code)) {
+  const bool permanent = permanent_send_error(answer.result.error().code);
+  if (permanent) {
+    // Never retried: the item goes, so that it does not hold the queue behind it.
+    EXILE_TRY(store::OutboxRepository(db_).remove(item.id));
+  } else {
+    auto failed = store::OutboxRepository(db_).record_failure(item.id, now() + delay);
+    if (!failed && failed.error().code != ErrorCode::NotFound) {
+      return fail(std::move(failed).error());
+    }
+  }
+  if (item.message && permanent) {
     auto changed = messages.advance_state(*item.message, store::MessageState::Failed);
     if (!changed) return fail(std::move(changed).error());
     auto message = messages.find(*item.message);
