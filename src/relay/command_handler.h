@@ -85,7 +85,7 @@ struct RelayLimits {
   std::uint32_t bundle_rate = 30;
   std::uint32_t first_contact_rate = 10;
   std::size_t max_in_flight = 1024;
-  std::size_t push_window = 128;
+  std::size_t push_window = 512;     // pushed, unacked messages per queue (--push-window)
   std::size_t push_read_batch = 32;  // messages per store read for a backlog
   std::size_t push_reads_per_session = 2;
   std::size_t max_malformed = 10;

@@ -30,6 +30,8 @@ constexpr std::string_view kUsage =
     "                            (burst 2N); default 30\n"
     "  --first-contact-rate N    unauthenticated SENDs per minute per address (burst 3N);\n"
     "                            default 10\n"
+    "  --push-window N           pushed messages a queue may have unacked at once\n"
+    "                            (1-65536); default 512\n"
     "  --log-level info|debug    default info\n"
     "  --test-clock FILE         read the time (Unix ms) from FILE; for tests\n";
 
@@ -185,6 +187,10 @@ Result<void> apply_setting(Config& config, std::string_view name, std::string_vi
     auto v = parse_unsigned<std::uint32_t>(name, value, 1, 1'000'000);
     if (!v) return fail(v.error());
     config.first_contact_rate = *v;
+  } else if (name == "push-window") {
+    auto v = parse_unsigned<std::uint32_t>(name, value, 1, 65536);
+    if (!v) return fail(v.error());
+    config.push_window = *v;
   } else if (name == "log-level") {
     if (value == "info") {
       config.log_level = log::Level::Info;

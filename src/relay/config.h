@@ -40,6 +40,7 @@ struct Config {
   std::uint32_t rate = 2000;              // commands per second per connection; burst 2 × rate
   std::uint32_t bundle_rate = 30;         // GET_BUNDLE per minute per address and connection
   std::uint32_t first_contact_rate = 10;  // unauthenticated SENDs per minute per address
+  std::uint32_t push_window = 512;        // pushed, unacked messages per queue (§5, "Push")
   log::Level log_level = log::Level::Info;
   std::optional<std::filesystem::path> test_clock;
 

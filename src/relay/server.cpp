@@ -50,6 +50,7 @@ RelayLimits limits_of(const Config& config) {
   limits.rate = config.rate;
   limits.bundle_rate = config.bundle_rate;
   limits.first_contact_rate = config.first_contact_rate;
+  limits.push_window = config.push_window;
   return limits;
 }
 

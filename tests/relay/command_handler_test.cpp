@@ -501,21 +501,24 @@ TEST_F(CommandHandlerTest, SubPushesStoredThenNewAndAckDeletes) {
   EXPECT_TRUE(again.pushes.empty());
 }
 
-TEST_F(CommandHandlerTest, PushWindowHolds128UnackedPerQueue) {
+TEST_F(CommandHandlerTest, PushWindowHolds512UnackedPerQueueByDefault) {
+  // The default window (RelayLimits, relay-protocol.md §5 "Push"): at most 512 pushed,
+  // unacked messages per queue; each ACK makes room for one more.
+  constexpr std::size_t kWindow = 512;
   auto& c = connect();
   QueueKeys q = create_secured(c);
-  constexpr int kMessages = 140;
+  constexpr int kMessages = kWindow + 12;
   for (int i = 1; i <= kMessages; ++i) c.send(send_cmd(q.send_id, msg_id_str(i), "b"), {&q.sender});
   ASSERT_TRUE(loop_.run_until([&] { return c.answers.size() >= 2 + kMessages; }));
   ASSERT_TRUE(c.call(sub_cmd({q.recv_id}), {&q.recipient}).has_ok());
-  ASSERT_TRUE(c.wait_pushes(128));
+  ASSERT_TRUE(c.wait_pushes(kWindow));
   loop_.settle();
-  EXPECT_EQ(c.pushes.size(), 128U);
+  EXPECT_EQ(c.pushes.size(), kWindow);
   ASSERT_TRUE(c.call(ack_cmd(q.recv_id, 1), {&q.recipient}).has_ok());
-  ASSERT_TRUE(c.wait_pushes(129));
+  ASSERT_TRUE(c.wait_pushes(kWindow + 1));
   loop_.settle();
-  EXPECT_EQ(c.pushes.size(), 129U);
-  EXPECT_EQ(c.pushes.back().msg().msg_id(), 129U);
+  EXPECT_EQ(c.pushes.size(), kWindow + 1);
+  EXPECT_EQ(c.pushes.back().msg().msg_id(), kWindow + 1);
   for (std::uint64_t id = 2; id <= 20; ++id) c.send(ack_cmd(q.recv_id, id), {&q.recipient});
   ASSERT_TRUE(c.wait_pushes(kMessages));
   loop_.settle();

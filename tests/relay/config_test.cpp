@@ -28,6 +28,7 @@ TEST(ConfigTest, Defaults) {
   EXPECT_EQ(config->rate, 2000U);
   EXPECT_EQ(config->bundle_rate, 30U);
   EXPECT_EQ(config->first_contact_rate, 10U);
+  EXPECT_EQ(config->push_window, 512U);
   EXPECT_FALSE(config->tls());
   EXPECT_FALSE(config->admin);
   EXPECT_FALSE(config->test_clock);
@@ -88,6 +89,8 @@ TEST(ConfigTest, AllFlags) {
                        "11",
                        "--first-contact-rate",
                        "12",
+                       "--push-window",
+                       "13",
                        "--log-level",
                        "debug",
                        "--test-clock",
@@ -106,6 +109,7 @@ TEST(ConfigTest, AllFlags) {
   EXPECT_EQ(config->rate, 10U);
   EXPECT_EQ(config->bundle_rate, 11U);
   EXPECT_EQ(config->first_contact_rate, 12U);
+  EXPECT_EQ(config->push_window, 13U);
   EXPECT_EQ(config->log_level, log::Level::Debug);
   EXPECT_EQ(*config->test_clock, "/c");
 }
@@ -119,6 +123,9 @@ TEST(ConfigTest, RefusesBadInput) {
   EXPECT_FALSE(parse({"--data", "/d", "--rate", "-3"}));                     // not a number
   EXPECT_FALSE(parse({"--data", "/d", "--bundle-rate", "0"}));               // at least one
   EXPECT_FALSE(parse({"--data", "/d", "--first-contact-rate", "1000001"}));  // at most 10^6
+  EXPECT_FALSE(parse({"--data", "/d", "--push-window", "0"}));               // at least one
+  EXPECT_FALSE(parse({"--data", "/d", "--push-window", "65537"}));           // at most 65536
+  EXPECT_TRUE(parse({"--data", "/d", "--push-window", "65536"}));
   EXPECT_FALSE(parse({"--data", "/d", "--log-level", "loud"}));
   EXPECT_FALSE(parse({"--data", "/d", "--ack-hold", "2m"}));     // at most a minute
   EXPECT_FALSE(parse({"--data", "/d", "--tls-cert", "c.pem"}));  // key missing

@@ -1312,8 +1312,12 @@ TEST_F(RelayProcessTest, RelayProcessReportsStartFailuresAndRestartsOnItsPort) {
   EXPECT_NE(output.find(line, first + 1), std::string::npos) << "output() keeps both runs";
 }
 
-TEST_F(RelayProcessTest, AtMost128UnackedPushesPerQueue) {
-  ASSERT_TRUE(start_relay());
+// --push-window N: at most N pushed, unacked messages per queue (the default is 512; a small
+// window keeps the test short and tests the flag).
+TEST_F(RelayProcessTest, PushWindowFlagBoundsUnackedPushesPerQueue) {
+  constexpr int kWindow = 128;
+  constexpr int kMessages = kWindow + 12;
+  ASSERT_TRUE(start_relay({"--push-window", std::to_string(kWindow)}));
   auto s = connect();
   ASSERT_TRUE(s);
   TestQueue q;
@@ -1323,7 +1327,7 @@ TEST_F(RelayProcessTest, AtMost128UnackedPushesPerQueue) {
   ASSERT_TRUE(s->create_queue(other, true)) << s->error();
   forbid(other);
   std::vector<std::uint64_t> requests;
-  for (int i = 0; i < 140; ++i) {
+  for (int i = 0; i < kMessages; ++i) {
     pb::Command command;
     command.mutable_send()->set_send_id(q.send_id);
     command.mutable_send()->set_client_msg_id(random_id());
@@ -1339,7 +1343,7 @@ TEST_F(RelayProcessTest, AtMost128UnackedPushesPerQueue) {
   // oldest first, by msg_id.
   std::vector<pb::Msg> got;
   std::set<std::string> bodies;
-  for (int i = 0; i < 128; ++i) {
+  for (int i = 0; i < kWindow; ++i) {
     auto m = next_msg(*c);
     ASSERT_TRUE(m) << "after " << i << " pushes";
     if (!got.empty()) {
@@ -1348,7 +1352,7 @@ TEST_F(RelayProcessTest, AtMost128UnackedPushesPerQueue) {
     got.push_back(*m);
     bodies.insert(m->body());
   }
-  expect_no_msg(*c, 500ms);  // the 129th waits for an ACK
+  expect_no_msg(*c, 500ms);  // the next one waits for an ACK
   // A slow queue holds back only itself: another queue's message still comes through.
   ASSERT_TRUE(s->send_to(other, random_id(), kMarker + "-other").has_ok());
   auto m = next_msg(*c);
@@ -1363,12 +1367,12 @@ TEST_F(RelayProcessTest, AtMost128UnackedPushesPerQueue) {
   for (std::size_t i = 1; i < got.size(); ++i) {
     ASSERT_TRUE(c->ack(q.recv_id, got[i].msg_id(), q.recipient).has_ok());
   }
-  for (int i = 129; i < 140; ++i) {
+  for (int i = kWindow + 1; i < kMessages; ++i) {
     m = next_msg(*c);
     ASSERT_TRUE(m);
     bodies.insert(m->body());
   }
-  EXPECT_EQ(bodies.size(), 140U);
+  EXPECT_EQ(bodies.size(), static_cast<std::size_t>(kMessages));
 }
 
 // A subscriber that stops reading holds up nobody else, and is not cut off: the relay stops
@@ -1381,7 +1385,7 @@ TEST_F(RelayProcessTest, ASubscriberThatStopsReadingHoldsUpNobodyElse) {
   auto s = connect();
   ASSERT_TRUE(s);
   constexpr int kQueues = 5;
-  constexpr int kPerQueue = 100;  // within the 128-push window
+  constexpr int kPerQueue = 100;  // within the default 512-push window
   const std::string filler(60000, 'f');
   std::vector<TestQueue> queues(kQueues);
   std::vector<std::uint64_t> requests;

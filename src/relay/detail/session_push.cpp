@@ -1,5 +1,6 @@
-// Pushing subscribed queues (docs/relay-protocol.md §5): the per-queue window of 128 pushed,
-// unacked messages, and the backlog read from the store. command_handler.h describes the state;
+// Pushing subscribed queues (docs/relay-protocol.md §5): the per-queue window of pushed, unacked
+// messages (RelayLimits::push_window, 512 by default, --push-window), and the backlog read from
+// the store. command_handler.h describes the state;
 // the transitions are:
 //   start_subscription: fresh state, backlog = true → kick
 //   kick: backlog, not reading, room in the window and the outgoing buffer → a read (or a
