@@ -403,10 +403,10 @@ Chats set_up(const fs::path& dir, const std::string& relay, const Config& config
       config.messages, ms_between(send_start, committed), ms_between(committed, on_relay));
   std::fflush(stdout);
   std::fprintf(stderr,
-               "  setup: %zu messages committed by Alice in %.0f ms (%.1f ms each), all on the "
-               "relay %.0f ms later\n",
+               "  setup: %zu messages committed by Alice in %.0f ms (%.0f us a message), all on "
+               "the relay %.0f ms later\n",
                config.messages, ms_between(send_start, committed),
-               ms_between(send_start, committed) / static_cast<double>(config.messages),
+               ms_between(send_start, committed) * 1000 / static_cast<double>(config.messages),
                ms_between(committed, on_relay));
   alice.lock();
   return chats;

@@ -212,10 +212,18 @@ class Profile {
     return await<void>([&](Done<void> done) { engine().sync(15s, 200ms, std::move(done)); });
   }
 
+  // The whole chat, oldest first, read a page (at most 1,000) at a time.
   std::vector<MessageView> history(ChatId chat) {
-    auto messages = engine().messages(chat, Page{.before = std::nullopt, .limit = 1000});
-    EXPECT_TRUE(messages.has_value());
-    return messages ? *messages : std::vector<MessageView>{};
+    std::vector<MessageView> all;
+    std::optional<MessageId> before;
+    for (;;) {
+      auto page = engine().messages(chat, Page{.before = before, .limit = 1000});
+      EXPECT_TRUE(page.has_value());
+      if (!page || page->empty()) return all;
+      all.insert(all.begin(), page->begin(), page->end());
+      if (page->size() < 1000) return all;
+      before = page->front().id;
+    }
   }
 
   std::vector<ChatSummary> chats() {
@@ -477,8 +485,9 @@ TEST_F(EngineTest, SendsMadeWithoutWaitingAreCommittedTogetherAndArriveInOrder) 
   ChatId bob_chat = 0;
   start_chat(alice, bob, alice_chat, bob_chat);
 
-  // Far more than one SEND window (64) of one queue, all made before the first commit.
-  constexpr std::size_t kMessages = 300;
+  // More than a turn takes (1,000) and far more than one SEND window (64) of one queue, all
+  // made before the first commit.
+  constexpr std::size_t kMessages = 1'200;
   std::mutex mutex;
   std::vector<MessageId> ids;
   std::size_t refused = 0;

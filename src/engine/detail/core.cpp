@@ -38,6 +38,10 @@ constexpr std::string_view kAddressPublishedKey = "address_published";
 
 constexpr std::size_t kMaxPendingRequests = 100;
 constexpr std::size_t kOutboxBatch = 256;
+// At most this many pushes and this many send_text calls go into one turn; the rest wait for
+// the next, which follows at once: a turn's transaction, and the wait of its first caller,
+// stay bounded however much arrives together.
+constexpr std::size_t kTurnLimit = 1000;
 // SENDs in flight per queue: the relay numbers one connection's SENDs to a queue in the order
 // written, so a window keeps order while it hides the round trip (an Ok to a subscribed queue
 // comes only after the recipient's commit and ACK: docs/relay-protocol.md §5).
@@ -816,9 +820,18 @@ void Core::schedule_turn() {
 void Core::run_turn() {
   turn_scheduled_ = false;
   answer_timer_.stop();
-  auto pushes = std::exchange(pending_pushes_, {});
+  auto take = [this](auto& pending) {
+    std::remove_reference_t<decltype(pending)> taken;
+    if (pending.size() <= kTurnLimit) return std::exchange(pending, {});
+    const auto end = pending.begin() + static_cast<std::ptrdiff_t>(kTurnLimit);
+    taken.assign(std::make_move_iterator(pending.begin()), std::make_move_iterator(end));
+    pending.erase(pending.begin(), end);
+    schedule_turn();
+    return taken;
+  };
+  auto pushes = take(pending_pushes_);
   auto answers = std::exchange(pending_answers_, {});
-  auto sends = std::exchange(pending_sends_, {});
+  auto sends = take(pending_sends_);
   if (pushes.empty() && answers.empty() && sends.empty()) return;  // a turn run early took them
   if (shut_down_) {
     for (auto& send : sends) {
