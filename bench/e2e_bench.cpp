@@ -671,7 +671,7 @@ void run_floor(const fs::path& dir, const Config& config, int rep, bool per_call
       std::chrono::duration<double, std::milli>(store_time).count());
   std::fflush(stdout);
   std::fprintf(stderr, "  %s: %.0f ms (decrypt and parse %.0f ms, store %.0f ms)\n",
-               per_call ? "floor, statements prepared per call" : "floor",
+               per_call ? "floor + per-push lookups, a repository each" : "floor",
                std::chrono::duration<double, std::milli>(total).count(),
                std::chrono::duration<double, std::milli>(decrypt).count(),
                std::chrono::duration<double, std::milli>(store_time).count());
