@@ -272,6 +272,27 @@ class EngineTest : public ::testing::Test {
     ASSERT_TRUE(relay_b_->start()) << relay_b_->error();
   }
 
+  // Alice and Bob, each on a relay; with `tap_alice`, Alice's relay traffic goes through `taps`
+  // (for the tests that tamper with what she sends or hears).
+  struct ChatPair {
+    ChatPair(const std::filesystem::path& dir, const std::string& alice_relay,
+             const std::string& bob_relay, bool tap_alice = false)
+        : alice(dir / "alice", "Alice", alice_relay, nullptr,
+                tap_alice ? tapped(taps) : RelayTransportFactory{}),
+          bob(dir / "bob", "Bob", bob_relay) {}
+    std::shared_ptr<TappedTransport::Taps> taps = std::make_shared<TappedTransport::Taps>();
+    Profile alice;
+    Profile bob;
+    ChatId alice_chat = 0;
+    ChatId bob_chat = 0;
+  };
+  // Both profiles created, with an Active chat between them.
+  void start_chat(ChatPair& pair) {
+    ASSERT_TRUE(pair.alice.create().has_value());
+    ASSERT_TRUE(pair.bob.create().has_value());
+    start_chat(pair.alice, pair.bob, pair.alice_chat, pair.bob_chat);
+  }
+
   // Bob invites, Alice accepts, Bob accepts the request: both chats Active.
   void start_chat(Profile& alice, Profile& bob, ChatId& alice_chat, ChatId& bob_chat) {
     ASSERT_TRUE(bob.wait_for<AddressReady>());
@@ -452,13 +473,9 @@ TEST_F(EngineTest, DecliningARequestKeepsNothing) {
 }
 
 TEST_F(EngineTest, OfflineCatchUpKeepsOrder) {
-  Profile alice(dir_.path() / "alice", "Alice", relay_a_->url());
-  Profile bob(dir_.path() / "bob", "Bob", relay_b_->url());
-  ASSERT_TRUE(alice.create().has_value());
-  ASSERT_TRUE(bob.create().has_value());
-  ChatId alice_chat = 0;
-  ChatId bob_chat = 0;
-  start_chat(alice, bob, alice_chat, bob_chat);
+  ChatPair pair(dir_.path(), relay_a_->url(), relay_b_->url());
+  ASSERT_NO_FATAL_FAILURE(start_chat(pair));
+  auto& [taps, alice, bob, alice_chat, bob_chat] = pair;
   ASSERT_TRUE(bob.sync().has_value());
   bob.lock();
 
@@ -477,13 +494,9 @@ TEST_F(EngineTest, OfflineCatchUpKeepsOrder) {
 }
 
 TEST_F(EngineTest, SendsMadeWithoutWaitingAreCommittedTogetherAndArriveInOrder) {
-  Profile alice(dir_.path() / "alice", "Alice", relay_a_->url());
-  Profile bob(dir_.path() / "bob", "Bob", relay_b_->url());
-  ASSERT_TRUE(alice.create().has_value());
-  ASSERT_TRUE(bob.create().has_value());
-  ChatId alice_chat = 0;
-  ChatId bob_chat = 0;
-  start_chat(alice, bob, alice_chat, bob_chat);
+  ChatPair pair(dir_.path(), relay_a_->url(), relay_b_->url());
+  ASSERT_NO_FATAL_FAILURE(start_chat(pair));
+  auto& [taps, alice, bob, alice_chat, bob_chat] = pair;
 
   // More than a turn takes (1,000) and far more than one SEND window (64) of one queue, all
   // made before the first commit.
@@ -600,13 +613,9 @@ TEST_F(EngineTest, SelfDestructTimerDeletesOnBothSidesAfterReading) {
 }
 
 TEST_F(EngineTest, DeleteForBothAndSearch) {
-  Profile alice(dir_.path() / "alice", "Alice", relay_a_->url());
-  Profile bob(dir_.path() / "bob", "Bob", relay_a_->url());
-  ASSERT_TRUE(alice.create().has_value());
-  ASSERT_TRUE(bob.create().has_value());
-  ChatId alice_chat = 0;
-  ChatId bob_chat = 0;
-  start_chat(alice, bob, alice_chat, bob_chat);
+  ChatPair pair(dir_.path(), relay_a_->url(), relay_a_->url());
+  ASSERT_NO_FATAL_FAILURE(start_chat(pair));
+  auto& [taps, alice, bob, alice_chat, bob_chat] = pair;
   auto keep = alice.engine().send_text(alice_chat, "a pelican keeps this");
   auto gone = alice.engine().send_text(alice_chat, "a walrus regrets this");
   ASSERT_TRUE(keep && gone);
@@ -766,14 +775,9 @@ TEST_F(EngineTest, AReplayedFirstMessageMakesNoSecondRequest) {
 }
 
 TEST_F(EngineTest, AnUndecryptableMessageIsKeptAndADuplicateIsNotShownTwice) {
-  auto taps = std::make_shared<TappedTransport::Taps>();
-  Profile alice(dir_.path() / "alice", "Alice", relay_a_->url(), nullptr, tapped(taps));
-  Profile bob(dir_.path() / "bob", "Bob", relay_a_->url());
-  ASSERT_TRUE(alice.create().has_value());
-  ASSERT_TRUE(bob.create().has_value());
-  ChatId alice_chat = 0;
-  ChatId bob_chat = 0;
-  start_chat(alice, bob, alice_chat, bob_chat);
+  ChatPair pair(dir_.path(), relay_a_->url(), relay_a_->url(), true);
+  ASSERT_NO_FATAL_FAILURE(start_chat(pair));
+  auto& [taps, alice, bob, alice_chat, bob_chat] = pair;
   ASSERT_TRUE(alice.engine().send_text(alice_chat, "one").has_value());
   ASSERT_TRUE(QTest::qWaitFor([&] { return bob.history(bob_chat).size() == 1; }, kWaitMs));
   {
@@ -847,14 +851,9 @@ TEST_F(EngineTest, TwoChatsWithOneContactAreIndependent) {
 }
 
 TEST_F(EngineTest, ASendWhoseAnswerIsLostIsSentAgainWithoutHoldingTheQueue) {
-  auto taps = std::make_shared<TappedTransport::Taps>();
-  Profile alice(dir_.path() / "alice", "Alice", relay_a_->url(), nullptr, tapped(taps));
-  Profile bob(dir_.path() / "bob", "Bob", relay_a_->url());
-  ASSERT_TRUE(alice.create().has_value());
-  ASSERT_TRUE(bob.create().has_value());
-  ChatId alice_chat = 0;
-  ChatId bob_chat = 0;
-  start_chat(alice, bob, alice_chat, bob_chat);
+  ChatPair pair(dir_.path(), relay_a_->url(), relay_a_->url(), true);
+  ASSERT_NO_FATAL_FAILURE(start_chat(pair));
+  auto& [taps, alice, bob, alice_chat, bob_chat] = pair;
   std::size_t sent_before = 0;
   {
     std::lock_guard hold(taps->mutex);
@@ -891,14 +890,9 @@ TEST_F(EngineTest, ASendWhoseAnswerIsLostIsSentAgainWithoutHoldingTheQueue) {
 }
 
 TEST_F(EngineTest, APermanentRefusalFailsItsMessageAndTheQueueGoesOn) {
-  auto taps = std::make_shared<TappedTransport::Taps>();
-  Profile alice(dir_.path() / "alice", "Alice", relay_a_->url(), nullptr, tapped(taps));
-  Profile bob(dir_.path() / "bob", "Bob", relay_a_->url());
-  ASSERT_TRUE(alice.create().has_value());
-  ASSERT_TRUE(bob.create().has_value());
-  ChatId alice_chat = 0;
-  ChatId bob_chat = 0;
-  start_chat(alice, bob, alice_chat, bob_chat);
+  ChatPair pair(dir_.path(), relay_a_->url(), relay_a_->url(), true);
+  ASSERT_NO_FATAL_FAILURE(start_chat(pair));
+  auto& [taps, alice, bob, alice_chat, bob_chat] = pair;
   {
     std::lock_guard hold(taps->mutex);
     taps->oversize_next_send = true;
