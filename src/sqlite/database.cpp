@@ -60,7 +60,7 @@ struct Database::Cache {
   }
 };
 
-Database::Database(sqlite3* db) : db_(db), cache_(std::make_unique<Cache>()) {}
+Database::Database(sqlite3* db) : db_(db), cache_(std::make_shared<Cache>()) {}
 
 Result<Database> Database::open(const std::filesystem::path& path, OpenMode mode, const char* vfs,
                                 const char* uri_params) {
@@ -113,7 +113,10 @@ Database& Database::operator=(Database&& other) noexcept {
 Database::~Database() { close(); }
 
 void Database::close() noexcept {
-  if (cache_) cache_->clear();
+  if (cache_) {
+    cache_->clear();
+    cache_.reset();  // Statements still out finalize themselves when they end
+  }
   if (db_ != nullptr) sqlite3_close_v2(std::exchange(db_, nullptr));
 }
 
@@ -132,17 +135,18 @@ Result<Statement> Database::prepare(std::string_view sql) {
     cached = entry != cache_->idle.end();
   }
   if (cached && entry->second != nullptr) {
-    return Statement(this, std::exchange(entry->second, nullptr), &entry->second);
+    return Statement(this, std::exchange(entry->second, nullptr), cache_, &entry->second);
   }
   sqlite3_stmt* stmt = nullptr;
   const int rc = sqlite3_prepare_v3(db_, sql.data(), static_cast<int>(sql.size()),
                                     SQLITE_PREPARE_PERSISTENT, &stmt, nullptr);
   if (rc != SQLITE_OK) return fail(last_error("prepare"));
-  if (cached) return Statement(this, stmt, &entry->second);
+  if (cached) return Statement(this, stmt, cache_, &entry->second);
   if (cache_ && cache_->idle.size() < kCachedStatements) {
-    return Statement(this, stmt, &cache_->idle.emplace(std::string(sql), nullptr).first->second);
+    return Statement(this, stmt, cache_,
+                     &cache_->idle.emplace(std::string(sql), nullptr).first->second);
   }
-  return Statement(this, stmt, nullptr);
+  return Statement(this, stmt, {}, nullptr);
 }
 
 Result<Transaction> Database::begin() {
@@ -162,6 +166,7 @@ Error Database::last_error(std::string_view what) const {
 Statement::Statement(Statement&& other) noexcept
     : db_(other.db_),
       stmt_(std::exchange(other.stmt_, nullptr)),
+      cache_(std::move(other.cache_)),
       slot_(std::exchange(other.slot_, nullptr)) {}
 
 Statement& Statement::operator=(Statement&& other) noexcept {
@@ -169,6 +174,7 @@ Statement& Statement::operator=(Statement&& other) noexcept {
     release();
     db_ = other.db_;
     stmt_ = std::exchange(other.stmt_, nullptr);
+    cache_ = std::move(other.cache_);
     slot_ = std::exchange(other.slot_, nullptr);
   }
   return *this;
@@ -178,7 +184,8 @@ Statement::~Statement() { release(); }
 
 void Statement::release() noexcept {
   if (stmt_ == nullptr) return;
-  if (slot_ != nullptr && *slot_ == nullptr) {
+  const auto cache = cache_.lock();  // gone once its connection closed
+  if (cache && slot_ != nullptr && *slot_ == nullptr) {
     // Reset and unbound, it holds no read lock and no bound value while it waits.
     sqlite3_reset(stmt_);
     sqlite3_clear_bindings(stmt_);

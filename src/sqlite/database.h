@@ -76,7 +76,9 @@ class Database {
   explicit Database(sqlite3* db);
   sqlite3* db_ = nullptr;
   ErrorFilter error_filter_ = nullptr;
-  std::unique_ptr<Cache> cache_;
+  // Shared with the Statements it lent (weakly): one that outlives close() finds it gone and is
+  // finalized (sqlite3_close_v2 keeps the connection until then).
+  std::shared_ptr<Cache> cache_;
 };
 
 class Statement {
@@ -107,12 +109,14 @@ class Statement {
 
  private:
   friend class Database;
-  Statement(const Database* db, sqlite3_stmt* stmt, sqlite3_stmt** slot)
-      : db_(db), stmt_(stmt), slot_(slot) {}
+  Statement(const Database* db, sqlite3_stmt* stmt, std::weak_ptr<Database::Cache> cache,
+            sqlite3_stmt** slot)
+      : db_(db), stmt_(stmt), cache_(std::move(cache)), slot_(slot) {}
   void release() noexcept;  // reset into its cache slot when that is free, else finalized
   const Database* db_ = nullptr;
   sqlite3_stmt* stmt_ = nullptr;
-  sqlite3_stmt** slot_ = nullptr;  // the connection's cache entry for this SQL text, if any
+  std::weak_ptr<Database::Cache> cache_;
+  sqlite3_stmt** slot_ = nullptr;  // the cache's entry for this SQL text, while the cache lives
 };
 
 class Transaction {

@@ -40,6 +40,9 @@ load=(--pairs 4 --window 8 --payload 1024 --warmup 0.3 --duration 1 --idle "$idl
 # exile-relay on an ephemeral port: it prints the port once it listens. Four senders on a fast
 # host send above the default 2,000 commands per second per connection, and a refused SEND
 # counts as an error (and its sequence number as lost): the rate limit is not what this tests.
+# The log exists before the relay starts: the background redirection may open it only after the
+# first look below, which would end the script (set -e) on a missing file.
+: >"$dir/relay.log"
 "$relay" --listen 127.0.0.1:0 --data "$dir/relay" --rate 1000000 >"$dir/relay.log" 2>&1 &
 pids+=($!)
 port=""

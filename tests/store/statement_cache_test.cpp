@@ -119,5 +119,26 @@ TEST_F(StatementCacheTest, ManyTextsAreBoundedAndEveryOneWorks) {
   EXPECT_EQ(db().handle(), nullptr);
 }
 
+TEST_F(StatementCacheTest, AStatementThatOutlivesItsConnectionIsFinalizedWhenItEnds) {
+  // A repository may keep a statement past its database's close (a test reopening the file):
+  // the statement then finds its cache gone and is finalized (ASan checks that nothing freed
+  // is touched).
+  std::optional<Statement> kept;
+  {
+    auto statement = db().prepare("SELECT x FROM t");
+    ASSERT_TRUE(statement.has_value());
+    ASSERT_TRUE(*statement->step());
+    kept.emplace(std::move(*statement));
+  }
+  auto idle = db().prepare("SELECT 2");  // and one more, idle in the cache at close
+  ASSERT_TRUE(idle.has_value());
+  idle = db().prepare("SELECT 3");
+  db_.reset();  // closes: the idle one is finalized, the kept one is not the cache's any more
+  kept.reset();
+  auto reopened = Database::open(dir_.file("cache.db"), OpenMode::OpenExisting);
+  ASSERT_TRUE(reopened.has_value());
+  EXPECT_TRUE(reopened->exec("INSERT INTO t VALUES (5)").has_value());
+}
+
 }  // namespace
 }  // namespace exile::sqlite
