@@ -55,6 +55,8 @@ class TappedTransport final : public RelayTransport {
     bool duplicate_next_send = false;  // sends the next envelope twice, under two ids
     bool lose_next_answer = false;     // the next SEND goes out; its answer never comes back
     bool oversize_next_send = false;   // the next envelope grows past the relay's body limit
+    // The SEND whose index in `sent` this is gets RATE_LIMITED at once, never reaching the relay.
+    std::optional<std::size_t> refuse_send_at;
     std::vector<std::pair<relay::wire::QueueId, Bytes>> sent;  // every SEND's queue and body
   };
 
@@ -76,6 +78,7 @@ class TappedTransport final : public RelayTransport {
             RelayCallback<SendReceipt> done) override {
     Bytes copy(body.begin(), body.end());
     bool twice = false;
+    bool refuse = false;
     {
       std::lock_guard hold(taps_->mutex);
       taps_->sent.emplace_back(send_id, copy);
@@ -85,6 +88,12 @@ class TappedTransport final : public RelayTransport {
       }
       twice = std::exchange(taps_->duplicate_next_send, false);
       if (std::exchange(taps_->oversize_next_send, false)) copy.resize(copy.size() + 70'000, 0);
+      refuse = taps_->refuse_send_at == taps_->sent.size() - 1;
+    }
+    if (refuse) {
+      Error limited{ErrorCode::RelayRateLimited, "refused by the tap"};
+      limited.retry_after = std::chrono::milliseconds(200);
+      return done(fail(std::move(limited)));
     }
     if (twice) {
       ClientMessageId other = client_msg_id;
@@ -885,6 +894,38 @@ TEST_F(EngineTest, ASendWhoseAnswerIsLostIsSentAgainWithoutHoldingTheQueue) {
   }
   EXPECT_EQ(repeats, 1u);
   EXPECT_EQ(bob.history(bob_chat).size(), 2u);
+  alice.lock();
+  bob.lock();
+}
+
+TEST_F(EngineTest, ARefusedSendStopsItsQueueUntilItsRetry) {
+  ChatPair pair(dir_.path(), relay_a_->url(), relay_a_->url(), true);
+  ASSERT_NO_FATAL_FAILURE(start_chat(pair));
+  auto& [taps, alice, bob, alice_chat, bob_chat] = pair;
+  // "first" and "second" are committed in one turn and flushed together; the transport refuses
+  // "first" at once, inside that flush, so "second" must wait for first's retry.
+  Engine& engine = alice.engine();
+  std::atomic<int> done{0};
+  engine.send_text(alice_chat, "zero", [&](Result<MessageId> id) {
+    EXPECT_TRUE(id.has_value());
+    {
+      std::lock_guard hold(taps->mutex);
+      taps->refuse_send_at = taps->sent.size() + 1;  // "zero" goes out next, then "first"
+    }
+    // On the engine thread: both are posted behind this turn, so the next turn takes both.
+    for (const char* text : {"first", "second"}) {
+      engine.send_text(alice_chat, text, [&](Result<MessageId> sent) {
+        EXPECT_TRUE(sent.has_value());
+        ++done;
+      });
+    }
+  });
+  ASSERT_TRUE(QTest::qWaitFor([&] { return bob.history(bob_chat).size() == 3; }, kWaitMs));
+  auto history = bob.history(bob_chat);
+  EXPECT_EQ(history[0].text, "zero");
+  EXPECT_EQ(history[1].text, "first");
+  EXPECT_EQ(history[2].text, "second");
+  EXPECT_EQ(done.load(), 2);
   alice.lock();
   bob.lock();
 }

@@ -212,8 +212,6 @@ void Core::watch_outbox() {
     const bool live = relay_it != relays_.end() && relay_it->second->connected;
     if (live && !it->second.answered && it->second.since < stalled_before) {
       log::write(log::Level::Warn, "engine", "a send went unanswered; sending it again");
-      auto count = queue_in_flight_.find(it->second.queue);
-      if (count != queue_in_flight_.end() && --count->second == 0) queue_in_flight_.erase(count);
       it = in_flight_.erase(it);
     } else {
       ++it;
@@ -890,7 +888,7 @@ void Core::run_turn() {
   }();
   // The answers are settled either way: applied, or (on a failed commit) sent again, under the
   // same client ids, by the flush below.
-  for (const auto& answer : answers) end_in_flight(answer.item.id);
+  for (const auto& answer : answers) in_flight_.erase(answer.item.id);
   if (!committed) {
     // Nothing is acked: the relay pushes these again after the next reconnect.
     emit_event(EngineError{committed.error()});
@@ -1093,12 +1091,21 @@ void Core::flush_outbox() {
   if (shut_down_) return;
   auto due = store::OutboxRepository(db_).due(now(), kOutboxBatch);
   if (!due) return;
+  struct QueueLoad {
+    std::size_t in_flight = 0;
+    bool refused = false;
+  };
+  std::map<store::QueueRowId, QueueLoad> load;
+  for (const auto& [id, sent] : in_flight_) {
+    auto& queue = load[sent.queue];
+    ++queue.in_flight;
+    queue.refused = queue.refused || sent.refused;
+  }
   for (auto& item : *due) {
-    if (in_flight_.contains(item.id) || refused_queues_.contains(item.queue)) continue;
-    if (auto count = queue_in_flight_.find(item.queue);
-        count != queue_in_flight_.end() && count->second >= kSendWindow) {
-      continue;
-    }
+    if (in_flight_.contains(item.id)) continue;
+    auto& queue_load = load[item.queue];
+    // A refusal answered in this flush (a transport may answer at once) stops the queue too.
+    if (queue_load.refused || queue_load.in_flight >= kSendWindow) continue;
     auto queue = store::QueueRepository(db_).find(item.queue);
     if (!queue || !*queue) continue;
     auto send_id = wire::exact<wire::kQueueIdBytes>((*queue)->send_id);
@@ -1109,9 +1116,10 @@ void Core::flush_outbox() {
     const auto generation = next_send_generation_++;
     in_flight_[item.id] =
         InFlight{generation, std::chrono::steady_clock::now(), item.queue, (*queue)->relay_url};
-    ++queue_in_flight_[item.queue];
+    ++queue_load.in_flight;
     const auto envelope = item.envelope;
     const auto client_id = item.client_msg_id;
+    const auto item_id = item.id;
     r.transport->send(
         *send_id, client_id, envelope, sender ? &*sender : nullptr,
         [this, generation, item = std::move(item)](Result<SendReceipt> result) mutable {
@@ -1120,6 +1128,9 @@ void Core::flush_outbox() {
           if (it == in_flight_.end() || it->second.generation != generation) return;
           outbox_answered(std::move(item), std::move(result));
         });
+    if (auto sent = in_flight_.find(item_id); sent != in_flight_.end() && sent->second.refused) {
+      queue_load.refused = true;
+    }
   }
   schedule_outbox(std::nullopt);
 }
@@ -1144,23 +1155,13 @@ void Core::outbox_answered(store::OutboxItem item, Result<SendReceipt> result) {
   if (it == in_flight_.end()) return;
   it->second.answered = true;
   const bool refused = !result.has_value();
-  if (refused) refused_queues_.insert(item.queue);  // nothing more of it goes out before its turn
+  it->second.refused = refused;
   pending_answers_.push_back(Answer{std::move(item), std::move(result)});
   if (refused) {
     schedule_turn();
   } else if (!turn_scheduled_ && !answer_timer_.isActive()) {
     answer_timer_.start(kAnswerDelay);
   }
-}
-
-void Core::end_in_flight(store::OutboxId id) {
-  auto it = in_flight_.find(id);
-  if (it == in_flight_.end()) return;
-  const auto queue = it->second.queue;
-  in_flight_.erase(it);
-  refused_queues_.erase(queue);
-  auto count = queue_in_flight_.find(queue);
-  if (count != queue_in_flight_.end() && --count->second == 0) queue_in_flight_.erase(count);
 }
 
 Result<void> Core::apply_answer(Batch& batch, const Answer& answer) {

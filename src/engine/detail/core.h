@@ -157,7 +157,6 @@ class Core final : public QObject {
   void flush_outbox();
   void schedule_outbox(std::optional<UnixMillis> at);
   void outbox_answered(store::OutboxItem item, Result<SendReceipt> result);
-  void end_in_flight(store::OutboxId id);
   void watch_outbox();
 
   // Timers.
@@ -181,12 +180,11 @@ class Core final : public QObject {
     store::QueueRowId queue = 0;
     std::string relay_url;
     bool answered = false;  // its answer waits for the next turn
+    bool refused = false;   // ...and it was a refusal: its queue sends nothing before that turn
   };
+  // Per queue, flush_outbox counts the entries (answered ones too, until their turn) against
+  // kSendWindow and skips a queue with a refused one.
   std::map<store::OutboxId, InFlight> in_flight_;
-  // SENDs in flight per queue (answered ones count until their turn), at most kSendWindow; a
-  // queue with a refused SEND waiting for its turn sends nothing more until then.
-  std::map<store::QueueRowId, std::size_t> queue_in_flight_;
-  std::set<store::QueueRowId> refused_queues_;
   std::uint64_t next_send_generation_ = 1;
   QTimer outbox_timer_;
   QTimer watchdog_timer_;  // every few seconds: flushes, and resends what went unanswered
