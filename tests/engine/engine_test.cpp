@@ -546,6 +546,16 @@ TEST_F(EngineTest, SendsMadeWithoutWaitingAreCommittedTogetherAndArriveInOrder) 
                            [](const MessageView& m) { return m.state == MessageState::Delivered; });
       },
       kWaitMs));
+  // A blocking send made behind more sends than a turn takes waits for its own turn.
+  std::atomic<std::size_t> queued_ahead{0};
+  for (std::size_t i = 0; i < 1'500; ++i) {
+    alice.engine().send_text(alice_chat, "b" + std::to_string(i),
+                             [&](Result<MessageId> id) { queued_ahead += id ? 1 : 0; });
+  }
+  auto behind = alice.engine().send_text(alice_chat, "behind them");
+  ASSERT_TRUE(behind.has_value()) << behind.error();
+  EXPECT_EQ(queued_ahead.load(), 1'500u);
+  EXPECT_EQ(alice.history(alice_chat).back().text, "behind them");
   // A send to a chat that does not exist is refused on its own, and the others still go.
   std::optional<Result<MessageId>> missing;
   std::optional<Result<MessageId>> good;

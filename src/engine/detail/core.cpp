@@ -1222,8 +1222,9 @@ Result<MessageId> Core::send_text(ChatId chat, std::string_view text) {
   pending_sends_.push_back(
       PendingSend{chat, std::string(text),
                   [&answer](Result<MessageId> result) { answer.emplace(std::move(result)); }});
-  run_turn();
-  if (!answer) return fail(ErrorCode::Internal, "the message was not handled");
+  // Sends made earlier come first; a turn takes at most kTurnLimit of them, so run turns until
+  // this one is answered (a turn after shut-down answers every send it takes).
+  while (!answer) run_turn();
   return std::move(*answer);
 }
 
