@@ -171,7 +171,6 @@ struct Core::Batch {
   std::vector<Event> events;
   std::vector<std::pair<Relay*, Push>> acks;
   std::vector<std::pair<store::QueueRowId, wire::PublicKey>> to_secure;
-  std::vector<Result<MessageId>> replies;  // to the turn's send_text calls, in their order
   bool purge = false;
   bool expiry_changed = false;
 };
@@ -839,6 +838,7 @@ void Core::run_turn() {
   }
   Batch batch;
   std::vector<std::pair<Push, store::RelayQueue>> first_messages;
+  std::vector<Result<MessageId>> replies;  // to the turn's send_text calls, in their order
 
   auto committed = [&]() -> Result<void> {
     auto transaction = db_.begin();
@@ -879,7 +879,7 @@ void Core::run_turn() {
     for (auto& send : sends) {
       auto staged = stage_send(batch, send);
       if (!staged) return fail(std::move(staged).error());
-      batch.replies.push_back(std::move(*staged));
+      replies.push_back(std::move(*staged));
     }
     for (auto& [id, session] : batch.sessions) {
       EXILE_TRY(store::SqliteSessionStore(db_).store_session(id, session));
@@ -904,7 +904,7 @@ void Core::run_turn() {
   for (auto& [queue_id, key] : batch.to_secure) secure_reply_queue(queue_id, key);
   for (const auto& event : batch.events) emit_event(event);
   for (std::size_t i = 0; i < sends.size(); ++i) {
-    if (sends[i].done) sends[i].done(std::move(batch.replies[i]));
+    if (sends[i].done) sends[i].done(std::move(replies[i]));
   }
   if (batch.purge) (void)store::MessageRepository(db_).purge_search_index();
   for (auto& [push, address] : first_messages) {
@@ -1077,12 +1077,17 @@ Result<void> Core::queue_content(crypto::Session& session, ChatId chat, const Co
   if (!*send) return fail(ErrorCode::ChatNotReady);
   auto plaintext = encode_content(content);
   if (!plaintext) return fail(std::move(plaintext).error());
-  auto envelope = session.encrypt(*plaintext, rng_);
+  return queue_envelope(session, (*send)->id, *plaintext, message_id);
+}
+
+Result<void> Core::queue_envelope(crypto::Session& session, store::QueueRowId queue,
+                                  ByteView plaintext, std::optional<MessageId> message_id) {
+  auto envelope = session.encrypt(plaintext, rng_);
   if (!envelope) return fail(std::move(envelope).error());
   ClientMessageId client_id{};
   rng_.fill(client_id);
   auto outbox =
-      store::OutboxRepository(db_).enqueue((*send)->id, message_id, client_id, *envelope, now());
+      store::OutboxRepository(db_).enqueue(queue, message_id, client_id, *envelope, now());
   if (!outbox) return fail(std::move(outbox).error());
   return {};
 }
@@ -1164,19 +1169,22 @@ void Core::outbox_answered(store::OutboxItem item, Result<SendReceipt> result) {
   }
 }
 
+Result<void> Core::advance_message(Batch& batch, MessageId id, store::MessageState state) {
+  store::MessageRepository messages(db_);
+  auto changed = messages.advance_state(id, state);
+  if (!changed) return fail(std::move(changed).error());
+  if (!*changed) return {};
+  auto message = messages.find(id);
+  if (!message) return fail(std::move(message).error());
+  if (*message) batch.events.push_back(MessageChanged{(*message)->chat, id});
+  return {};
+}
+
 Result<void> Core::apply_answer(Batch& batch, const Answer& answer) {
   const store::OutboxItem& item = answer.item;
-  store::MessageRepository messages(db_);
   if (answer.result) {
     EXILE_TRY(store::OutboxRepository(db_).remove(item.id));
-    if (item.message) {
-      auto changed = messages.advance_state(*item.message, store::MessageState::Sent);
-      if (!changed) return fail(std::move(changed).error());
-      auto message = messages.find(*item.message);
-      if (!message) return fail(std::move(message).error());
-      if (*changed && *message)
-        batch.events.push_back(MessageChanged{(*message)->chat, *item.message});
-    }
+    if (item.message) EXILE_TRY(advance_message(batch, *item.message, store::MessageState::Sent));
     // The introduction row (the inviter's address) has done its one job.
     auto queue = store::QueueRepository(db_).find(item.queue);
     if (!queue) return fail(std::move(queue).error());
@@ -1202,12 +1210,7 @@ Result<void> Core::apply_answer(Batch& batch, const Answer& answer) {
     }
   }
   if (item.message && permanent) {
-    auto changed = messages.advance_state(*item.message, store::MessageState::Failed);
-    if (!changed) return fail(std::move(changed).error());
-    auto message = messages.find(*item.message);
-    if (!message) return fail(std::move(message).error());
-    if (*changed && *message)
-      batch.events.push_back(MessageChanged{(*message)->chat, *item.message});
+    EXILE_TRY(advance_message(batch, *item.message, store::MessageState::Failed));
   }
   return {};
 }
@@ -1250,8 +1253,6 @@ Result<Result<MessageId>> Core::stage_send(Batch& batch, const PendingSend& send
     if (!*loaded) return fail(ErrorCode::DatabaseCorrupt, "a chat without its session");
     session = batch.sessions.emplace((*chat)->session, std::move(**loaded)).first;
   }
-  auto envelope = session->second.encrypt(*plaintext, rng_);
-  if (!envelope) return fail(std::move(envelope).error());
   store::NewMessage message{.chat = chat_id,
                             .uid = content.id,
                             .direction = store::Direction::Outgoing,
@@ -1264,11 +1265,7 @@ Result<Result<MessageId>> Core::stage_send(Batch& batch, const PendingSend& send
                             .envelope = {}};
   auto id = store::MessageRepository(db_).insert(message);
   if (!id) return fail(std::move(id).error());
-  ClientMessageId client_id{};
-  rng_.fill(client_id);
-  auto outbox =
-      store::OutboxRepository(db_).enqueue((*queue)->id, *id, client_id, *envelope, now());
-  if (!outbox) return fail(std::move(outbox).error());
+  EXILE_TRY(queue_envelope(session->second, (*queue)->id, *plaintext, *id));
   batch.events.push_back(MessageAdded{chat_id, *id});
   return Reply(*id);
 }

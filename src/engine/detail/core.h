@@ -149,9 +149,14 @@ class Core final : public QObject {
   // which also stores the session.
   Result<void> queue_content(crypto::Session& session, ChatId chat, const Content& content,
                              std::optional<MessageId> message_id);
+  // The same for content already encoded, to a known send queue.
+  Result<void> queue_envelope(crypto::Session& session, store::QueueRowId queue, ByteView plaintext,
+                              std::optional<MessageId> message_id);
   // Validates, encrypts and stores one send_text in the turn's transaction. The outer Result fails
   // the transaction; the inner one is the caller's answer (a refusal that wrote nothing).
   Result<Result<MessageId>> stage_send(Batch& batch, const PendingSend& send);
+  // Moves one of our messages forward to `state`; a MessageChanged for the turn if it moved.
+  Result<void> advance_message(Batch& batch, MessageId id, store::MessageState state);
   // Applies a relay's answer to a SEND in the turn's transaction.
   Result<void> apply_answer(Batch& batch, const Answer& answer);
   void flush_outbox();
