@@ -20,6 +20,19 @@ EXILE_BUILD_PACKAGES=(
   libqrencode-dev  # the engine's terminal QR code of an invitation link
   zbar-tools  # tests/engine/qr_ascii_test.cpp decodes the QR code it drew (zbarimg)
   mosquitto  # the load generators' smoke test (tests/bench/loadgen_smoke.sh)
+  qt6-declarative-dev  # the app: Qt Quick, QML and Quick Controls (cmake), qmlcachegen, Quick Test
+  qt6-tools-dev  # Qt6LinguistTools (cmake) for ui/i18n: the .ts files become .qm resources
+  qt6-l10n-tools  # lrelease and lupdate (ui/i18n, scripts/lib/update_translations.sh, app_translations_test)
+  qml6-module-qtqml qml6-module-qtqml-workerscript  # QML modules the app loads at run time: QtQml,
+  qml6-module-qtquick qml6-module-qtquick-window  #   QtQuick, QtQuick.Window,
+  qml6-module-qtquick-controls qml6-module-qtquick-templates  #   QtQuick.Controls and its templates,
+  qml6-module-qtquick-layouts  #   QtQuick.Layouts
+  qml6-module-qttest  # the QML module QtTest, for Qt Quick Test in tests/gui
+  libqt6svg6  # Qt's SVG image and icon plugins: the app's SVG icons (packaging/icons, ui/)
+  qt6-wayland  # the app's platform plugin on a Wayland session (xcb comes with qt6-base-dev)
+  fonts-noto-cjk  # Korean glyphs for the app (its Korean translation) and the screenshots
+  xvfb xauth  # the GUI tests and screenshots under a virtual X server (xvfb-run)
+  desktop-file-utils appstream  # packaging_validate_test: desktop-file-validate, appstreamcli
 )
 # Fuzzing (libFuzzer needs clang; clang 16 for libstdc++'s <expected>).
 EXILE_FUZZ_PACKAGES=(clang-16 libclang-rt-16-dev)
