@@ -231,6 +231,97 @@ TEST(AppGui, ChatWithACliDaemonThroughRealRelays) {
   press_key(window, Qt::Key_Escape);
 }
 
+
+// Every main screen in English and Korean, at 1280×800 and 800×600: two app windows (Alice and
+// Bob), each on its own profile, in a secret chat through the relays.
+TEST(AppGui, ScreenshotsOfEveryMainScreen) {
+  World world;
+  ASSERT_TRUE(world.ok());
+  const auto dir = screenshot_dir(world);
+  auto alice = open_window(world.dir().path() / "alice", world.relay_a().url());
+  ASSERT_NE(alice, nullptr);
+  auto* window = alice->window();
+  for (const char* language : {"en", "ko"}) {
+    alice->controller().setLanguage(language);
+    ASSERT_NE(wait_for_item(window, "welcomePage"), nullptr);
+    save(window, dir / ("welcome-" + std::string(language) + ".png"));
+  }
+  alice->controller().setLanguage("en");
+  create_through_welcome(*alice, "Alice Kim");
+  auto bob = open_window(world.dir().path() / "bob", world.relay_b().url());
+  ASSERT_NE(bob, nullptr);
+  create_through_welcome(*bob, "박서준");
+  // Bob accepts Alice's link; Alice accepts his request.
+  bob->controller().acceptInvitation(alice->controller().invitationLink());
+  ASSERT_TRUE(pump_until([&] { return alice->controller().requests()->rowCount() == 1; }, 60s));
+  click(find_item(window, "newChatButton"));
+  ASSERT_NE(wait_for_item(window, "invitationQr"), nullptr);
+  for (const char* language : {"en", "ko"}) {
+    alice->controller().setLanguage(language);
+    save(window, dir / ("new-chat-" + std::string(language) + ".png"));
+  }
+  alice->controller().setLanguage("en");
+  click(find_item(window, "newChatCloseButton"));
+  const auto request =
+      alice->controller().requests()->data(alice->controller().requests()->index(0),
+                                           app::RequestListModel::RequestIdRole);
+  alice->controller().acceptRequest(request.toLongLong());
+  ASSERT_TRUE(pump_until([&] { return alice->controller().currentChat() != 0; }, 60s));
+  ASSERT_TRUE(pump_until(
+      [&] {
+        return bob->controller().currentChatInfo().value("state").toString() == "active";
+      },
+      60s));
+  const std::vector<std::pair<AppWindow*, QString>> lines = {
+      {bob.get(), "안녕하세요! 드디어 연결됐네요."},
+      {alice.get(), "Hi! Yes, it works. Did you check the safety number?"},
+      {bob.get(), "Not yet. Let's compare them when we meet on Friday."},
+      {alice.get(), "Deal. I set a timer on this chat, so old messages go away on their own."},
+      {bob.get(), "좋아요, 금요일에 봐요."}};
+  for (const auto& [who, text] : lines) {
+    who->controller().sendText(text);
+    AppWindow* other = who == alice.get() ? bob.get() : alice.get();
+    ASSERT_TRUE(pump_until([&] { return visible_texts(other->window()).contains(text); }, 30s));
+  }
+  alice->controller().setTimer(3600);
+  ASSERT_TRUE(pump_until(
+      [&] { return alice->controller().currentChatInfo().value("timerSeconds").toInt() == 3600; },
+      30s));
+  window->requestActivate();  // the chat is read while its window is active
+  ASSERT_TRUE(pump_until([&] { return window->isActive(); }, 5s));
+  ASSERT_TRUE(pump_until(
+      [&] {
+        auto* chats = alice->controller().chats();
+        return chats->data(chats->index(0), app::ChatListModel::UnreadRole).toInt() == 0;
+      },
+      10s));
+  for (const auto& [width, height] : {std::pair{1280, 800}, std::pair{800, 600}}) {
+    window->resize(width, height);
+    const std::string size = std::to_string(width) + "x" + std::to_string(height);
+    for (const char* language : {"en", "ko"}) {
+      alice->controller().setLanguage(language);
+      const std::string suffix = std::string(language) + "-" + size + ".png";
+      save(window, dir / ("chat-" + suffix));
+      click(find_item(window, "chatInfoButton"));
+      ASSERT_NE(wait_for_item(window, "keyImage"), nullptr);
+      save(window, dir / ("chat-info-" + suffix));
+      click(find_item(window, "chatInfoCloseButton"));
+      click(find_item(window, "settingsButton"));
+      ASSERT_NE(wait_for_item(window, "languageComboBox"), nullptr);
+      save(window, dir / ("settings-" + suffix));
+      click(find_item(window, "settingsCloseButton"));
+    }
+  }
+  window->resize(1280, 800);
+  alice->controller().setLanguage("en");
+  alice->controller().lock();
+  for (const char* language : {"en", "ko"}) {
+    alice->controller().setLanguage(language);
+    ASSERT_NE(wait_for_item(window, "unlockPage"), nullptr);
+    save(window, dir / ("unlock-" + std::string(language) + ".png"));
+  }
+}
+
 }  // namespace
 }  // namespace exile::test
 
