@@ -5,15 +5,11 @@ import QtQuick
 import QtQuick.Controls
 import QtQuick.Layouts
 
-Dialog {
+ExileDialog {
     id: dialog
-    parent: Overlay.overlay
-    anchors.centerIn: parent
     width: Math.min(620, parent.width - 48)
     height: Math.min(implicitHeight, parent.height - 48)
-    modal: true
     title: app.currentChatInfo.name !== undefined ? app.currentChatInfo.name : ""
-    closePolicy: Popup.CloseOnEscape | Popup.CloseOnPressOutside
 
     readonly property var verification: app.verification
     readonly property bool loaded: verification.groups !== undefined
@@ -39,6 +35,8 @@ Dialog {
     }
 
     footer: DialogButtonBox {
+        background: null
+        padding: Theme.padding
         Button {
             objectName: "chatInfoCloseButton"
             text: qsTr("Close")

@@ -128,14 +128,11 @@ ApplicationWindow {
     Component.onCompleted: updatePendingLinkDialog()
 
     // A link from the command line: starting a chat is the user's decision, never automatic.
-    Dialog {
+    ExileDialog {
         id: pendingLinkDialog
         objectName: "pendingLinkDialog"
         property bool confirmed: false
-        parent: Overlay.overlay
-        anchors.centerIn: parent
         width: Math.min(520, window.width - 48)
-        modal: true
         title: qsTr("Start a secret chat?")
         closePolicy: Popup.CloseOnEscape
 
@@ -166,6 +163,8 @@ ApplicationWindow {
         }
 
         footer: DialogButtonBox {
+            background: null
+            padding: Theme.padding
             Button {
                 objectName: "pendingLinkConfirmButton"
                 text: qsTr("Start chat")

@@ -4,17 +4,12 @@ import QtQuick
 import QtQuick.Controls
 import QtQuick.Layouts
 
-Dialog {
+ExileDialog {
     id: dialog
-    parent: Overlay.overlay
-    anchors.centerIn: parent
     width: Math.min(640, parent.width - 48)
     height: Math.min(implicitHeight, parent.height - 48)
-    modal: true
     focus: true
-    padding: 0
     title: qsTr("New secret chat")
-    closePolicy: Popup.CloseOnEscape | Popup.CloseOnPressOutside
 
     onOpened: linkField.forceActiveFocus()
     onClosed: linkField.clear()
@@ -29,6 +24,8 @@ Dialog {
     }
 
     footer: DialogButtonBox {
+        background: null
+        padding: Theme.padding
         Button {
             objectName: "newChatCloseButton"
             text: qsTr("Close")
@@ -46,8 +43,7 @@ Dialog {
 
         ColumnLayout {
             id: content
-            x: Theme.largePadding
-            width: scroll.availableWidth - 2 * Theme.largePadding
+            width: scroll.availableWidth
             spacing: Theme.spacing
 
             // Contact requests come first: someone is waiting.
@@ -238,7 +234,6 @@ Dialog {
             Label {
                 Layout.fillWidth: true
                 Layout.topMargin: Theme.spacing
-                Layout.bottomMargin: Theme.padding
                 wrapMode: Text.Wrap
                 color: Theme.textMuted
                 font.pixelSize: Theme.smallFontSize

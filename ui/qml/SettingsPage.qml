@@ -3,15 +3,11 @@ import QtQuick
 import QtQuick.Controls
 import QtQuick.Layouts
 
-Dialog {
+ExileDialog {
     id: dialog
-    parent: Overlay.overlay
-    anchors.centerIn: parent
     width: Math.min(460, parent.width - 48)
     height: Math.min(implicitHeight, parent.height - 48)
-    modal: true
     title: qsTr("Settings")
-    closePolicy: Popup.CloseOnEscape | Popup.CloseOnPressOutside
 
     readonly property var languageValues: ["", "en", "ko"]
     readonly property var idleValues: [0, 1, 5, 15, 60]
@@ -33,6 +29,8 @@ Dialog {
     }
 
     footer: DialogButtonBox {
+        background: null
+        padding: Theme.padding
         Button {
             objectName: "settingsCloseButton"
             text: qsTr("Close")
@@ -86,8 +84,8 @@ Dialog {
                 objectName: "idleLockComboBox"
                 Layout.preferredWidth: 200
                 Accessible.name: qsTr("Lock after inactivity")
-                model: [qsTr("Never"), qsTr("%n minute(s)", "", 1), qsTr("%n minute(s)", "", 5),
-                    qsTr("%n minute(s)", "", 15), qsTr("%n minute(s)", "", 60)]
+                model: [qsTr("Never"), qsTr("After 1 minute"), qsTr("After 5 minutes"),
+                    qsTr("After 15 minutes"), qsTr("After 1 hour")]
                 onActivated: index => app.idleLockMinutes = dialog.idleValues[index]
                 onModelChanged: Qt.callLater(dialog.sync)
             }
