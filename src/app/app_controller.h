@@ -118,7 +118,7 @@ class AppController final : public QObject {
   Q_INVOKABLE void deleteForBoth(qint64 message);
   Q_INVOKABLE void loadVerification();
   Q_INVOKABLE void markVerified(bool verified);
-  Q_INVOKABLE void copyToClipboard(const QString& text) const;
+  Q_INVOKABLE void copyToClipboard(const QString& text);
   // Timer choices for the chat info page: list of {seconds, label}.
   Q_INVOKABLE QVariantList timerChoices() const;
 
@@ -171,8 +171,28 @@ class AppController final : public QObject {
   void messageArrived(qint64 chat);
 
  private:
-  // (implementation in app_controller.cpp)
   struct Worker;
+  [[nodiscard]] static engine::PassphraseStrength strength(const QString& passphrase);
+  // Runs `call` on the worker with the engine, then `then` with its answer on this thread.
+  template <class T>
+  void on_engine(std::function<Result<T>(engine::Engine&)> call,
+                 std::function<void(Result<T>)> then);
+  void start_engine(std::function<Result<std::unique_ptr<engine::Engine>>()> open);
+  void engine_opened(Result<std::unique_ptr<engine::Engine>> opened);
+  void close_engine();
+  void on_event(const engine::Event& event);
+  void show_error(const Error& error);
+  void begin_busy();
+  void end_busy();
+  void load_invitation();
+  void refresh_chats();
+  void refresh_requests();
+  void schedule_chat_refresh();
+  void run_search();
+  void update_current_info();
+  void refresh_message(engine::ChatId chat, engine::MessageId message);
+  void refresh_newest(engine::ChatId chat);
+
   AppOptions options_;
   Stage stage_ = Stage::NoProfile;
   int busy_ = 0;
@@ -192,6 +212,10 @@ class AppController final : public QObject {
   QString language_;
   QString pending_link_;
   QTimer idle_timer_;
+  QTimer chat_refresh_timer_;
+  QTimer search_timer_;
+  engine::ChatId typing_chat_ = 0;  // whose contact is typing (0: none)
+  std::optional<engine::MessageId> last_marked_read_;
   std::unique_ptr<engine::QtHost> host_;
   std::shared_ptr<Worker> worker_;
 };

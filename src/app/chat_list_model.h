@@ -49,6 +49,8 @@ class ChatListModel final : public QAbstractListModel {
   // Shows only these chats (in the list's order); nullopt shows all.
   void set_filter(std::optional<std::vector<engine::ChatId>> chats);
   [[nodiscard]] const engine::ChatSummary* find(engine::ChatId chat) const;
+  // Every chat (shown or not) whose contact name contains `query`, ignoring case, in order.
+  [[nodiscard]] std::vector<engine::ChatId> named(const QString& query) const;
   // The row of `chat` among those shown; -1 when not shown.
   Q_INVOKABLE int rowOf(qint64 chat) const;
 
@@ -60,6 +62,7 @@ class ChatListModel final : public QAbstractListModel {
   std::vector<engine::ChatSummary> all_;
   std::optional<std::vector<engine::ChatId>> filter_;
   std::vector<const engine::ChatSummary*> shown_;
+  std::vector<engine::ChatId> ids_;  // the ids shown, in order (shown_ dangles once all_ changes)
 };
 
 }  // namespace exile::app

@@ -48,6 +48,12 @@ std::filesystem::path default_profile_dir() {
          "profile";
 }
 
+bool profile_exists(const std::filesystem::path& profile_dir) {
+  std::error_code ec;
+  const auto dir = profile_dir.empty() ? default_profile_dir() : profile_dir;
+  return std::filesystem::is_regular_file(dir / store::ProfileStore::kKeyFileName, ec);
+}
+
 struct Engine::Impl {
   // Alive while the engine can take calls; Subscriptions hold it weakly.
   struct Gate {

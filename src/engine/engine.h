@@ -181,6 +181,20 @@ struct ProfileSpec {
 // $XDG_DATA_HOME/exile/profile, or ~/.local/share/exile/profile.
 [[nodiscard]] std::filesystem::path default_profile_dir();
 
+// Whether `profile_dir` (default_profile_dir() when empty) holds a profile to unlock: a key file
+// exists. Reads no secret and takes no lock; unlock() still decides.
+[[nodiscard]] bool profile_exists(const std::filesystem::path& profile_dir);
+
+// How hard a new passphrase is to guess, estimated offline (docs/engine.md, "Passphrases"):
+// score 0 (very weak) … 4 (strong) from the estimated bits; `acceptable` is the floor a new
+// profile's passphrase must reach in the app (an effective length of at least 10 characters and 50 bits).
+struct PassphraseStrength {
+  int score = 0;
+  double bits = 0;
+  bool acceptable = false;
+};
+[[nodiscard]] PassphraseStrength passphrase_strength(std::string_view passphrase);
+
 class Subscription {
  public:
   Subscription() = default;

@@ -967,6 +967,37 @@ TEST_F(EngineTest, APermanentRefusalFailsItsMessageAndTheQueueGoesOn) {
   bob.lock();
 }
 
+// Locking while a turn's work is pending: pushes from the peer, relays' answers to SENDs (and
+// the short wait for them), sends not committed yet, a sync waiter. Each lock finishes the
+// pending completions once (ProfileLocked) and tears the relays down with nothing left behind;
+// under AddressSanitizer a callback that outlives what it touches fails here.
+TEST_F(EngineTest, LockingInTheMiddleOfTurnsLeavesNothingBehind) {
+  ChatPair pair(dir_.path(), relay_a_->url(), relay_b_->url());
+  ASSERT_NO_FATAL_FAILURE(start_chat(pair));
+  auto& [taps, alice, bob, alice_chat, bob_chat] = pair;
+  for (int round = 0; round < 12; ++round) {
+    auto answered = std::make_shared<std::atomic<int>>(0);
+    for (int i = 0; i < 40; ++i) {
+      alice.engine().send_text(alice_chat, "to bob " + std::to_string(i), {});
+      bob.engine().send_text(bob_chat, "to alice " + std::to_string(i),
+                             [answered](Result<MessageId>) { ++*answered; });
+    }
+    if (auto newest = bob.engine().messages(bob_chat, Page{std::nullopt, 1});
+        newest && !newest->empty()) {
+      (void)bob.engine().mark_read(bob_chat, newest->front().id);
+    }
+    bob.engine().sync(10s, 0ms, [answered](Result<void>) { ++*answered; });
+    // From at once to well into the exchange, so that the lock meets each kind of pending work.
+    QTest::qWait(round * 7);
+    bob.lock();
+    EXPECT_EQ(answered->load(), 41) << "round " << round << ": a completion was not called once";
+    ASSERT_TRUE(bob.unlock().has_value());
+  }
+  ASSERT_TRUE(bob.sync().has_value());
+  alice.lock();
+  bob.lock();
+}
+
 TEST_F(EngineTest, CallsAfterLockFailCleanly) {
   Profile alice(dir_.path() / "alice", "Alice", relay_a_->url());
   ASSERT_TRUE(alice.create().has_value());

@@ -275,6 +275,11 @@ Core::Relay& Core::relay(const std::string& url) {
   auto it = relays_.find(url);
   if (it != relays_.end()) return *it->second;
   auto relay = std::make_unique<Relay>(*this, url);
+  if (shut_down_) {  // from a callback of a transport being torn down: no new connection
+    Relay& ref = *relay;
+    relays_.emplace(url, std::move(relay));
+    return ref;
+  }
   auto transport = environment_.relays ? environment_.relays(url) : connect_relay(url);
   Relay& ref = *relay;
   relays_.emplace(url, std::move(relay));
@@ -329,7 +334,13 @@ void Core::shut_down() {
   expiry_timer_.stop();
   sync_timer_.stop();
   answer_timer_.stop();
-  relays_.clear();  // transports stop; their pending callbacks are dropped
+  // A transport's destructor stops its connection, and stopping calls every callback still
+  // pending (RelayStopped) from inside that destructor; those callbacks come back into this Core.
+  // So the relays leave relays_ first and are destroyed outside it: a callback then finds an
+  // empty map, not one halfway through its own clear(), and (shut_down_ being set) it starts
+  // nothing: no turn, no retry timer, no new connection.
+  auto relays = std::exchange(relays_, {});
+  relays.clear();
   for (auto& send : std::exchange(pending_sends_, {})) {
     if (send.done) send.done(fail(ErrorCode::ProfileLocked));
   }
@@ -399,7 +410,7 @@ void Core::ensure_address() {
   r.transport->create_queue(*recipient, true, [this, recipient, url = *home](Result<QueueIds> ids) {
     if (!ids) {
       address_in_progress_ = false;
-      QTimer::singleShot(kRelayRetry, this, [this] { ensure_address(); });
+      if (!shut_down_) QTimer::singleShot(kRelayRetry, this, [this] { ensure_address(); });
       return;
     }
     store::NewRelayQueue queue{
@@ -429,6 +440,7 @@ void Core::ensure_address() {
 void Core::publish_bundle(store::RelayQueue address) {
   auto fail_and_retry = [this] {
     address_in_progress_ = false;
+    if (shut_down_) return;
     QTimer::singleShot(kRelayRetry, this, [this] { ensure_address(); });
   };
   store::SqlitePreKeyStore prekeys(db_);
@@ -1055,6 +1067,7 @@ void Core::secure_reply_queue(store::QueueRowId queue_id, wire::PublicKey sender
   r.transport->secure_queue(
       *recv_id, *key, sender_key, [this, queue_id, sender_key, chat](Result<void> result) {
         if (!result && result.error().code != ErrorCode::RelayAlreadySecured) {
+          if (shut_down_) return;
           QTimer::singleShot(kRelayRetry, this, [this, queue_id, sender_key] {
             secure_reply_queue(queue_id, sender_key);
           });
@@ -1156,6 +1169,7 @@ void Core::schedule_outbox(std::optional<UnixMillis> at) {
 }
 
 void Core::outbox_answered(store::OutboxItem item, Result<SendReceipt> result) {
+  if (shut_down_) return;  // RelayStopped from a transport being torn down: the row stays queued
   auto it = in_flight_.find(item.id);
   if (it == in_flight_.end()) return;
   it->second.answered = true;

@@ -274,7 +274,38 @@ int DaemonProcess::quit(std::chrono::milliseconds timeout) {
     ::close(stdin_fd_);
     stdin_fd_ = -1;
   }
-  const int status = reap(pid_, timeout);
+  // While the daemon still writes to its stderr log (a sanitizer's report, which symbolizing makes
+  // slow), it gets more time, up to two minutes past `timeout`: a report cut off by SIGKILL names
+  // nothing.
+  auto log_size = [this] {
+    std::error_code ec;
+    const auto n = std::filesystem::file_size(options_.stderr_log, ec);
+    return ec ? std::uintmax_t{0} : n;
+  };
+  const auto last_chance = Clock::now() + timeout + std::chrono::minutes(2);
+  auto deadline = Clock::now() + timeout;
+  auto size = log_size();
+  int status = -1;
+  for (;;) {
+    int raw = 0;
+    const pid_t r = ::waitpid(pid_, &raw, WNOHANG);
+    if (r == pid_) {
+      status = WIFEXITED(raw) ? WEXITSTATUS(raw) : -1;
+      break;
+    }
+    if (r < 0 && errno != EINTR) break;
+    const auto now = Clock::now();
+    if (now >= deadline) {
+      if (const auto grown = log_size(); grown != size && now < last_chance) {
+        size = grown;
+        deadline = now + std::chrono::seconds(5);
+        continue;
+      }
+      status = reap(pid_, std::chrono::milliseconds(0));  // SIGKILL
+      break;
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  }
   pid_ = -1;
   stop_reader();
   return status;

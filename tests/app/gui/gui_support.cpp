@@ -1,0 +1,169 @@
+#include "gui_support.h"
+
+#include <QCoreApplication>
+#include <QGuiApplication>
+#include <QInputMethodEvent>
+#include <QProcess>
+#include <QTest>
+#include <QVariant>
+
+namespace exile::test {
+namespace {
+
+void collect(QObject* object, const QString& name, QList<QObject*>& out, QSet<QObject*>& seen) {
+  if (object == nullptr || seen.contains(object)) return;
+  seen.insert(object);
+  if (object->objectName() == name) out.push_back(object);
+  for (auto* child : object->children()) collect(child, name, out, seen);
+  if (auto* item = qobject_cast<QQuickItem*>(object)) {
+    for (auto* child : item->childItems()) collect(child, name, out, seen);
+  }
+}
+
+QList<QObject*> find_all(QQuickWindow* window, const QString& name) {
+  QList<QObject*> out;
+  QSet<QObject*> seen;
+  collect(window, name, out, seen);
+  collect(window->contentItem(), name, out, seen);
+  // Popups live on the window's overlay, which is a child of the content item's parent.
+  if (auto* root = window->contentItem()->parentItem()) collect(root, name, out, seen);
+  return out;
+}
+
+bool shown(QQuickItem* item) {
+  for (auto* i = item; i != nullptr; i = i->parentItem()) {
+    if (!i->isVisible() || i->opacity() <= 0.0) return false;
+  }
+  return true;
+}
+
+void collect_texts(QQuickItem* item, QStringList& out) {
+  if (item == nullptr || !item->isVisible() || item->opacity() <= 0.0) return;
+  const QVariant text = item->property("text");
+  if (text.isValid() && text.canConvert<QString>()) {
+    const auto s = text.toString();
+    if (!s.isEmpty()) out.push_back(s);
+  }
+  const QVariant placeholder = item->property("placeholderText");
+  if (placeholder.isValid() && !placeholder.toString().isEmpty()) {
+    out.push_back(placeholder.toString());
+  }
+  for (auto* child : item->childItems()) collect_texts(child, out);
+}
+
+}  // namespace
+
+QObject* find_object(QQuickWindow* window, const QString& name) {
+  const auto all = find_all(window, name);
+  return all.isEmpty() ? nullptr : all.first();
+}
+
+QQuickItem* find_item(QQuickWindow* window, const QString& name) {
+  for (auto* o : find_all(window, name)) {
+    if (auto* item = qobject_cast<QQuickItem*>(o)) return item;
+  }
+  return nullptr;
+}
+
+QList<QQuickItem*> find_items(QQuickWindow* window, const QString& name) {
+  QList<QQuickItem*> out;
+  for (auto* o : find_all(window, name)) {
+    if (auto* item = qobject_cast<QQuickItem*>(o)) out.push_back(item);
+  }
+  return out;
+}
+
+QQuickItem* wait_for_item(QQuickWindow* window, const QString& name,
+                          std::chrono::milliseconds timeout) {
+  QQuickItem* found = nullptr;
+  pump_until(
+      [&] {
+        for (auto* item : find_items(window, name)) {
+          if (shown(item)) {
+            found = item;
+            return true;
+          }
+        }
+        return false;
+      },
+      timeout);
+  return found;
+}
+
+bool pump_until(const std::function<bool()>& done, std::chrono::milliseconds timeout) {
+  return QTest::qWaitFor(done, static_cast<int>(timeout.count()));
+}
+
+void click(QQuickItem* item) {
+  auto* window = item->window();
+  const QPointF center = item->mapToScene(QPointF(item->width() / 2, item->height() / 2));
+  QTest::mouseClick(window, Qt::LeftButton, {}, center.toPoint());
+  QTest::qWait(20);
+}
+
+void type_into(QQuickItem* item, const QString& text) {
+  item->forceActiveFocus();
+  QTest::qWait(20);
+  for (const QChar ch : text) {
+    // The key a letter or digit is on, so that shortcuts and validators see a real key; other
+    // characters arrive as text alone, as an input method would give them.
+    const QChar upper = ch.toUpper();
+    const auto key = upper.unicode() < 0x80 && upper.isLetterOrNumber()
+                         ? static_cast<Qt::Key>(upper.unicode())
+                         : (ch == QLatin1Char(' ') ? Qt::Key_Space : Qt::Key_unknown);
+    QTest::sendKeyEvent(QTest::Click, item->window(), key, QString(ch), Qt::NoModifier);
+  }
+  QTest::qWait(20);
+}
+
+void press_key(QQuickWindow* window, Qt::Key key, Qt::KeyboardModifiers modifiers) {
+  QTest::keyClick(window, key, modifiers);
+  QTest::qWait(20);
+}
+
+void compose(QQuickItem* item, const QString& preedit, const QString& commit) {
+  item->forceActiveFocus();
+  QInputMethodEvent composing(preedit, {});
+  QCoreApplication::sendEvent(item, &composing);
+  QTest::qWait(20);
+  QInputMethodEvent committed;
+  committed.setCommitString(commit);
+  QCoreApplication::sendEvent(item, &committed);
+  QTest::qWait(20);
+}
+
+QStringList visible_texts(QQuickWindow* window) {
+  QStringList out;
+  if (auto* root = window->contentItem()->parentItem()) {
+    collect_texts(root, out);
+  } else {
+    collect_texts(window->contentItem(), out);
+  }
+  return out;
+}
+
+QImage grab(QQuickWindow* window) {
+  QTest::qWait(50);
+  return window->grabWindow();
+}
+
+QImage grab_item(QQuickWindow* window, QQuickItem* item) {
+  const QImage all = grab(window);
+  const QRectF rect = item->mapRectToScene(QRectF(0, 0, item->width(), item->height()));
+  const qreal dpr = all.devicePixelRatio();
+  return all.copy(QRect(static_cast<int>(rect.x() * dpr), static_cast<int>(rect.y() * dpr),
+                        static_cast<int>(rect.width() * dpr),
+                        static_cast<int>(rect.height() * dpr)));
+}
+
+std::string decode_qr(const QImage& image, const std::filesystem::path& scratch) {
+  const auto file = scratch / "qr.png";
+  if (!image.save(QString::fromStdString(file.string()))) return {};
+  QProcess zbar;
+  zbar.start(QStringLiteral("zbarimg"), {QStringLiteral("--raw"), QStringLiteral("-q"),
+                                         QString::fromStdString(file.string())});
+  if (!zbar.waitForFinished(30000)) return {};
+  return QString::fromUtf8(zbar.readAllStandardOutput()).trimmed().toStdString();
+}
+
+}  // namespace exile::test

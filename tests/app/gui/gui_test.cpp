@@ -1,0 +1,247 @@
+// The desktop app in real windows under Xvfb, with the real QML (ui/), against real exile-relay
+// processes and an exile-cli daemon as the other person (tests/e2e/support):
+//  - the welcome screen: the passphrase floor, then a profile made by typing and clicking;
+//  - an invitation pasted and accepted; chat both ways; read ticks; the safety number equal on
+//    both sides and the verified mark; Korean typed through an input method;
+//  - a self-destruct timer: gone on the app's side by its injected clock, on the daemon's in
+//    real time;
+//  - lock: nothing of the profile visible; unlock through the unlock screen;
+//  - the invitation's QR code, decoded by zbarimg, is the invitation link.
+// Screenshots of every main screen (English and Korean, 1280×800 and 800×600) are written to
+// $EXILE_SCREENSHOT_DIR when it is set (scripts/screenshots), else to the test's directory.
+#include <gtest/gtest.h>
+
+#include <QGuiApplication>
+#include <QQuickStyle>
+#include <QStandardPaths>
+#include <QTest>
+#include <QtQml/QQmlExtensionPlugin>
+#include <chrono>
+#include <cstdlib>
+#include <memory>
+
+#include "app/app_window.h"
+#include "e2e/support/world.h"
+#include "gui_support.h"
+
+Q_IMPORT_QML_PLUGIN(ExilePlugin)
+
+namespace exile::test {
+namespace {
+
+using namespace std::chrono_literals;
+using app::AppController;
+using app::AppOptions;
+using app::AppWindow;
+
+constexpr char kAppPassphrase[] = "velvet harbor quietly sings";
+
+qint64 q(std::int64_t v) { return static_cast<qint64>(v); }
+
+std::unique_ptr<AppWindow> open_window(const std::filesystem::path& profile,
+                                       const std::string& relay, const Clock* clock = nullptr) {
+  AppOptions options;
+  options.engine.profile_dir = profile;
+  options.engine.fast_kdf = true;
+  options.environment.clock = clock;
+  options.default_relay = QString::fromStdString(relay);
+  auto window = std::make_unique<AppWindow>(std::move(options));
+  window->controller().setLanguage(QStringLiteral("en"));
+  window->controller().setIdleLockMinutes(0);
+  if (!window->load()) return nullptr;
+  window->window()->resize(1280, 800);
+  window->window()->show();
+  window->window()->requestActivate();
+  return window;
+}
+
+// Through the welcome screen, as a user: the floor first, then a passphrase that passes it.
+void create_through_welcome(AppWindow& w, const QString& name) {
+  auto* window = w.window();
+  ASSERT_NE(wait_for_item(window, "welcomePage"), nullptr);
+  auto* create = find_item(window, "createProfileButton");
+  ASSERT_NE(create, nullptr);
+  type_into(find_item(window, "welcomeNameField"), name);
+  type_into(find_item(window, "welcomePassphraseField"), "password1");
+  type_into(find_item(window, "welcomeRepeatField"), "password1");
+  EXPECT_FALSE(create->isEnabled()) << "a weak passphrase passed the floor";
+  find_item(window, "welcomePassphraseField")->setProperty("text", QString());
+  find_item(window, "welcomeRepeatField")->setProperty("text", QString());
+  type_into(find_item(window, "welcomePassphraseField"), kAppPassphrase);
+  type_into(find_item(window, "welcomeRepeatField"), kAppPassphrase);
+  ASSERT_TRUE(pump_until([&] { return create->isEnabled(); }, 2s));
+  click(create);
+  ASSERT_TRUE(
+      pump_until([&] { return w.controller().stage() == AppController::Stage::Unlocked; }, 60s))
+      << w.controller().error().toStdString();
+  ASSERT_TRUE(pump_until([&] { return !w.controller().invitationLink().isEmpty(); }, 30s));
+}
+
+std::filesystem::path screenshot_dir(const World& world) {
+  if (const char* dir = std::getenv("EXILE_SCREENSHOT_DIR"); dir != nullptr && dir[0] != 0) {
+    return dir;
+  }
+  return world.dir().path() / "screenshots";
+}
+
+void save(QQuickWindow* window, const std::filesystem::path& file) {
+  std::filesystem::create_directories(file.parent_path());
+  const QImage image = grab(window);
+  ASSERT_FALSE(image.isNull());
+  ASSERT_TRUE(image.save(QString::fromStdString(file.string())));
+}
+
+TEST(AppGui, ChatWithACliDaemonThroughRealRelays) {
+  World world;
+  ASSERT_TRUE(world.ok());
+  Person* bob = world.add_person("Bob", world.relay_b(), "bob");
+  ASSERT_NE(bob, nullptr);
+  ManualClock clock(from_millis(QDateTime::currentMSecsSinceEpoch()));
+  auto app = open_window(world.dir().path() / "alice", world.relay_a().url(), &clock);
+  ASSERT_NE(app, nullptr);
+  auto* window = app->window();
+  AppController& c = app->controller();
+  create_through_welcome(*app, "Alice");
+  EXPECT_EQ(c.displayName(), "Alice");
+
+  // Bob's link, pasted into the new-chat page; Bob accepts the request it makes.
+  const auto invite = call(bob->d(), QJsonObject{{"cmd", "invite"}});
+  ASSERT_TRUE(invite);
+  const QString link = invite->toObject().value("link").toString();
+  click(find_item(window, "newChatButton"));
+  auto* input = wait_for_item(window, "invitationInputField");
+  ASSERT_NE(input, nullptr);
+  input->setProperty("text", link);  // a paste
+  click(find_item(window, "startChatButton"));
+  ASSERT_TRUE(pump_until([&] { return c.currentChat() != 0; }, 60s)) << c.error().toStdString();
+  const auto request = bob->d().wait_event(
+      [](const QJsonObject& e) { return e.value("event") == "contact_request_received"; }, 30s);
+  ASSERT_TRUE(request);
+  const auto accepted = call(
+      bob->d(), QJsonObject{{"cmd", "accept-request"}, {"request", request->value("request")}});
+  ASSERT_TRUE(accepted);
+  const auto b_chat = accepted->toObject().value("chat").toInteger();
+  ASSERT_TRUE(
+      pump_until([&] { return c.currentChatInfo().value("state").toString() == "active"; }, 30s));
+  if (auto* close = find_item(window, "newChatCloseButton");
+      close != nullptr && close->isVisible()) {
+    click(close);
+  }
+
+  // Alice types (Korean through the input method) and presses Enter.
+  auto* composer = wait_for_item(window, "composerInput");
+  ASSERT_NE(composer, nullptr);
+  type_into(composer, "Hello Bob ");
+  compose(composer, QStringLiteral("ㅇ"), QStringLiteral("안녕"));
+  press_key(window, Qt::Key_Return);
+  const std::string hello = "Hello Bob 안녕";
+  ASSERT_TRUE(pump_until(
+      [&] { return texts(all_messages(bob->d(), b_chat), false) == std::vector{hello}; }, 30s));
+  EXPECT_TRUE(composer->property("text").toString().isEmpty());
+
+  // Bob answers; the open chat shows it and reads it: Bob sees his message read.
+  ASSERT_TRUE(
+      call(bob->d(), QJsonObject{{"cmd", "send"}, {"chat", q(b_chat)}, {"text", "Hi Alice"}}));
+  ASSERT_TRUE(pump_until([&] { return visible_texts(window).contains("Hi Alice"); }, 30s));
+  ASSERT_TRUE(pump_until(
+      [&] {
+        for (const auto& m : all_messages(bob->d(), b_chat)) {
+          if (m.value("text") == "Hi Alice") return m.value("state") == "read";
+        }
+        return false;
+      },
+      30s));
+  // Bob reads Alice's message: her bubble's state becomes read.
+  ASSERT_TRUE(call(bob->d(), QJsonObject{{"cmd", "read"}, {"chat", q(b_chat)}}));
+  ASSERT_TRUE(pump_until(
+      [&] {
+        auto* m = c.messages();
+        for (int row = 0; row < m->rowCount(); ++row) {
+          const auto i = m->index(row);
+          if (m->data(i, app::MessageListModel::OutgoingRole).toBool()) {
+            return m->data(i, app::MessageListModel::StateRole).toString() == "read";
+          }
+        }
+        return false;
+      },
+      30s));
+
+  // The chat info: Bob's safety number, the key image, then the verified mark.
+  click(find_item(window, "chatInfoButton"));
+  ASSERT_TRUE(
+      pump_until([&] { return c.verification().value("groups").toList().size() == 12; }, 10s));
+  const auto bob_view = call(bob->d(), QJsonObject{{"cmd", "verify"}, {"chat", q(b_chat)}});
+  ASSERT_TRUE(bob_view);
+  EXPECT_EQ(c.verification().value("safetyNumber").toString(),
+            bob_view->toObject().value("safety_number").toString());
+  ASSERT_NE(wait_for_item(window, "keyImage"), nullptr);
+  save(window, screenshot_dir(world) / "chat-info-en.png");
+  click(wait_for_item(window, "markVerifiedButton"));
+  ASSERT_TRUE(pump_until([&] { return c.currentChatInfo().value("verified").toBool(); }, 10s));
+  press_key(window, Qt::Key_Escape);
+
+  // A 5-second timer set by Alice reaches Bob; his message under it goes on both sides.
+  c.setTimer(5);
+  ASSERT_TRUE(pump_until(
+      [&] {
+        const auto chat = chat_summary(bob->d(), b_chat);
+        return chat && chat->value("timer_seconds").toInteger() == 5;
+      },
+      30s));
+  ASSERT_TRUE(
+      call(bob->d(), QJsonObject{{"cmd", "send"}, {"chat", q(b_chat)}, {"text", "vanishing"}}));
+  ASSERT_TRUE(pump_until([&] { return visible_texts(window).contains("vanishing"); }, 30s));
+  // Read on opening: Alice's countdown runs; Bob's runs from the receipt, on his real clock.
+  ASSERT_TRUE(wait_for_item(window, "countdownLabel", 10s) != nullptr);
+  clock.advance(std::chrono::seconds(6));
+  ASSERT_TRUE(app->controller().engine_for_tests()->run_timers());
+  ASSERT_TRUE(pump_until([&] { return !visible_texts(window).contains("vanishing"); }, 10s));
+  ASSERT_TRUE(pump_until(
+      [&] {
+        const auto bobs = texts(all_messages(bob->d(), b_chat), true);
+        return std::find(bobs.begin(), bobs.end(), "vanishing") == bobs.end();
+      },
+      30s));
+
+  // Lock: nothing of the profile stays on screen. Unlock through the unlock screen.
+  press_key(window, Qt::Key_L, Qt::ControlModifier);
+  ASSERT_TRUE(pump_until([&] { return c.stage() == AppController::Stage::Locked; }, 10s));
+  ASSERT_NE(wait_for_item(window, "unlockPage"), nullptr);
+  const auto shown = visible_texts(window).join("\n");
+  for (const char* secret : {"Bob", "Hi Alice", "Hello Bob", "Alice"}) {
+    EXPECT_FALSE(shown.contains(secret)) << secret << " is visible while locked";
+  }
+  type_into(find_item(window, "unlockPassphraseField"), "not the passphrase");
+  press_key(window, Qt::Key_Return);
+  ASSERT_TRUE(pump_until([&] { return !c.error().isEmpty(); }, 30s));
+  EXPECT_EQ(c.stage(), AppController::Stage::Locked);
+  find_item(window, "unlockPassphraseField")->setProperty("text", QString());
+  type_into(find_item(window, "unlockPassphraseField"), kAppPassphrase);
+  press_key(window, Qt::Key_Return);
+  ASSERT_TRUE(pump_until([&] { return c.stage() == AppController::Stage::Unlocked; }, 30s));
+  ASSERT_TRUE(pump_until([&] { return visible_texts(window).contains("Bob"); }, 10s));
+
+  // The invitation's QR code reads back as the link the app shows.
+  ASSERT_TRUE(pump_until([&] { return !c.invitationLink().isEmpty(); }, 30s));
+  click(find_item(window, "newChatButton"));
+  auto* qr = wait_for_item(window, "invitationQr");
+  ASSERT_NE(qr, nullptr);
+  ASSERT_TRUE(pump_until([&] { return qr->property("status").toInt() == 1; }, 10s));  // Ready
+  EXPECT_EQ(decode_qr(grab_item(window, qr), world.dir().path()), c.invitationLink().toStdString());
+  press_key(window, Qt::Key_Escape);
+}
+
+}  // namespace
+}  // namespace exile::test
+
+int main(int argc, char** argv) {
+  // Software rendering: the same pixels on every machine, no GPU needed under Xvfb.
+  qputenv("QT_QUICK_BACKEND", "software");
+  QGuiApplication app(argc, argv);
+  QGuiApplication::setOrganizationName(QStringLiteral("Exile"));
+  QGuiApplication::setApplicationName(QStringLiteral("exile-gui-test"));
+  QStandardPaths::setTestModeEnabled(true);  // settings in ~/.qttest, not the user's
+  QQuickStyle::setStyle(QStringLiteral("Fusion"));
+  ::testing::InitGoogleTest(&argc, argv);
+  return RUN_ALL_TESTS();
+}
