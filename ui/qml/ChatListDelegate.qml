@@ -21,6 +21,8 @@ ItemDelegate {
 
     objectName: "chatListItem_" + index
     highlighted: chatId === app.currentChat
+    // The list is one tab stop; the arrows move within it.
+    focusPolicy: Qt.NoFocus
     padding: Theme.padding
     topPadding: Theme.spacing + 2
     bottomPadding: Theme.spacing + 2

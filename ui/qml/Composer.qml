@@ -103,6 +103,21 @@ Rectangle {
 
                 onTextChanged: composer.textEdited()
 
+                // Tab leaves the field (a message has no use for tab characters).
+                Keys.onTabPressed: event => {
+                    if (input.inputMethodComposing) {
+                        event.accepted = false
+                        return
+                    }
+                    input.nextItemInFocusChain(true).forceActiveFocus(Qt.TabFocusReason)
+                }
+                Keys.onBacktabPressed: event => {
+                    if (input.inputMethodComposing) {
+                        event.accepted = false
+                        return
+                    }
+                    input.nextItemInFocusChain(false).forceActiveFocus(Qt.BacktabFocusReason)
+                }
                 Keys.onPressed: event => {
                     if (event.key !== Qt.Key_Return && event.key !== Qt.Key_Enter)
                         return

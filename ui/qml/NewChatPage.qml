@@ -186,6 +186,8 @@ ExileDialog {
                         font.family: Theme.monoFamily
                         font.pixelSize: Theme.smallFontSize
                         Accessible.name: qsTr("Your invitation link")
+                        Keys.onTabPressed: nextItemInFocusChain(true).forceActiveFocus(Qt.TabFocusReason)
+                        Keys.onBacktabPressed: nextItemInFocusChain(false).forceActiveFocus(Qt.BacktabFocusReason)
                         background: Rectangle {
                             radius: Theme.radius
                             color: Theme.background
