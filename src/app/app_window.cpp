@@ -1,6 +1,7 @@
 #include "app/app_window.h"
 
 #include <QCoreApplication>
+#include <QEvent>
 #include <QLocale>
 #include <QQmlContext>
 
@@ -28,7 +29,26 @@ AppWindow::~AppWindow() {
 
 bool AppWindow::load() {
   qml_.load(QUrl(QStringLiteral("qrc:/Exile/Main.qml")));
-  return window() != nullptr;
+  auto* shown = window();
+  if (shown != nullptr) {
+    shown->installEventFilter(this);
+    // The open chat is read once the window is in front again (its messages were shown).
+    connect(shown, &QWindow::activeChanged, this, [this, shown] {
+      if (shown->isActive()) controller_->markRead();
+    });
+  }
+  return shown != nullptr;
+}
+
+bool AppWindow::eventFilter(QObject* watched, QEvent* event) {
+  switch (event->type()) {
+    case QEvent::KeyPress:
+    case QEvent::MouseButtonPress:
+    case QEvent::Wheel:
+    case QEvent::TouchBegin: controller_->userActive(); break;
+    default: break;
+  }
+  return QObject::eventFilter(watched, event);
 }
 
 QQuickWindow* AppWindow::window() const {

@@ -29,6 +29,9 @@ class AppWindow final : public QObject {
   // The top-level window once loaded.
   [[nodiscard]] QQuickWindow* window() const;
 
+  // Any key, mouse button or wheel in the window restarts the idle-lock countdown.
+  bool eventFilter(QObject* watched, QEvent* event) override;
+
   // The language a setting of "" (follow the system) resolves to: "ko" for a Korean locale,
   // else "en".
   [[nodiscard]] static QString system_language();
