@@ -20,7 +20,7 @@ std::vector<char32_t> code_points(std::string_view s) {
                           : (b >> 4) == 0xE  ? 3
                           : (b >> 3) == 0x1E ? 4
                                              : 1;
-    char32_t c = n == 1 ? b : b & (0x3F >> (n - 1));
+    char32_t c = n == 1 ? char32_t{b} : static_cast<char32_t>(b & (0x3Fu >> (n - 1)));
     std::size_t k = 1;
     for (; k < n && i + k < s.size(); ++k) {
       const auto next = static_cast<unsigned char>(s[i + k]);
