@@ -249,7 +249,7 @@ void AppController::lock() {
 void AppController::userActive() {
   if (stage_ != Stage::Unlocked) return;
   if (idle_lock_minutes_ > 0) {
-    idle_timer_.start(std::chrono::minutes(idle_lock_minutes_));
+    idle_timer_.start(idle_minute_ * idle_lock_minutes_);
   } else {
     idle_timer_.stop();
   }
@@ -594,6 +594,11 @@ void AppController::on_event(const engine::Event& event) {
         }
       },
       event);
+}
+
+void AppController::set_idle_minute_for_tests(std::chrono::milliseconds minute) {
+  idle_minute_ = minute;
+  userActive();
 }
 
 engine::Engine* AppController::engine_for_tests() { return host_ ? &host_->engine() : nullptr; }

@@ -126,6 +126,8 @@ class AppController final : public QObject {
   void set_pending_link(const QString& link);
   // For tests: the engine, once unlocked (null otherwise). Calls on it block the caller.
   [[nodiscard]] engine::Engine* engine_for_tests();
+  // For tests: the length of a minute of the idle lock (a minute otherwise).
+  void set_idle_minute_for_tests(std::chrono::milliseconds minute);
   // For tests: runs `f` after every call queued on the worker has finished.
   void after_pending_calls(std::function<void()> f);
 
@@ -212,6 +214,7 @@ class AppController final : public QObject {
   QString language_;
   QString pending_link_;
   QTimer idle_timer_;
+  std::chrono::milliseconds idle_minute_{std::chrono::minutes(1)};
   QTimer chat_refresh_timer_;
   QTimer search_timer_;
   engine::ChatId typing_chat_ = 0;  // whose contact is typing (0: none)

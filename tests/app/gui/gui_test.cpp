@@ -111,7 +111,10 @@ TEST(AppGui, ChatWithACliDaemonThroughRealRelays) {
   click(find_item(window, "newChatButton"));
   auto* input = wait_for_item(window, "invitationInputField");
   ASSERT_NE(input, nullptr);
-  input->setProperty("text", link);  // a paste
+  c.copyToClipboard(link);  // the link arrives as a paste, Ctrl+V in the field
+  input->forceActiveFocus();
+  press_key(window, Qt::Key_V, Qt::ControlModifier);
+  ASSERT_EQ(input->property("text").toString(), link);
   click(find_item(window, "startChatButton"));
   ASSERT_TRUE(pump_until([&] { return c.currentChat() != 0; }, 60s)) << c.error().toStdString();
   const auto request = bob->d().wait_event(
@@ -166,7 +169,57 @@ TEST(AppGui, ChatWithACliDaemonThroughRealRelays) {
       },
       30s));
 
+  // Bob types: the header says so, and stops saying so when he stops.
+  ASSERT_TRUE(
+      call(bob->d(), QJsonObject{{"cmd", "typing"}, {"chat", q(b_chat)}, {"typing", true}}));
+  ASSERT_TRUE(pump_until([&] { return visible_texts(window).contains("typing…"); }, 30s));
+  ASSERT_TRUE(
+      call(bob->d(), QJsonObject{{"cmd", "typing"}, {"chat", q(b_chat)}, {"typing", false}}));
+  ASSERT_TRUE(pump_until([&] { return !visible_texts(window).contains("typing…"); }, 30s));
+
+  // Search (Ctrl+F): message text finds the chat, a word nobody wrote finds none.
+  press_key(window, Qt::Key_F, Qt::ControlModifier);
+  auto* search = find_item(window, "searchField");
+  ASSERT_TRUE(search->hasActiveFocus());
+  type_into(search, "Alice");
+  ASSERT_TRUE(pump_until([&] { return c.chats()->rowCount() == 1; }, 5s));
+  press_key(window, Qt::Key_A, Qt::ControlModifier);  // cleared as a user would
+  press_key(window, Qt::Key_Backspace);
+  type_into(search, "zebrafish");
+  ASSERT_TRUE(pump_until([&] { return c.chats()->rowCount() == 0; }, 5s));
+  press_key(window, Qt::Key_A, Qt::ControlModifier);  // cleared as a user would
+  press_key(window, Qt::Key_Backspace);
+  ASSERT_TRUE(pump_until([&] { return c.chats()->rowCount() == 1; }, 5s));
+
+  // Delete for both, from the message's context menu: gone in the app and at Bob's.
+  composer->forceActiveFocus();
+  type_into(composer, "to be deleted");
+  press_key(window, Qt::Key_Return);
+  ASSERT_TRUE(pump_until([&] { return visible_texts(window).contains("to be deleted"); }, 10s));
+  ASSERT_TRUE(pump_until(
+      [&] {
+        const auto got = texts(all_messages(bob->d(), b_chat), false);
+        return std::find(got.begin(), got.end(), "to be deleted") != got.end();
+      },
+      30s));
+  QQuickItem* doomed = nullptr;
+  for (auto* text : find_items(window, "messageText")) {
+    if (text->property("text").toString() == "to be deleted") doomed = text;
+  }
+  ASSERT_NE(doomed, nullptr);
+  const QPointF at = doomed->mapToScene(QPointF(doomed->width() / 2, doomed->height() / 2));
+  QTest::mouseClick(window, Qt::RightButton, {}, at.toPoint());
+  click(wait_for_item(window, "deleteForBothMenuItem"));
+  ASSERT_TRUE(pump_until([&] { return !visible_texts(window).contains("to be deleted"); }, 10s));
+  ASSERT_TRUE(pump_until(
+      [&] {
+        const auto got = texts(all_messages(bob->d(), b_chat), false);
+        return std::find(got.begin(), got.end(), "to be deleted") == got.end();
+      },
+      30s));
+
   // The chat info: Bob's safety number, the key image, then the verified mark.
+
   click(find_item(window, "chatInfoButton"));
   ASSERT_TRUE(
       pump_until([&] { return c.verification().value("groups").toList().size() == 12; }, 10s));
@@ -226,10 +279,73 @@ TEST(AppGui, ChatWithACliDaemonThroughRealRelays) {
   auto* qr = wait_for_item(window, "invitationQr");
   ASSERT_NE(qr, nullptr);
   ASSERT_TRUE(pump_until([&] { return qr->property("status").toInt() == 1; }, 10s));  // Ready
-  EXPECT_EQ(decode_qr(grab_item(window, qr), world.dir().path()), c.invitationLink().toStdString());
+  const std::string shown_link = c.invitationLink().toStdString();
+  EXPECT_EQ(decode_qr(grab_item(window, qr), world.dir().path()), shown_link);
   press_key(window, Qt::Key_Escape);
+  // ... and it is the link exile-cli gives for the same profile (the app locked: one opener).
+  c.lock();
+  const auto cli =
+      run_cli({"--profile", (world.dir().path() / "alice").string(), "--json", "invite"},
+              {std::string("EXILE_PASSPHRASE=") + kAppPassphrase});
+  ASSERT_EQ(cli.exit_code, 0) << cli.err;
+  EXPECT_NE(cli.out.find(shown_link), std::string::npos);
 }
 
+// A link given on the command line waits for the unlock, then for the user's yes; declining a
+// request from the new-chat page removes it; the idle lock locks a window left alone.
+TEST(AppGui, ALinkFromTheCommandLineADeclinedRequestAndTheIdleLock) {
+  World world;
+  ASSERT_TRUE(world.ok());
+  Person* bob = world.add_person("Bob", world.relay_b(), "bob");
+  ASSERT_NE(bob, nullptr);
+  Person* carol = world.add_person("Carol", world.relay_b(), "carol");
+  ASSERT_NE(carol, nullptr);
+  auto app = open_window(world.dir().path() / "alice", world.relay_a().url());
+  ASSERT_NE(app, nullptr);
+  auto* window = app->window();
+  AppController& c = app->controller();
+  create_through_welcome(*app, "Alice");
+  c.lock();
+  ASSERT_NE(wait_for_item(window, "unlockPage"), nullptr);
+
+  // exile exile://… while locked: nothing is asked until the profile is open.
+  const auto invite = call(bob->d(), QJsonObject{{"cmd", "invite"}});
+  ASSERT_TRUE(invite);
+  c.set_pending_link(invite->toObject().value("link").toString());
+  EXPECT_EQ(wait_for_item(window, "pendingLinkDialog", 500ms), nullptr);
+  type_into(find_item(window, "unlockPassphraseField"), kAppPassphrase);
+  press_key(window, Qt::Key_Return);
+  auto* confirm = wait_for_item(window, "pendingLinkConfirmButton", 30s);
+  ASSERT_NE(confirm, nullptr);
+  click(confirm);
+  ASSERT_TRUE(pump_until([&] { return c.currentChat() != 0; }, 60s)) << c.error().toStdString();
+  EXPECT_TRUE(c.pendingLink().isEmpty());
+  ASSERT_TRUE(bob->d().wait_event(
+      [](const QJsonObject& e) { return e.value("event") == "contact_request_received"; }, 30s));
+
+  // Carol asks Alice; Alice declines on the new-chat page.
+  ASSERT_TRUE(pump_until([&] { return !c.invitationLink().isEmpty(); }, 30s));
+  ASSERT_TRUE(call(carol->d(), QJsonObject{{"cmd", "accept"}, {"link", c.invitationLink()}}, 60s));
+  ASSERT_TRUE(pump_until([&] { return c.requests()->rowCount() == 1; }, 30s));
+  press_key(window, Qt::Key_N, Qt::ControlModifier);
+  auto* decline = wait_for_item(window, "declineRequestButton_0");
+  ASSERT_NE(decline, nullptr);
+  EXPECT_TRUE(visible_texts(window).contains("Carol"));
+  click(decline);
+  ASSERT_TRUE(pump_until([&] { return c.requests()->rowCount() == 0; }, 10s));
+  press_key(window, Qt::Key_Escape);
+
+  // Left alone for a minute of the controller's idle clock, the window locks; input delays it.
+  c.set_idle_minute_for_tests(std::chrono::milliseconds(400));
+  c.setIdleLockMinutes(1);
+  for (int i = 0; i < 4; ++i) {
+    QTest::qWait(200);
+    press_key(window, Qt::Key_Shift);  // any key counts
+    ASSERT_EQ(c.stage(), AppController::Stage::Unlocked);
+  }
+  ASSERT_TRUE(pump_until([&] { return c.stage() == AppController::Stage::Locked; }, 3s));
+  EXPECT_FALSE(visible_texts(window).join("\n").contains("Carol"));
+}
 
 // Every main screen in English and Korean, at 1280×800 and 800×600: two app windows (Alice and
 // Bob), each on its own profile, in a secret chat through the relays.
@@ -261,15 +377,12 @@ TEST(AppGui, ScreenshotsOfEveryMainScreen) {
   }
   alice->controller().setLanguage("en");
   click(find_item(window, "newChatCloseButton"));
-  const auto request =
-      alice->controller().requests()->data(alice->controller().requests()->index(0),
-                                           app::RequestListModel::RequestIdRole);
+  const auto request = alice->controller().requests()->data(
+      alice->controller().requests()->index(0), app::RequestListModel::RequestIdRole);
   alice->controller().acceptRequest(request.toLongLong());
   ASSERT_TRUE(pump_until([&] { return alice->controller().currentChat() != 0; }, 60s));
   ASSERT_TRUE(pump_until(
-      [&] {
-        return bob->controller().currentChatInfo().value("state").toString() == "active";
-      },
+      [&] { return bob->controller().currentChatInfo().value("state").toString() == "active"; },
       60s));
   const std::vector<std::pair<AppWindow*, QString>> lines = {
       {bob.get(), "안녕하세요! 드디어 연결됐네요."},
