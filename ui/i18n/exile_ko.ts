@@ -2,77 +2,6 @@
 <!DOCTYPE TS>
 <TS version="2.1" language="ko" sourcelanguage="en">
 <context>
-    <name>AppController</name>
-    <message>
-        <source>Wrong passphrase.</source>
-        <translation>암호 문구가 틀렸어요.</translation>
-    </message>
-    <message>
-        <source>This profile is open in another window or program.</source>
-        <translation>이 프로필은 다른 창이나 프로그램에서 열려 있어요.</translation>
-    </message>
-    <message>
-        <source>The disk is full. Nothing was lost; free some space and try again.</source>
-        <translation>디스크 공간이 부족해요. 잃어버린 데이터는 없어요. 공간을 확보한 뒤 다시 시도해 주세요.</translation>
-    </message>
-    <message>
-        <source>That did not work: %1</source>
-        <translation>완료하지 못했어요: %1</translation>
-    </message>
-    <message>
-        <source>The relay could not be reached or refused the request. Exile will keep trying.</source>
-        <translation>릴레이에 연결하지 못했거나 릴레이가 요청을 거부했어요. Exile이 계속 다시 시도할게요.</translation>
-    </message>
-    <message>
-        <source>Something went wrong: %1</source>
-        <translation>문제가 생겼어요: %1</translation>
-    </message>
-    <message>
-        <source>Choose a longer, less predictable passphrase.</source>
-        <translation>더 길고 예측하기 어려운 암호 문구를 정해 주세요.</translation>
-    </message>
-    <message>
-        <source>Request declined</source>
-        <translation>요청을 거절했어요</translation>
-    </message>
-    <message>
-        <source>Copied</source>
-        <translation>복사했어요</translation>
-    </message>
-    <message>
-        <source>Off</source>
-        <translation>끔</translation>
-    </message>
-    <message>
-        <source>5 seconds</source>
-        <translation>5초</translation>
-    </message>
-    <message>
-        <source>30 seconds</source>
-        <translation>30초</translation>
-    </message>
-    <message>
-        <source>1 minute</source>
-        <translation>1분</translation>
-    </message>
-    <message>
-        <source>5 minutes</source>
-        <translation>5분</translation>
-    </message>
-    <message>
-        <source>1 hour</source>
-        <translation>1시간</translation>
-    </message>
-    <message>
-        <source>1 day</source>
-        <translation>1일</translation>
-    </message>
-    <message>
-        <source>1 week</source>
-        <translation>1주</translation>
-    </message>
-</context>
-<context>
     <name>ChatInfoPage</name>
     <message>
         <source>Close</source>
@@ -425,17 +354,6 @@
     </message>
 </context>
 <context>
-    <name>MessageListModel</name>
-    <message>
-        <source>Today</source>
-        <translation>오늘</translation>
-    </message>
-    <message>
-        <source>Yesterday</source>
-        <translation>어제</translation>
-    </message>
-</context>
-<context>
     <name>NewChatPage</name>
     <message>
         <source>New secret chat</source>
@@ -717,6 +635,88 @@
     <message>
         <source>Create profile</source>
         <translation>프로필 만들기</translation>
+    </message>
+</context>
+<context>
+    <name>exile::app::AppController</name>
+    <message>
+        <source>Wrong passphrase.</source>
+        <translation>암호 문구가 틀렸어요.</translation>
+    </message>
+    <message>
+        <source>This profile is open in another window or program.</source>
+        <translation>이 프로필은 다른 창이나 프로그램에서 열려 있어요.</translation>
+    </message>
+    <message>
+        <source>The disk is full. Nothing was lost; free some space and try again.</source>
+        <translation>디스크 공간이 부족해요. 잃어버린 데이터는 없어요. 공간을 확보한 뒤 다시 시도해 주세요.</translation>
+    </message>
+    <message>
+        <source>That did not work: %1</source>
+        <translation>완료하지 못했어요: %1</translation>
+    </message>
+    <message>
+        <source>The relay could not be reached or refused the request. Exile will keep trying.</source>
+        <translation>릴레이에 연결하지 못했거나 릴레이가 요청을 거부했어요. Exile이 계속 다시 시도할게요.</translation>
+    </message>
+    <message>
+        <source>Something went wrong: %1</source>
+        <translation>문제가 생겼어요: %1</translation>
+    </message>
+    <message>
+        <source>Choose a longer, less predictable passphrase.</source>
+        <translation>더 길고 예측하기 어려운 암호 문구를 정해 주세요.</translation>
+    </message>
+    <message>
+        <source>Request declined</source>
+        <translation>요청을 거절했어요</translation>
+    </message>
+    <message>
+        <source>Copied</source>
+        <translation>복사했어요</translation>
+    </message>
+    <message>
+        <source>Off</source>
+        <translation>끔</translation>
+    </message>
+    <message>
+        <source>5 seconds</source>
+        <translation>5초</translation>
+    </message>
+    <message>
+        <source>30 seconds</source>
+        <translation>30초</translation>
+    </message>
+    <message>
+        <source>1 minute</source>
+        <translation>1분</translation>
+    </message>
+    <message>
+        <source>5 minutes</source>
+        <translation>5분</translation>
+    </message>
+    <message>
+        <source>1 hour</source>
+        <translation>1시간</translation>
+    </message>
+    <message>
+        <source>1 day</source>
+        <translation>1일</translation>
+    </message>
+    <message>
+        <source>1 week</source>
+        <translation>1주</translation>
+    </message>
+</context>
+<context>
+    <name>exile::app::MessageListModel</name>
+    <message>
+        <source>Today</source>
+        <translation>오늘</translation>
+    </message>
+    <message>
+        <source>Yesterday</source>
+        <translation>어제</translation>
     </message>
 </context>
 </TS>
