@@ -14,8 +14,11 @@ lupdate="${LUPDATE:-/usr/lib/qt6/bin/lupdate}"
 [[ -n "$lupdate" ]] || die "lupdate not found (Debian: qt6-l10n-tools)"
 
 # The same sources and options as tests/i18n/check_translations.py (SOURCES, LUPDATE_OPTIONS).
+# -I src: the C++ includes "app/….h" from src/; without it lupdate does not see the class in
+# its namespace and files tr() under "AppController" instead of "exile::app::AppController",
+# the context the running app asks for (QObject::tr uses the meta-object's class name).
 for language in en ko; do
-  "$lupdate" -no-obsolete -locations none -extensions qml,js,cpp,h \
+  "$lupdate" -no-obsolete -locations none -extensions qml,js,cpp,h -I src \
     -source-language en -target-language "$language" \
     ui src/app -ts "ui/i18n/exile_$language.ts"
 done

@@ -28,6 +28,10 @@ from pathlib import Path
 # same list and options.
 SOURCES = ["ui", "src/app"]
 LUPDATE_OPTIONS = ["-locations", "none", "-extensions", "qml,js,cpp,h", "-silent"]
+# The include path, relative to the repository: the C++ includes "app/….h" from src/, and
+# without it lupdate files tr() under the bare class name instead of exile::app::<Class>, the
+# context the running app asks for.
+INCLUDES = ["src"]
 
 PLACEHOLDER = re.compile(r"%L?(\d{1,2}|n)")
 
@@ -43,7 +47,8 @@ def check_file(ts, lupdate, root, plurals_only):
         copy = Path(tmp) / ts.name
         shutil.copyfile(ts, copy)
         sources = [str(root / s) for s in SOURCES if (root / s).is_dir()]
-        run = subprocess.run([lupdate, *LUPDATE_OPTIONS, *sources, "-ts", str(copy)],
+        includes = [arg for i in INCLUDES for arg in ("-I", str(root / i))]
+        run = subprocess.run([lupdate, *LUPDATE_OPTIONS, *includes, *sources, "-ts", str(copy)],
                              capture_output=True, text=True)
         if run.returncode != 0:
             return [f"lupdate failed ({run.returncode}): {run.stderr.strip()}"]
