@@ -109,26 +109,47 @@ void AppController::end_busy() {
   if (--busy_ == 0) Q_EMIT busyChanged();
 }
 
-void AppController::show_error(const Error& error) {
+void AppController::show_error(const Error& error, const QString& invalid_input) {
+  // Every text is the app's own, in the UI language: the engine's messages are English and are
+  // written for logs and the CLI, so they are not shown here (the code number is, for reports).
   QString text;
   switch (error.code) {
+    case ErrorCode::ProfileLocked: return;  // the window has already gone to the lock screen
     case ErrorCode::WrongPassphrase: text = tr("Wrong passphrase."); break;
     case ErrorCode::ProfileInUse:
       text = tr("This profile is open in another window or program.");
       break;
-    case ErrorCode::ProfileLocked: return;  // the window has already gone to the lock screen
     case ErrorCode::DiskFull:
       text = tr("The disk is full. Nothing was lost; free some space and try again.");
       break;
+    case ErrorCode::StorageIo:
+      text = tr("The profile could not be read or written. Check the disk and try again.");
+      break;
+    case ErrorCode::DatabaseCorrupt:
+    case ErrorCode::KeyFileCorrupt:
+      text = tr("The profile is damaged and cannot be opened. Restore it from a backup.");
+      break;
+    case ErrorCode::SchemaTooNew:
+      text = tr("This profile was written by a newer version of Exile.");
+      break;
+    case ErrorCode::RelayInsecureUrl:
+      text = tr("A relay on another computer must use wss:// (an encrypted connection).");
+      break;
+    case ErrorCode::RelayInvalidUrl:
+      text = tr("That is not a relay address (wss://host or ws://127.0.0.1:port).");
+      break;
+    case ErrorCode::RelayTlsFailed: text = tr("The relay's certificate is not trusted."); break;
     case ErrorCode::InvalidArgument:
     case ErrorCode::InvalidEncoding:
-      text = tr("That did not work: %1").arg(QString::fromStdString(error.message));
+    case ErrorCode::MalformedMessage:
+      text = invalid_input.isEmpty() ? tr("That was not accepted. Check what you entered.")
+                                     : invalid_input;
       break;
     default:
       if (static_cast<int>(error.code) >= 400 && static_cast<int>(error.code) < 500) {
         text = tr("The relay could not be reached or refused the request. Exile will keep trying.");
       } else {
-        text = tr("Something went wrong: %1").arg(QString::fromStdString(error.message));
+        text = tr("Something went wrong (error %1).").arg(static_cast<int>(error.code));
       }
   }
   error_ = text;
@@ -192,7 +213,12 @@ void AppController::start_engine(std::function<Result<std::unique_ptr<engine::En
 
 void AppController::engine_opened(Result<std::unique_ptr<engine::Engine>> opened) {
   end_busy();
-  if (!opened) return show_error(opened.error());
+  if (!opened) {
+    return show_error(opened.error(),
+                      stage_ == Stage::NoProfile
+                          ? tr("Check your name (up to 64 bytes) and the relay address.")
+                          : QString());
+  }
   host_ = std::make_unique<engine::QtHost>(std::move(*opened));
   connect(host_.get(), &engine::QtHost::engine_event, this,
           [this](const engine::Event& event) { on_event(event); });
@@ -363,7 +389,9 @@ void AppController::acceptInvitation(const QString& link) {
       this, [this, &text](auto done) { host_->engine().accept_invitation(text, std::move(done)); },
       [this](Result<engine::ChatId> chat) {
         end_busy();
-        if (!chat) return show_error(chat.error());
+        if (!chat) {
+          return show_error(chat.error(), tr("This is not a valid Exile invitation link."));
+        }
         refresh_chats();
         openChat(*chat);
       });

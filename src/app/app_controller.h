@@ -75,6 +75,8 @@ class AppController final : public QObject {
                  idleLockMinutesChanged)
   // "" follows the system locale; otherwise "en" or "ko". Kept in the app's settings.
   Q_PROPERTY(QString language READ language WRITE setLanguage NOTIFY languageChanged)
+  // The self-destruct timer choices, {seconds, label}, labels in the UI language.
+  Q_PROPERTY(QVariantList timerChoices READ timerChoices NOTIFY translationsChanged)
   // An exile:// link the app was started with, waiting for the user's confirmation.
   Q_PROPERTY(QString pendingLink READ pendingLink NOTIFY pendingLinkChanged)
 
@@ -119,9 +121,13 @@ class AppController final : public QObject {
   Q_INVOKABLE void loadVerification();
   Q_INVOKABLE void markVerified(bool verified);
   Q_INVOKABLE void copyToClipboard(const QString& text);
-  // Timer choices for the chat info page: list of {seconds, label}.
-  Q_INVOKABLE QVariantList timerChoices() const;
+  // Timer choices for the chat info page: list of {seconds, label}, in the UI language.
+  [[nodiscard]] QVariantList timerChoices() const;
 
+  // Called once the translator of the language now set is installed: what C++ translates
+  // (timerChoices) is read again. QML re-reads bindings on languageChanged before any C++ slot
+  // runs, so that signal is too early for them.
+  void translations_installed() { Q_EMIT translationsChanged(); }
   // The link from the command line (before or after unlocking).
   void set_pending_link(const QString& link);
   // For tests: the engine, once unlocked (null otherwise). Calls on it block the caller.
@@ -166,6 +172,7 @@ class AppController final : public QObject {
   void verificationChanged();
   void idleLockMinutesChanged();
   void languageChanged();
+  void translationsChanged();
   void pendingLinkChanged();
   // A short message for a toast ("Copied", "Request declined").
   void notice(const QString& text);
@@ -183,7 +190,8 @@ class AppController final : public QObject {
   void engine_opened(Result<std::unique_ptr<engine::Engine>> opened);
   void close_engine();
   void on_event(const engine::Event& event);
-  void show_error(const Error& error);
+  // `invalid_input`: what to say for InvalidArgument in this context (a generic text if empty).
+  void show_error(const Error& error, const QString& invalid_input = {});
   void begin_busy();
   void end_busy();
   void load_invitation();

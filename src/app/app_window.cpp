@@ -74,6 +74,8 @@ void AppWindow::apply_language() {
   QLocale::setDefault(
       QLocale(language == QStringLiteral("ko") ? QLocale::Korean : QLocale::English));
   qml_.retranslate();
+  controller_->messages()->retranslate();
+  controller_->translations_installed();
 }
 
 }  // namespace exile::app

@@ -162,6 +162,10 @@ std::optional<engine::MessageId> MessageListModel::newest_incoming() const {
   return std::nullopt;
 }
 
+void MessageListModel::retranslate() {
+  if (!rows_.empty()) Q_EMIT dataChanged(index(0), index(rowCount() - 1), {DayLabelRole});
+}
+
 int MessageListModel::rowOf(qint64 message) const {
   const auto it = std::lower_bound(rows_.begin(), rows_.end(), message,
                                    [](const auto& m, qint64 id) { return m.id > id; });

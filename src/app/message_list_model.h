@@ -74,6 +74,8 @@ class MessageListModel final : public QAbstractListModel {
   void remove(engine::MessageId message);
   [[nodiscard]] const engine::MessageView* find(engine::MessageId message) const;
   [[nodiscard]] std::optional<engine::MessageId> newest_incoming() const;
+  // The day labels again, in the language now installed.
+  void retranslate();
   // The row of `message`; -1 when not loaded.
   Q_INVOKABLE int rowOf(qint64 message) const;
 

@@ -657,15 +657,7 @@
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <source>That did not work: %1</source>
-        <translation type="unfinished"></translation>
-    </message>
-    <message>
         <source>The relay could not be reached or refused the request. Exile will keep trying.</source>
-        <translation type="unfinished"></translation>
-    </message>
-    <message>
-        <source>Something went wrong: %1</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
@@ -710,6 +702,46 @@
     </message>
     <message>
         <source>1 week</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>The profile could not be read or written. Check the disk and try again.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>The profile is damaged and cannot be opened. Restore it from a backup.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>This profile was written by a newer version of Exile.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>A relay on another computer must use wss:// (an encrypted connection).</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>That is not a relay address (wss://host or ws://127.0.0.1:port).</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>The relay&apos;s certificate is not trusted.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>That was not accepted. Check what you entered.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Something went wrong (error %1).</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Check your name (up to 64 bytes) and the relay address.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>This is not a valid Exile invitation link.</source>
         <translation type="unfinished"></translation>
     </message>
 </context>

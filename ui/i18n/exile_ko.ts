@@ -652,16 +652,8 @@
         <translation>디스크 공간이 부족해요. 잃어버린 데이터는 없어요. 공간을 확보한 뒤 다시 시도해 주세요.</translation>
     </message>
     <message>
-        <source>That did not work: %1</source>
-        <translation>완료하지 못했어요: %1</translation>
-    </message>
-    <message>
         <source>The relay could not be reached or refused the request. Exile will keep trying.</source>
         <translation>릴레이에 연결하지 못했거나 릴레이가 요청을 거부했어요. Exile이 계속 다시 시도할게요.</translation>
-    </message>
-    <message>
-        <source>Something went wrong: %1</source>
-        <translation>문제가 생겼어요: %1</translation>
     </message>
     <message>
         <source>Choose a longer, less predictable passphrase.</source>
@@ -706,6 +698,46 @@
     <message>
         <source>1 week</source>
         <translation>1주</translation>
+    </message>
+    <message>
+        <source>The profile could not be read or written. Check the disk and try again.</source>
+        <translation>프로필을 읽거나 쓸 수 없어요. 디스크를 확인하고 다시 시도해 주세요.</translation>
+    </message>
+    <message>
+        <source>The profile is damaged and cannot be opened. Restore it from a backup.</source>
+        <translation>프로필이 손상되어 열 수 없어요. 백업에서 복원해 주세요.</translation>
+    </message>
+    <message>
+        <source>This profile was written by a newer version of Exile.</source>
+        <translation>이 프로필은 더 새로운 버전의 Exile에서 만들어졌어요.</translation>
+    </message>
+    <message>
+        <source>A relay on another computer must use wss:// (an encrypted connection).</source>
+        <translation>다른 컴퓨터의 릴레이는 wss://(암호화된 연결)를 사용해야 해요.</translation>
+    </message>
+    <message>
+        <source>That is not a relay address (wss://host or ws://127.0.0.1:port).</source>
+        <translation>릴레이 주소가 아니에요(wss://호스트 또는 ws://127.0.0.1:포트).</translation>
+    </message>
+    <message>
+        <source>The relay&apos;s certificate is not trusted.</source>
+        <translation>릴레이의 인증서를 신뢰할 수 없어요.</translation>
+    </message>
+    <message>
+        <source>That was not accepted. Check what you entered.</source>
+        <translation>받아들일 수 없어요. 입력한 내용을 확인해 주세요.</translation>
+    </message>
+    <message>
+        <source>Something went wrong (error %1).</source>
+        <translation>문제가 발생했어요(오류 %1).</translation>
+    </message>
+    <message>
+        <source>Check your name (up to 64 bytes) and the relay address.</source>
+        <translation>이름(최대 64바이트)과 릴레이 주소를 확인해 주세요.</translation>
+    </message>
+    <message>
+        <source>This is not a valid Exile invitation link.</source>
+        <translation>올바른 Exile 초대 링크가 아니에요.</translation>
     </message>
 </context>
 <context>

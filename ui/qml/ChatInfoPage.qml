@@ -16,7 +16,7 @@ ExileDialog {
     readonly property bool verified: verification.verified !== undefined
                                      ? verification.verified === true
                                      : app.currentChatInfo.verified === true
-    readonly property var timerChoices: app.timerChoices()
+    readonly property var timerChoices: app.timerChoices
 
     function syncTimer() {
         const seconds = app.currentChatInfo.timerSeconds !== undefined ? app.currentChatInfo.timerSeconds : 0

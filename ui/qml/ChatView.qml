@@ -15,7 +15,7 @@ Rectangle {
 
     readonly property var info: app.currentChatInfo
     readonly property int timerSeconds: info.timerSeconds !== undefined ? info.timerSeconds : 0
-    readonly property var timerChoices: app.timerChoices()
+    readonly property var timerChoices: app.timerChoices
 
     // One clock for every countdown in the view.
     property date now: new Date()
@@ -125,7 +125,7 @@ Rectangle {
                         }
                         Label {
                             id: timerLabel
-                            text: Format.timerLabel(view.timerSeconds, view.timerChoices)
+                            text: Format.timerLabel(view.timerSeconds, app.timerChoices)
                             font.pixelSize: Theme.smallFontSize
                             color: Theme.accent
                         }
