@@ -13,6 +13,8 @@ Item {
     readonly property bool canCreate: !app.busy && nameField.text.trim() !== "" && acceptable
                                       && passphrasesMatch && relayField.text.trim() !== ""
 
+    Component.onCompleted: nameField.forceActiveFocus()
+
     function create() {
         if (!canCreate)
             return

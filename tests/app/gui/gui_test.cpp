@@ -77,6 +77,37 @@ void create_through_welcome(AppWindow& w, const QString& name) {
   ASSERT_TRUE(pump_until([&] { return !w.controller().invitationLink().isEmpty(); }, 30s));
 }
 
+// The same from the keyboard alone: the name field has the focus, Tab walks the form in order
+// and Enter on the last field creates the profile.
+void create_with_keyboard_only(AppWindow& w, const QString& name) {
+  auto* window = w.window();
+  ASSERT_NE(wait_for_item(window, "welcomePage"), nullptr);
+  auto* name_field = find_item(window, "welcomeNameField");
+  ASSERT_TRUE(pump_until([&] { return name_field->hasActiveFocus(); }, 5s))
+      << "the welcome screen does not start in the name field";
+  const auto typed = [&](const QString& text) {
+    for (const QChar ch : text) {
+      QTest::sendKeyEvent(QTest::Click, window, Qt::Key_unknown, QString(ch), Qt::NoModifier);
+    }
+  };
+  typed(name);
+  press_key(window, Qt::Key_Tab);
+  ASSERT_TRUE(find_item(window, "welcomePassphraseField")->hasActiveFocus());
+  typed(kAppPassphrase);
+  press_key(window, Qt::Key_Tab);
+  ASSERT_TRUE(find_item(window, "welcomeRepeatField")->hasActiveFocus());
+  typed(kAppPassphrase);
+  press_key(window, Qt::Key_Tab);
+  ASSERT_TRUE(find_item(window, "welcomeRelayField")->hasActiveFocus());
+  press_key(window, Qt::Key_Tab);
+  ASSERT_TRUE(find_item(window, "createProfileButton")->hasActiveFocus());
+  press_key(window, Qt::Key_Space);
+  ASSERT_TRUE(
+      pump_until([&] { return w.controller().stage() == AppController::Stage::Unlocked; }, 60s))
+      << w.controller().error().toStdString();
+  ASSERT_TRUE(pump_until([&] { return !w.controller().invitationLink().isEmpty(); }, 30s));
+}
+
 std::filesystem::path screenshot_dir(const World& world) {
   if (const char* dir = std::getenv("EXILE_SCREENSHOT_DIR"); dir != nullptr && dir[0] != 0) {
     return dir;
@@ -291,8 +322,9 @@ TEST(AppGui, ChatWithACliDaemonThroughRealRelays) {
   EXPECT_NE(cli.out.find(shown_link), std::string::npos);
 }
 
-// A link given on the command line waits for the unlock, then for the user's yes; declining a
-// request from the new-chat page removes it; the idle lock locks a window left alone.
+// A profile made from the keyboard alone; a link given on the command line waits for the
+// unlock, then for the user's yes; declining a request from the new-chat page removes it; the
+// idle lock locks a window left alone.
 TEST(AppGui, ALinkFromTheCommandLineADeclinedRequestAndTheIdleLock) {
   World world;
   ASSERT_TRUE(world.ok());
@@ -304,7 +336,7 @@ TEST(AppGui, ALinkFromTheCommandLineADeclinedRequestAndTheIdleLock) {
   ASSERT_NE(app, nullptr);
   auto* window = app->window();
   AppController& c = app->controller();
-  create_through_welcome(*app, "Alice");
+  create_with_keyboard_only(*app, "Alice");
   c.lock();
   ASSERT_NE(wait_for_item(window, "unlockPage"), nullptr);
 
