@@ -567,6 +567,19 @@ int run_app(const StartClock& clock, double main_ms, const AppConfig& config, in
   if (scroll_end_ms < 0) die("the scroll did not reach the oldest message");
   const std::size_t rows = static_cast<std::size_t>(model->rowCount());
   const Memory scrolled = memory();
+  // Where the memory is: the delegates the message view holds (its content item's children)
+  // and every item of the window.
+  std::size_t delegates = 0;
+  if (auto* content = view->property("contentItem").value<QQuickItem*>()) {
+    delegates = static_cast<std::size_t>(content->childItems().size());
+  }
+  const std::function<std::size_t(QQuickItem*)> count_items = [&](QQuickItem* item) {
+    std::size_t n = 1;
+    const auto children = item->childItems();
+    for (auto* child : children) n += count_items(child);
+    return n;
+  };
+  const std::size_t items = count_items(window->contentItem());
   if (config.expect_messages != 0 && rows != config.expect_messages) {
     die("the chat shows " + std::to_string(rows) + " messages, expected " +
         std::to_string(config.expect_messages));
@@ -579,11 +592,12 @@ int run_app(const StartClock& clock, double main_ms, const AppConfig& config, in
       "\"chat_list_ms\":%.1f,\"chat_list_proc_ms\":%.1f,\"app_minus_unlock_ms\":%.1f,"
       "\"chats\":%zu,\"chat_list_rss_mib\":%.1f,\"open_ms\":%.1f,\"open_rss_mib\":%.1f,"
       "\"scroll_ms\":%.1f,\"scroll_steps\":%zu,\"scroll_frames\":%zu,\"rows\":%zu,"
-      "\"rss_mib\":%.1f,\"hwm_mib\":%.1f}\n",
+      "\"delegates\":%zu,\"items\":%zu,\"rss_mib\":%.1f,\"hwm_mib\":%.1f}\n",
       clock.source(), main_ms, qguiapplication_ms, qml_loaded_ms, first_frame_ms, unlock_ms,
       chats_ms, chat_list_ms, chat_list_ms - clock.offset_ms(), chat_list_ms - unlock_ms, chats,
       chat_list_memory.rss_mib, open_frame_ms - open_call_ms, open_memory.rss_mib,
-      scroll_end_ms - scroll_start_ms, steps, frames, rows, scrolled.rss_mib, scrolled.hwm_mib);
+      scroll_end_ms - scroll_start_ms, steps, frames, rows, delegates, items, scrolled.rss_mib,
+      scrolled.hwm_mib);
   std::fflush(stdout);
   return 0;
 }

@@ -112,6 +112,9 @@ inline double wait_frame(QQuickWindow* window, const StartClock& clock,
     if (ready()) window->update();  // a frame to show it, if none is coming
     if (step) step();
     QCoreApplication::processEvents(QEventLoop::WaitForMoreEvents, 5);
+    // What QCoreApplication::exec() would do: processEvents() called outside an event loop
+    // leaves deleteLater()'s events alone (the delegates a view drops would pile up).
+    QCoreApplication::sendPostedEvents(nullptr, QEvent::DeferredDelete);
   }
   QObject::disconnect(connection);
   return at;
