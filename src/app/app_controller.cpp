@@ -66,21 +66,22 @@ AppController::AppController(AppOptions options, QObject* parent)
   search_timer_.setInterval(kSearchDelayMs);
   connect(&search_timer_, &QTimer::timeout, this, [this] { run_search(); });
 
-  messages_.set_loader([this](engine::ChatId chat, std::optional<engine::MessageId> before) {
-    on_engine<std::vector<engine::MessageView>>(
-        [chat, before](engine::Engine& e) {
-          return e.messages(chat, engine::Page{before, MessageListModel::kPageSize});
-        },
-        [this, chat, before](Result<std::vector<engine::MessageView>> page) {
-          std::vector<engine::MessageView> rows;
-          if (page) {
-            rows.swap(*page);
-          } else {
-            show_error(page.error());
-          }
-          messages_.page_loaded(chat, before, std::move(rows));
-        });
-  });
+  messages_.set_loader(
+      [this](engine::ChatId chat, std::optional<engine::MessageId> before, std::size_t limit) {
+        on_engine<std::vector<engine::MessageView>>(
+            [chat, before, limit](engine::Engine& e) {
+              return e.messages(chat, engine::Page{before, limit});
+            },
+            [this, chat, before](Result<std::vector<engine::MessageView>> page) {
+              std::vector<engine::MessageView> rows;
+              if (page) {
+                rows.swap(*page);
+              } else {
+                show_error(page.error());
+              }
+              messages_.page_loaded(chat, before, std::move(rows));
+            });
+      });
 }
 
 AppController::~AppController() {

@@ -73,7 +73,8 @@ void MessageListModel::fetchMore(const QModelIndex& parent) {
   Q_EMIT loadingChanged();
   std::optional<engine::MessageId> before;
   if (!rows_.empty()) before = rows_.back().id;
-  loader_(chat_, before);
+  requested_ = std::clamp(rows_.size(), kPageSize, kMaxPageSize);
+  loader_(chat_, before, requested_);
 }
 
 void MessageListModel::open(engine::ChatId chat) {
@@ -99,7 +100,7 @@ void MessageListModel::page_loaded(engine::ChatId chat, std::optional<engine::Me
     fetchMore({});
     return;
   }
-  const bool short_page = page.size() < kPageSize;
+  const bool short_page = page.size() < requested_;
   // Only messages older than every row: new ones arrived through upsert() meanwhile.
   std::erase_if(page, [&](const auto& m) { return oldest && m.id >= *oldest; });
   std::sort(page.begin(), page.end(), [](const auto& a, const auto& b) { return a.id > b.id; });

@@ -29,14 +29,15 @@ MessageView message(MessageId id, QDateTime at, bool outgoing = false) {
 struct History {
   std::vector<MessageView> all;
   std::vector<std::optional<MessageId>> asked;
+  std::vector<std::size_t> limits;
   explicit History(int n) {
     const auto now = QDateTime::currentDateTime();
     for (int i = 1; i <= n; ++i) all.push_back(message(i, now.addSecs(60 * (i - n))));
   }
-  std::vector<MessageView> page(std::optional<MessageId> before) const {
+  std::vector<MessageView> page(std::optional<MessageId> before,
+                                std::size_t limit = MessageListModel::kPageSize) const {
     std::vector<MessageView> out;
-    for (auto it = all.rbegin(); it != all.rend() && out.size() < MessageListModel::kPageSize;
-         ++it) {
+    for (auto it = all.rbegin(); it != all.rend() && out.size() < limit; ++it) {
       if (!before || it->id < *before) out.push_back(*it);
     }
     return out;
@@ -50,8 +51,10 @@ qint64 id_at(const MessageListModel& model, int row) {
 TEST(MessageListModel, PagesFromTheNewestTowardsTheOldestOnDemand) {
   History history(120);
   MessageListModel model;
-  model.set_loader(
-      [&](engine::ChatId, std::optional<MessageId> before) { history.asked.push_back(before); });
+  model.set_loader([&](engine::ChatId, std::optional<MessageId> before, std::size_t limit) {
+    history.asked.push_back(before);
+    history.limits.push_back(limit);
+  });
   model.open(7);
   ASSERT_EQ(history.asked.size(), 1u);
   EXPECT_FALSE(history.asked[0].has_value());
@@ -67,18 +70,41 @@ TEST(MessageListModel, PagesFromTheNewestTowardsTheOldestOnDemand) {
   EXPECT_EQ(history.asked[1], 71);
   model.page_loaded(7, 71, history.page(71));
   model.fetchMore({});
-  model.page_loaded(7, 21, history.page(21));
+  EXPECT_EQ(history.limits.back(), 100u);  // as long as what is loaded
+  model.page_loaded(7, 21, history.page(21, 100));
   EXPECT_EQ(model.rowCount(), 120);
   EXPECT_EQ(id_at(model, 119), 1);
   EXPECT_TRUE(model.complete());
   EXPECT_FALSE(model.canFetchMore({}));
 }
 
+TEST(MessageListModel, PagesGrowWithWhatIsLoadedUpToAThousand) {
+  History history(5000);
+  MessageListModel model;
+  model.set_loader([&](engine::ChatId, std::optional<MessageId> before, std::size_t limit) {
+    history.asked.push_back(before);
+    history.limits.push_back(limit);
+  });
+  model.open(7);
+  while (!model.complete()) {
+    ASSERT_LT(history.limits.size(), 20u);
+    model.page_loaded(7, history.asked.back(),
+                      history.page(history.asked.back(), history.limits.back()));
+    if (model.canFetchMore({})) model.fetchMore({});
+  }
+  EXPECT_EQ(model.rowCount(), 5000);
+  EXPECT_EQ(id_at(model, 4999), 1);
+  EXPECT_EQ(history.limits,
+            (std::vector<std::size_t>{50, 50, 100, 200, 400, 800, 1000, 1000, 1000, 1000}));
+}
+
 TEST(MessageListModel, APageForAnotherChatOrAMovedEdgeIsNotAppended) {
   History history(60);
   MessageListModel model;
-  model.set_loader(
-      [&](engine::ChatId, std::optional<MessageId> before) { history.asked.push_back(before); });
+  model.set_loader([&](engine::ChatId, std::optional<MessageId> before, std::size_t limit) {
+    history.asked.push_back(before);
+    history.limits.push_back(limit);
+  });
   model.open(7);
   model.open(8);  // the user switched chats before the page came
   model.page_loaded(7, std::nullopt, history.page(std::nullopt));
@@ -95,7 +121,7 @@ TEST(MessageListModel, APageForAnotherChatOrAMovedEdgeIsNotAppended) {
 TEST(MessageListModel, LiveMessagesGoInPlaceAndChangesReplace) {
   History history(3);
   MessageListModel model;
-  model.set_loader([](engine::ChatId, std::optional<MessageId>) {});
+  model.set_loader([](engine::ChatId, std::optional<MessageId>, std::size_t) {});
   model.open(7);
   model.page_loaded(7, std::nullopt, history.page(std::nullopt));
   ASSERT_EQ(model.rowCount(), 3);
@@ -126,7 +152,7 @@ TEST(MessageListModel, TheOldestMessageOfEachDayCarriesItsLabel) {
   std::vector<MessageView> page = {message(4, today), message(3, today), message(2, yesterday),
                                    message(1, long_ago)};
   MessageListModel model;
-  model.set_loader([](engine::ChatId, std::optional<MessageId>) {});
+  model.set_loader([](engine::ChatId, std::optional<MessageId>, std::size_t) {});
   model.open(7);
   model.page_loaded(7, std::nullopt, page);
   const auto label = [&](int row) {
