@@ -17,7 +17,6 @@ ApplicationWindow {
     visible: true
     title: qsTr("Exile")
     color: Theme.background
-    font.family: Theme.fontFamily
     font.pixelSize: Theme.fontSize
 
     readonly property int stageNoProfile: 0
@@ -118,72 +117,83 @@ ApplicationWindow {
 
     function updatePendingLinkDialog() {
         if (unlocked && app.pendingLink !== "") {
-            if (!pendingLinkDialog.opened)
-                pendingLinkDialog.open()
-        } else if (pendingLinkDialog.opened) {
-            pendingLinkDialog.confirmed = true // closed by the controller: nothing to dismiss
-            pendingLinkDialog.close()
+            pendingLinkLoader.active = true
+            if (!pendingLinkLoader.item.opened)
+                pendingLinkLoader.item.open()
+        } else if (pendingLinkLoader.item && pendingLinkLoader.item.opened) {
+            pendingLinkLoader.item.confirmed = true // closed by the controller: nothing to dismiss
+            pendingLinkLoader.item.close()
         }
     }
     Component.onCompleted: updatePendingLinkDialog()
 
+    // Made the first time a link needs it: nothing of it costs at start.
+    Loader {
+        id: pendingLinkLoader
+        active: false
+        sourceComponent: pendingLinkDialogComponent
+    }
+
     // A link from the command line: starting a chat is the user's decision, never automatic.
-    ExileDialog {
-        id: pendingLinkDialog
-        objectName: "pendingLinkDialog"
-        property bool confirmed: false
-        width: Math.min(520, window.width - 48)
-        title: qsTr("Start a secret chat?")
-        closePolicy: Popup.CloseOnEscape
+    Component {
+        id: pendingLinkDialogComponent
+        ExileDialog {
+            id: pendingLinkDialog
+            objectName: "pendingLinkDialog"
+            property bool confirmed: false
+            width: Math.min(520, window.width - 48)
+            title: qsTr("Start a secret chat?")
+            closePolicy: Popup.CloseOnEscape
 
-        onOpened: confirmed = false
-        onClosed: {
-            if (!confirmed)
-                app.dismissPendingLink()
-        }
+            onOpened: confirmed = false
+            onClosed: {
+                if (!confirmed)
+                    app.dismissPendingLink()
+            }
 
-        ColumnLayout {
-            anchors.fill: parent
-            spacing: Theme.spacing
-            Label {
-                Layout.fillWidth: true
-                wrapMode: Text.Wrap
-                text: qsTr("Exile was opened with an invitation link. Start a new secret chat with whoever shared it?")
+            ColumnLayout {
+                anchors.fill: parent
+                spacing: Theme.spacing
+                Label {
+                    Layout.fillWidth: true
+                    wrapMode: Text.Wrap
+                    text: qsTr("Exile was opened with an invitation link. Start a new secret chat with whoever shared it?")
+                }
+                Label {
+                    Layout.fillWidth: true
+                    wrapMode: Text.WrapAnywhere
+                    maximumLineCount: 3
+                    elide: Text.ElideRight
+                    font.family: Theme.monoFamily
+                    font.pixelSize: Theme.smallFontSize
+                    color: Theme.textMuted
+                    text: app.pendingLink
+                }
             }
-            Label {
-                Layout.fillWidth: true
-                wrapMode: Text.WrapAnywhere
-                maximumLineCount: 3
-                elide: Text.ElideRight
-                font.family: Theme.monoFamily
-                font.pixelSize: Theme.smallFontSize
-                color: Theme.textMuted
-                text: app.pendingLink
-            }
-        }
 
-        footer: DialogButtonBox {
-            background: null
-            padding: Theme.padding
-            Button {
-                objectName: "pendingLinkConfirmButton"
-                text: qsTr("Start chat")
-                Accessible.name: text
-                highlighted: true
-                DialogButtonBox.buttonRole: DialogButtonBox.AcceptRole
+            footer: DialogButtonBox {
+                background: null
+                padding: Theme.padding
+                Button {
+                    objectName: "pendingLinkConfirmButton"
+                    text: qsTr("Start chat")
+                    Accessible.name: text
+                    highlighted: true
+                    DialogButtonBox.buttonRole: DialogButtonBox.AcceptRole
+                }
+                Button {
+                    objectName: "pendingLinkCancelButton"
+                    text: qsTr("Cancel")
+                    Accessible.name: text
+                    DialogButtonBox.buttonRole: DialogButtonBox.RejectRole
+                }
+                onAccepted: {
+                    pendingLinkDialog.confirmed = true
+                    app.confirmPendingLink()
+                    pendingLinkDialog.close()
+                }
+                onRejected: pendingLinkDialog.close()
             }
-            Button {
-                objectName: "pendingLinkCancelButton"
-                text: qsTr("Cancel")
-                Accessible.name: text
-                DialogButtonBox.buttonRole: DialogButtonBox.RejectRole
-            }
-            onAccepted: {
-                pendingLinkDialog.confirmed = true
-                app.confirmPendingLink()
-                pendingLinkDialog.close()
-            }
-            onRejected: pendingLinkDialog.close()
         }
     }
 }
