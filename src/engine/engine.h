@@ -187,8 +187,8 @@ struct ProfileSpec {
 
 // How hard a new passphrase is to guess, estimated offline (docs/engine.md, "Passphrases"):
 // score 0 (very weak) … 4 (strong) from the estimated bits; `acceptable` is the floor a new
-// profile's passphrase must reach in the app (an effective length of at least 10 characters and 50
-// bits).
+// profile's passphrase must reach in the app (an effective length of at least 10 characters
+// and 50 bits).
 struct PassphraseStrength {
   int score = 0;
   double bits = 0;
