@@ -9,6 +9,7 @@ Dialog {
     parent: Overlay.overlay
     anchors.centerIn: parent
     modal: true
+    font.pixelSize: Theme.fontSize  // popups do not inherit the shell's font: they live on the overlay
     padding: Theme.largePadding
     topPadding: Theme.padding
     closePolicy: Popup.CloseOnEscape | Popup.CloseOnPressOutside

@@ -235,6 +235,7 @@ FocusScope {
     Menu {
         id: menu
         objectName: "messageMenu"
+        font.pixelSize: Theme.fontSize
         property string selection: ""
         MenuItem {
             objectName: "copyMenuItem"
