@@ -2,6 +2,25 @@
 <!DOCTYPE TS>
 <TS version="2.1" language="en" sourcelanguage="en">
 <context>
+    <name>AppShell</name>
+    <message>
+        <source>Start a secret chat?</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Exile was opened with an invitation link. Start a new secret chat with whoever shared it?</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Start chat</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Cancel</source>
+        <translation type="unfinished"></translation>
+    </message>
+</context>
+<context>
     <name>ChatInfoPage</name>
     <message>
         <source>Close</source>
@@ -253,22 +272,6 @@
     <name>Main</name>
     <message>
         <source>Exile</source>
-        <translation type="unfinished"></translation>
-    </message>
-    <message>
-        <source>Start a secret chat?</source>
-        <translation type="unfinished"></translation>
-    </message>
-    <message>
-        <source>Exile was opened with an invitation link. Start a new secret chat with whoever shared it?</source>
-        <translation type="unfinished"></translation>
-    </message>
-    <message>
-        <source>Start chat</source>
-        <translation type="unfinished"></translation>
-    </message>
-    <message>
-        <source>Cancel</source>
         <translation type="unfinished"></translation>
     </message>
 </context>

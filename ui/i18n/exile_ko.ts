@@ -2,6 +2,25 @@
 <!DOCTYPE TS>
 <TS version="2.1" language="ko" sourcelanguage="en">
 <context>
+    <name>AppShell</name>
+    <message>
+        <source>Start a secret chat?</source>
+        <translation>비밀 대화를 시작할까요?</translation>
+    </message>
+    <message>
+        <source>Exile was opened with an invitation link. Start a new secret chat with whoever shared it?</source>
+        <translation>초대 링크로 Exile을 열었어요. 이 링크를 공유한 사람과 새 비밀 대화를 시작할까요?</translation>
+    </message>
+    <message>
+        <source>Start chat</source>
+        <translation>대화 시작</translation>
+    </message>
+    <message>
+        <source>Cancel</source>
+        <translation>취소</translation>
+    </message>
+</context>
+<context>
     <name>ChatInfoPage</name>
     <message>
         <source>Close</source>
@@ -249,22 +268,6 @@
     <message>
         <source>Exile</source>
         <translation>Exile</translation>
-    </message>
-    <message>
-        <source>Start a secret chat?</source>
-        <translation>비밀 대화를 시작할까요?</translation>
-    </message>
-    <message>
-        <source>Exile was opened with an invitation link. Start a new secret chat with whoever shared it?</source>
-        <translation>초대 링크로 Exile을 열었어요. 이 링크를 공유한 사람과 새 비밀 대화를 시작할까요?</translation>
-    </message>
-    <message>
-        <source>Start chat</source>
-        <translation>대화 시작</translation>
-    </message>
-    <message>
-        <source>Cancel</source>
-        <translation>취소</translation>
     </message>
 </context>
 <context>
