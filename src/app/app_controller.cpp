@@ -487,11 +487,8 @@ void AppController::markRead() {
   last_marked_read_ = *newest;
   on_engine<void>([chat = current_chat_,
                    up_to = *newest](engine::Engine& e) { return e.mark_read(chat, up_to); },
-                  [this, chat = current_chat_](Result<void> done) {
-                    if (!done) return show_error(done.error());
-                    // The engine announces the chat, not each message read: the newest page
-                    // holds what changed (state Read, a countdown started).
-                    refresh_newest(chat);
+                  [this](Result<void> done) {
+                    if (!done) show_error(done.error());
                   });
 }
 
@@ -569,17 +566,6 @@ void AppController::refresh_message(engine::ChatId chat, engine::MessageId messa
         for (const auto& m : *found) {
           if (m.id == message) messages_.upsert(m);
         }
-      });
-}
-
-void AppController::refresh_newest(engine::ChatId chat) {
-  on_engine<std::vector<engine::MessageView>>(
-      [chat](engine::Engine& e) {
-        return e.messages(chat, engine::Page{std::nullopt, MessageListModel::kPageSize});
-      },
-      [this, chat](Result<std::vector<engine::MessageView>> found) {
-        if (!found || chat != current_chat_) return;
-        for (const auto& m : *found) messages_.upsert(m);
       });
 }
 

@@ -201,7 +201,6 @@ class AppController final : public QObject {
   void run_search();
   void update_current_info();
   void refresh_message(engine::ChatId chat, engine::MessageId message);
-  void refresh_newest(engine::ChatId chat);
 
   AppOptions options_;
   Stage stage_ = Stage::NoProfile;

@@ -244,9 +244,8 @@ Result<bool> MessageRepository::advance_state(MessageId id, MessageState state) 
   return db_.changes() > 0;
 }
 
-Result<std::vector<MessageUid>> MessageRepository::mark_incoming_read_up_to(ChatId chat,
-                                                                            MessageId up_to,
-                                                                            UnixMillis now) {
+Result<std::vector<MessageRepository::ReadMessage>> MessageRepository::mark_incoming_read_up_to(
+    ChatId chat, MessageId up_to, UnixMillis now) {
   // One statement (atomic by itself; no transaction, so it may run inside the caller's).
   // RETURNING gives rows in no promised order: they are sorted by id here.
   auto statement = db_.prepare(
@@ -254,20 +253,17 @@ Result<std::vector<MessageUid>> MessageRepository::mark_incoming_read_up_to(Chat
       " WHERE chat_id = ?1 AND id <= ?2 AND outgoing = 0 AND state = 6 RETURNING id, uid");
   if (!statement) return fail(std::move(statement).error());
   statement->bind(1, chat).bind(2, up_to).bind(3, to_millis(now));
-  std::vector<std::pair<MessageId, MessageUid>> changed;
+  std::vector<ReadMessage> changed;
   for (;;) {
     auto row = statement->step();
     if (!row) return fail(std::move(row).error());
     if (!*row) break;
     auto uid = to_uid(statement->column_blob(1));
     if (!uid) return fail(std::move(uid).error());
-    changed.emplace_back(statement->column_int64(0), *uid);
+    changed.push_back({statement->column_int64(0), *uid});
   }
-  std::ranges::sort(changed, {}, &std::pair<MessageId, MessageUid>::first);
-  std::vector<MessageUid> uids;
-  uids.reserve(changed.size());
-  for (const auto& entry : changed) uids.push_back(entry.second);
-  return uids;
+  std::ranges::sort(changed, {}, &ReadMessage::id);
+  return changed;
 }
 
 Result<bool> MessageRepository::mark_outgoing_read(MessageId id, UnixMillis now) {

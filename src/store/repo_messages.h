@@ -132,11 +132,16 @@ class MessageRepository {
   // Received -> Read. False when the step is not allowed or there is no such message.
   [[nodiscard]] Result<bool> advance_state(MessageId id, MessageState state);
   // Incoming messages of `chat` with id <= up_to in state Received become Read (read_at = now;
-  // expires_at = now + timer when the message has one). Returns the uids of the messages it
-  // changed, in id order (the engine names them in one read receipt).
-  [[nodiscard]] Result<std::vector<MessageUid>> mark_incoming_read_up_to(ChatId chat,
-                                                                         MessageId up_to,
-                                                                         UnixMillis now);
+  // expires_at = now + timer when the message has one). Returns the messages it changed, in id
+  // order: their ids (the engine announces each) and uids (it names them in a read receipt).
+  struct ReadMessage {
+    MessageId id = 0;
+    MessageUid uid{};
+    bool operator==(const ReadMessage&) const = default;
+  };
+  [[nodiscard]] Result<std::vector<ReadMessage>> mark_incoming_read_up_to(ChatId chat,
+                                                                          MessageId up_to,
+                                                                          UnixMillis now);
   // An outgoing message the peer has read: state Read, read_at = now, expires_at = now + timer
   // when it has one (the countdown starts when the recipient displayed it). False if not
   // found, not outgoing or already read.

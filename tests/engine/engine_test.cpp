@@ -193,6 +193,14 @@ class Profile {
     for (const auto& e : events_) n += std::holds_alternative<E>(e) ? 1u : 0u;
     return n;
   }
+  // Whether a MessageChanged for `message` was announced.
+  bool announced_change(MessageId message) {
+    std::lock_guard hold(mutex_);
+    return std::ranges::any_of(events_, [&](const Event& e) {
+      const auto* changed = std::get_if<MessageChanged>(&e);
+      return changed != nullptr && changed->message == message;
+    });
+  }
   template <class E>
   bool wait_for(std::size_t n = 1, int ms = kWaitMs) {
     return QTest::qWaitFor([&] { return count<E>() >= n; }, ms);
@@ -611,7 +619,11 @@ TEST_F(EngineTest, SelfDestructTimerDeletesOnBothSidesAfterReading) {
   bob_clock.advance(1h);
   EXPECT_EQ(*bob.engine().run_timers(), 0u);
 
+  EXPECT_FALSE(bob.announced_change(bob_history[1].id));
   ASSERT_TRUE(bob.engine().mark_read(bob_chat, bob_history[1].id).has_value());
+  // Read, its countdown running: announced, so that a view re-reads this message.
+  EXPECT_TRUE(bob.announced_change(bob_history[1].id));
+  EXPECT_TRUE(bob.history(bob_chat)[1].expires_at.has_value());
   ASSERT_TRUE(QTest::qWaitFor(
       [&] {
         auto h = alice.history(alice_chat);

@@ -1290,23 +1290,25 @@ Result<void> Core::mark_read(ChatId chat_id, MessageId up_to) {
   if (!*chat) return fail(ErrorCode::NotFound);
   auto transaction = db_.begin();
   if (!transaction) return fail(std::move(transaction).error());
-  auto uids = store::MessageRepository(db_).mark_incoming_read_up_to(chat_id, up_to, now());
-  if (!uids) return fail(std::move(uids).error());
-  if (uids->empty()) return {};
+  auto read = store::MessageRepository(db_).mark_incoming_read_up_to(chat_id, up_to, now());
+  if (!read) return fail(std::move(read).error());
+  if (read->empty()) return {};
   auto session = store::SqliteSessionStore(db_).load_session((*chat)->session);
   if (!session) return fail(std::move(session).error());
   if (!*session) return fail(ErrorCode::DatabaseCorrupt, "a chat without its session");
-  for (std::size_t i = 0; i < uids->size(); i += kMaxReceiptIds) {
-    const auto end = std::min(uids->size(), i + kMaxReceiptIds);
-    ReceiptContent receipt{
-        ReceiptKind::Read,
-        std::vector<ContentId>(uids->begin() + static_cast<std::ptrdiff_t>(i),
-                               uids->begin() + static_cast<std::ptrdiff_t>(end))};
+  for (std::size_t i = 0; i < read->size(); i += kMaxReceiptIds) {
+    ReceiptContent receipt{ReceiptKind::Read, {}};
+    for (std::size_t j = i; j < std::min(read->size(), i + kMaxReceiptIds); ++j) {
+      receipt.ids.push_back((*read)[j].uid);
+    }
     Content content{.id = random_content_id(rng_), .sent_at = now(), .body = std::move(receipt)};
     EXILE_TRY(queue_content(**session, chat_id, content, std::nullopt));
   }
   EXILE_TRY(store::SqliteSessionStore(db_).store_session((*chat)->session, **session));
   EXILE_TRY(transaction->commit());
+  // Each message read changed state (and may have started its countdown), as engine.h's
+  // MessageChanged says: a view re-reads those, not the whole chat.
+  for (const auto& m : *read) emit_event(MessageChanged{chat_id, m.id});
   emit_event(ChatChanged{chat_id});
   schedule_expiry();
   flush_outbox();
