@@ -3,16 +3,19 @@
 #include <algorithm>
 #include <array>
 #include <cmath>
-#include <string>
 #include <vector>
 
+#include "common/secure_buffer.h"
 #include "engine/engine.h"
 
 namespace exile::engine {
 namespace {
 
-std::vector<char32_t> code_points(std::string_view s) {
-  std::vector<char32_t> out;
+// The passphrase's code points: a copy of the secret, so in memory that is wiped when freed.
+using CodePoints = std::vector<char32_t, SecureAllocator<char32_t>>;
+
+CodePoints code_points(std::string_view s) {
+  CodePoints out;
   for (std::size_t i = 0; i < s.size();) {
     const auto b = static_cast<unsigned char>(s[i]);
     const std::size_t n = b < 0x80           ? 1
@@ -34,6 +37,21 @@ std::vector<char32_t> code_points(std::string_view s) {
 }
 
 // Words that guessers try first; each found costs its length minus one.
+char lower_ascii(char c) { return c >= 'A' && c <= 'Z' ? static_cast<char>(c - 'A' + 'a') : c; }
+
+// How often `word` (lower case) occurs in `text`, ASCII case ignored; read in place, never copied.
+std::size_t occurrences(std::string_view text, std::string_view word) {
+  std::size_t n = 0;
+  for (std::size_t at = 0; at + word.size() <= text.size(); ++at) {
+    const auto here = text.begin() + static_cast<std::ptrdiff_t>(at);
+    if (std::equal(word.begin(), word.end(), here,
+                   [](char w, char t) { return w == lower_ascii(t); })) {
+      ++n;
+    }
+  }
+  return n;
+}
+
 constexpr std::array<std::string_view, 10> kCommon = {"password", "qwerty", "123456",  "letmein",
                                                       "iloveyou", "admin",  "welcome", "monkey",
                                                       "dragon",   "exile"};
@@ -64,14 +82,8 @@ PassphraseStrength passphrase_strength(std::string_view passphrase) {
         i > 0 && (cps[i] == cps[i - 1] || cps[i] + 1 == cps[i - 1] || cps[i] == cps[i - 1] + 1);
     effective += predictable ? 0.25 : 1.0;
   }
-  std::string folded(passphrase);
-  std::transform(folded.begin(), folded.end(), folded.begin(), [](char c) {
-    return c >= 'A' && c <= 'Z' ? static_cast<char>(c - 'A' + 'a') : c;
-  });
   for (auto word : kCommon) {
-    for (auto at = folded.find(word); at != std::string::npos; at = folded.find(word, at + 1)) {
-      effective -= static_cast<double>(word.size()) - 1;
-    }
+    effective -= static_cast<double>(occurrences(passphrase, word) * (word.size() - 1));
   }
   // The whole passphrase repeating a shorter unit ("abcdabcd") is worth the unit and a little.
   for (std::size_t unit = 1; unit <= cps.size() / 2; ++unit) {

@@ -25,6 +25,10 @@ TEST(PassphraseStrength, RepeatsRunsAndCommonWordsCountForLittle) {
   EXPECT_FALSE(passphrase_strength("password123!").acceptable);
   EXPECT_FALSE(passphrase_strength("Tr0ub4dorTr0ub4dorTr0ub4dor").acceptable);  // one unit, thrice
   EXPECT_LT(passphrase_strength("qwertyqwerty").score, 2);
+  // Long and varied enough by length and classes alone, but made of words guessers try first
+  // (in any case): the common-word rule refuses it, and the same length of other words passes.
+  EXPECT_FALSE(passphrase_strength("ILoveYouDragon7!").acceptable);
+  EXPECT_TRUE(passphrase_strength("IHaveYouPigeon7!").acceptable);
 }
 
 TEST(PassphraseStrength, LongVariedPassphrasesPass) {
