@@ -10,6 +10,7 @@
 #include <type_traits>
 
 #include "app/model_text.h"
+#include "common/encoding.h"
 
 namespace exile::app {
 namespace {
@@ -32,24 +33,11 @@ QString key_image_url(const std::vector<std::uint8_t>& cells) {
   return QStringLiteral("image://keyimage/") + digits;
 }
 
-QString hex(const std::vector<std::uint8_t>& bytes) {
-  return QString::fromLatin1(
-      QByteArray(reinterpret_cast<const char*>(bytes.data()), static_cast<qsizetype>(bytes.size()))
-          .toHex());
-}
-
 }  // namespace
 
-// The worker: one thread that runs the calls that wait for the database (or Argon2id), in the
-// order they were made. Its answers come back to the controller as queued calls.
-struct AppController::Worker {
-  QThreadPool pool;
-  Worker() { pool.setMaxThreadCount(1); }
-  ~Worker() { pool.waitForDone(); }
-};
-
 AppController::AppController(AppOptions options, QObject* parent)
-    : QObject(parent), options_(std::move(options)), worker_(std::make_shared<Worker>()) {
+    : QObject(parent), options_(std::move(options)) {
+  worker_.setMaxThreadCount(1);  // the calls run in the order they were made
   QSettings settings;
   idle_lock_minutes_ = settings.value(QStringLiteral("idle_lock_minutes"), 15).toInt();
   language_ = settings.value(QStringLiteral("language")).toString();
@@ -86,7 +74,7 @@ AppController::AppController(AppOptions options, QObject* parent)
 
 AppController::~AppController() {
   close_engine();
-  worker_->pool.waitForDone();  // an unlock still running: its engine is dropped, locked
+  worker_.waitForDone();  // an unlock still running: its engine is dropped, locked
 }
 
 template <class T>
@@ -95,7 +83,7 @@ void AppController::on_engine(std::function<Result<T>(engine::Engine&)> call,
   if (!host_) return;
   engine::Engine* e = &host_->engine();
   // The engine outlives every task: close_engine() locks it, then waits for the worker.
-  worker_->pool.start([this, e, call = std::move(call), then = std::move(then)]() mutable {
+  worker_.start([this, e, call = std::move(call), then = std::move(then)]() mutable {
     auto result = std::make_shared<Result<T>>(call(*e));
     QMetaObject::invokeMethod(
         this, [then = std::move(then), result] { then(std::move(*result)); }, Qt::QueuedConnection);
@@ -205,7 +193,7 @@ void AppController::unlock(const QString& passphrase) {
 }
 
 void AppController::start_engine(std::function<Result<std::unique_ptr<engine::Engine>>()> open) {
-  worker_->pool.start([this, open = std::move(open)]() mutable {
+  worker_.start([this, open = std::move(open)]() mutable {
     auto opened = std::make_shared<Result<std::unique_ptr<engine::Engine>>>(open());
     QMetaObject::invokeMethod(
         this, [this, opened] { engine_opened(std::move(*opened)); }, Qt::QueuedConnection);
@@ -240,8 +228,8 @@ void AppController::engine_opened(Result<std::unique_ptr<engine::Engine>> opened
 
 void AppController::close_engine() {
   if (!host_) return;
-  host_->lock();                // every call still queued on the worker fails at once
-  worker_->pool.waitForDone();  // and none is left holding the engine
+  host_->lock();          // every call still queued on the worker fails at once
+  worker_.waitForDone();  // and none is left holding the engine
   host_.reset();
 }
 
@@ -524,7 +512,7 @@ void AppController::loadVerification() {
         map[QStringLiteral("safetyNumber")] = number;
         map[QStringLiteral("groups")] = number.split(QLatin1Char(' '), Qt::SkipEmptyParts);
         map[QStringLiteral("keyImage")] = key_image_url(v->key_image);
-        map[QStringLiteral("qrText")] = hex(v->qr_payload);
+        map[QStringLiteral("qrText")] = QString::fromStdString(to_hex(v->qr_payload));
         map[QStringLiteral("verified")] = v->verified;
         verification_ = map;
         Q_EMIT verificationChanged();
@@ -617,11 +605,5 @@ void AppController::set_idle_minute_for_tests(std::chrono::milliseconds minute) 
 }
 
 engine::Engine* AppController::engine_for_tests() { return host_ ? &host_->engine() : nullptr; }
-
-void AppController::after_pending_calls(std::function<void()> f) {
-  worker_->pool.start([this, f = std::move(f)]() mutable {
-    QMetaObject::invokeMethod(this, std::move(f), Qt::QueuedConnection);
-  });
-}
 
 }  // namespace exile::app

@@ -134,8 +134,6 @@ class AppController final : public QObject {
   [[nodiscard]] engine::Engine* engine_for_tests();
   // For tests: the length of a minute of the idle lock (a minute otherwise).
   void set_idle_minute_for_tests(std::chrono::milliseconds minute);
-  // For tests: runs `f` after every call queued on the worker has finished.
-  void after_pending_calls(std::function<void()> f);
 
   [[nodiscard]] Stage stage() const { return stage_; }
   [[nodiscard]] bool busy() const { return busy_ > 0; }
@@ -180,7 +178,6 @@ class AppController final : public QObject {
   void messageArrived(qint64 chat);
 
  private:
-  struct Worker;
   [[nodiscard]] static engine::PassphraseStrength strength(const QString& passphrase);
   // Runs `call` on the worker with the engine, then `then` with its answer on this thread.
   template <class T>
@@ -227,7 +224,10 @@ class AppController final : public QObject {
   engine::ChatId typing_chat_ = 0;  // whose contact is typing (0: none)
   std::optional<engine::MessageId> last_marked_read_;
   std::unique_ptr<engine::QtHost> host_;
-  std::shared_ptr<Worker> worker_;
+  // The worker: one thread that runs the calls that wait for the database (or Argon2id), in the
+  // order they were made; their answers come back as queued calls. Last, so destroyed first: its
+  // destructor waits for a task still running, while everything that task touches exists.
+  QThreadPool worker_;
 };
 
 }  // namespace exile::app

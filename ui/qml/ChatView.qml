@@ -49,12 +49,6 @@ Rectangle {
             view.markReadIfActive()
         }
     }
-    Connections {
-        target: Window.window
-        function onActiveChanged() {
-            view.markReadIfActive()
-        }
-    }
 
     ColumnLayout {
         anchors.fill: parent

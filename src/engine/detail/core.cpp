@@ -274,15 +274,10 @@ void Core::remove_subscriber(std::uint64_t id) { subscribers_.erase(id); }
 Core::Relay& Core::relay(const std::string& url) {
   auto it = relays_.find(url);
   if (it != relays_.end()) return *it->second;
-  auto relay = std::make_unique<Relay>(*this, url);
-  if (shut_down_) {  // from a callback of a transport being torn down: no new connection
-    Relay& ref = *relay;
-    relays_.emplace(url, std::move(relay));
-    return ref;
-  }
+  Relay& ref = *relays_.emplace(url, std::make_unique<Relay>(*this, url)).first->second;
+  // From a callback of a transport being torn down: an entry without a connection.
+  if (shut_down_) return ref;
   auto transport = environment_.relays ? environment_.relays(url) : connect_relay(url);
-  Relay& ref = *relay;
-  relays_.emplace(url, std::move(relay));
   if (!transport) {
     log::write(log::Level::Warn, "engine", "a relay URL was refused");
     return ref;

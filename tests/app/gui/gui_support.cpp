@@ -53,11 +53,6 @@ void collect_texts(QQuickItem* item, QStringList& out) {
 
 }  // namespace
 
-QObject* find_object(QQuickWindow* window, const QString& name) {
-  const auto all = find_all(window, name);
-  return all.isEmpty() ? nullptr : all.first();
-}
-
 QQuickItem* find_item(QQuickWindow* window, const QString& name) {
   for (auto* o : find_all(window, name)) {
     if (auto* item = qobject_cast<QQuickItem*>(o)) return item;

@@ -14,8 +14,7 @@
 
 namespace exile::test {
 
-// The first object of `window` named `name`, among items, popups and loaders' items (or null).
-QObject* find_object(QQuickWindow* window, const QString& name);
+// The first item of `window` named `name`, among items, popups and loaders' items (or null).
 QQuickItem* find_item(QQuickWindow* window, const QString& name);
 // Every item of `window` named `name`.
 QList<QQuickItem*> find_items(QQuickWindow* window, const QString& name);
