@@ -76,6 +76,7 @@
 #include "crypto/session.h"
 #include "crypto/session_builder.h"
 #include "engine/engine.h"
+#include "engine_bench_support.h"
 #include "message.pb.h"
 #include "store/database.h"
 #include "store/repo_chats.h"
@@ -90,7 +91,6 @@ namespace {
 
 namespace fs = std::filesystem;
 using namespace std::chrono_literals;
-using Steady = std::chrono::steady_clock;
 using engine::ChatId;
 using engine::Engine;
 using engine::Event;
@@ -106,24 +106,6 @@ struct Config {
   int duration_s = 5;
 };
 
-std::string describe(const Error& error) {
-  return std::string(to_string(error.code)) + ": " + error.message;
-}
-
-[[noreturn]] void die(const std::string& what) {
-  std::fprintf(stderr, "exile_bench_e2e: %s\n", what.c_str());
-  std::exit(1);
-}
-
-template <class T>
-T must(Result<T> result, const char* what) {
-  if (!result) die(std::string(what) + ": " + describe(result.error()));
-  return std::move(*result);
-}
-void must(Result<void> result, const char* what) {
-  if (!result) die(std::string(what) + ": " + describe(result.error()));
-}
-
 // CPU time of the whole process (every thread: ours, both engines'), user + system, in ms.
 double process_cpu_ms() {
   rusage usage{};
@@ -132,10 +114,6 @@ double process_cpu_ms() {
     return static_cast<double>(t.tv_sec) * 1e3 + static_cast<double>(t.tv_usec) / 1e3;
   };
   return ms(usage.ru_utime) + ms(usage.ru_stime);
-}
-
-double ms_between(Steady::time_point a, Steady::time_point b) {
-  return std::chrono::duration<double, std::milli>(b - a).count();
 }
 
 // Message i of the catch-up: about 100 bytes of text, the same in the engine and the floor.
@@ -151,40 +129,6 @@ SecureBytes passphrase() {
   return SecureBytes(text.begin(), text.end());
 }
 
-// A completion turned into a blocking wait (completions come on the engine thread).
-template <class T>
-Result<T> await(const std::function<void(engine::Done<T>)>& call,
-                std::chrono::milliseconds timeout = 60s) {
-  struct Slot {
-    std::mutex mutex;
-    std::condition_variable cv;
-    std::optional<Result<T>> value;
-  };
-  auto slot = std::make_shared<Slot>();
-  call([slot](Result<T> r) {
-    std::lock_guard hold(slot->mutex);
-    slot->value = std::move(r);
-    slot->cv.notify_all();
-  });
-  std::unique_lock hold(slot->mutex);
-  if (!slot->cv.wait_for(hold, timeout, [&] { return slot->value.has_value(); })) {
-    return fail(ErrorCode::RelayTimeout, "the benchmark waited in vain");
-  }
-  return std::move(*slot->value);
-}
-
-// waits until done() holds, polling every millisecond; false after timeout.
-bool wait_until(const std::function<bool()>& done, std::chrono::milliseconds timeout) {
-  const auto end = Steady::now() + timeout;
-  while (!done()) {
-    if (Steady::now() > end) return false;
-    std::this_thread::sleep_for(1ms);
-  }
-  return true;
-}
-
-// One profile: its engine, the events it counts, and the arrival times of the messages added
-// to one chat (the chat being watched).
 class Profile {
  public:
   Profile(fs::path dir, std::string name, std::string relay)
@@ -255,71 +199,6 @@ class Profile {
   std::vector<Steady::time_point> arrivals_;
 };
 
-// exile-relay as a child process on 127.0.0.1, its output in DIR/relay.log. The first start
-// takes an ephemeral port; later starts reuse it (the profiles hold the relay's URL).
-class Relay {
- public:
-  Relay(fs::path binary, fs::path dir, std::size_t queue_max, std::vector<std::string> extra)
-      : binary_(std::move(binary)),
-        dir_(std::move(dir)),
-        queue_max_(queue_max),
-        extra_(std::move(extra)) {}
-  ~Relay() { stop(); }
-
-  void start() {
-    fs::create_directories(dir_ / "data");
-    const fs::path log = dir_ / "relay.log";
-    { std::ofstream truncate(log); }
-    const std::string listen = "127.0.0.1:" + std::to_string(port_);
-    const std::string data = (dir_ / "data").string();
-    const std::string quota = std::to_string(queue_max_);
-    const std::string bin = binary_.string();
-    std::vector<const char*> argv = {bin.c_str(),   "--listen",   listen.c_str(),
-                                     "--data",      data.c_str(), "--queue-max-messages",
-                                     quota.c_str(), nullptr};
-    posix_spawn_file_actions_t actions;
-    posix_spawn_file_actions_init(&actions);
-    posix_spawn_file_actions_addopen(&actions, 1, log.c_str(), O_WRONLY | O_APPEND, 0);
-    posix_spawn_file_actions_adddup2(&actions, 1, 2);
-    const int rc = posix_spawn(&pid_, bin.c_str(), &actions, nullptr,
-                               const_cast<char* const*>(argv.data()), environ);
-    posix_spawn_file_actions_destroy(&actions);
-    if (rc != 0) die("cannot start exile-relay: " + bin);
-    const std::string marker = "exile-relay: listening on 127.0.0.1:";
-    const bool up = wait_until(
-        [&] {
-          std::ifstream in(log);
-          std::string line;
-          while (std::getline(in, line)) {
-            if (line.starts_with(marker)) {
-              port_ = static_cast<std::uint16_t>(std::stoi(line.substr(marker.size())));
-              return true;
-            }
-          }
-          return false;
-        },
-        15s);
-    if (!up) die("exile-relay did not start (log: " + log.string() + ")");
-  }
-  void stop() {
-    if (pid_ <= 0) return;
-    ::kill(pid_, SIGTERM);
-    int status = 0;
-    ::waitpid(pid_, &status, 0);
-    pid_ = -1;
-  }
-  [[nodiscard]] std::string url() const { return "ws://127.0.0.1:" + std::to_string(port_) + "/"; }
-  [[nodiscard]] const fs::path& dir() const { return dir_; }
-
- private:
-  fs::path binary_;
-  fs::path dir_;
-  std::size_t queue_max_;
-  std::vector<std::string> extra_;
-  std::uint16_t port_ = 0;
-  pid_t pid_ = -1;
-};
-
 std::size_t unread(Profile& profile, ChatId chat) {
   auto chats = must(profile.engine().chats(), "chats");
   for (const auto& c : chats) {
@@ -346,16 +225,20 @@ Chats set_up(const fs::path& dir, const std::string& relay, const Config& config
   bob.create();
   if (!wait_until([&] { return bob.address_ready() > 0; }, 30s)) die("no AddressReady");
   auto invitation = must(bob.engine().invitation(), "invitation");
-  chats.alice = must(await<ChatId>([&](engine::Done<ChatId> done) {
-                       alice.engine().accept_invitation(invitation.link, std::move(done));
-                     }),
+  chats.alice = must(await<ChatId>(
+                         [&](engine::Done<ChatId> done) {
+                           alice.engine().accept_invitation(invitation.link, std::move(done));
+                         },
+                         60s),
                      "accept_invitation");
   if (!wait_until([&] { return bob.requests() > 0; }, 30s)) die("no contact request");
   auto requests = must(bob.engine().requests(), "requests");
   if (requests.size() != 1) die("expected one contact request");
-  chats.bob = must(await<ChatId>([&](engine::Done<ChatId> done) {
-                     bob.engine().accept_request(requests.front().id, std::move(done));
-                   }),
+  chats.bob = must(await<ChatId>(
+                       [&](engine::Done<ChatId> done) {
+                         bob.engine().accept_request(requests.front().id, std::move(done));
+                       },
+                       60s),
                    "accept_request");
   const bool active = wait_until(
       [&] {
@@ -734,7 +617,7 @@ int run(const Config& config) {
   const fs::path saved = config.dir / "saved";
   fs::remove_all(config.dir);
   fs::create_directories(live);
-  Relay relay(config.relay_bin, live / "relay", config.messages + 1000, config.relay_args);
+  RelayChild relay(config.relay_bin, live / "relay", config.messages + 1000, config.relay_args);
 
   std::fprintf(stderr, "exile_bench_e2e: setup (%zu messages queued for Bob)\n", config.messages);
   relay.start();
@@ -778,5 +661,6 @@ int run(const Config& config) {
 
 int main(int argc, char** argv) {
   QCoreApplication app(argc, argv);
+  exile::bench::g_program = "exile_bench_e2e";
   return exile::bench::e2e::run(exile::bench::e2e::parse(argc, argv));
 }

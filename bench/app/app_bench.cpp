@@ -64,6 +64,7 @@
 #include "common/clock.h"
 #include "common/result.h"
 #include "engine/engine.h"
+#include "engine_bench_support.h"
 #include "startup_clock.h"
 
 Q_IMPORT_QML_PLUGIN(ExilePlugin)
@@ -73,31 +74,8 @@ namespace {
 
 namespace fs = std::filesystem;
 using namespace std::chrono_literals;
-using Steady = std::chrono::steady_clock;
 using engine::ChatId;
 using engine::Engine;
-
-[[noreturn]] void die(const std::string& what) {
-  std::fprintf(stderr, "exile-app-bench: %s\n", what.c_str());
-  std::exit(1);
-}
-
-std::string describe(const Error& error) {
-  return std::string(to_string(error.code)) + ": " + error.message;
-}
-
-template <class T>
-T must(Result<T> result, const char* what) {
-  if (!result) die(std::string(what) + ": " + describe(result.error()));
-  return std::move(*result);
-}
-void must(Result<void> result, const char* what) {
-  if (!result) die(std::string(what) + ": " + describe(result.error()));
-}
-
-double ms_between(Steady::time_point a, Steady::time_point b) {
-  return std::chrono::duration<double, std::milli>(b - a).count();
-}
 
 SecureBytes env_passphrase() {
   const char* text = std::getenv("EXILE_BENCH_PASSPHRASE");
@@ -109,37 +87,6 @@ SecureBytes env_passphrase() {
 SecureBytes contact_passphrase() {
   const std::string_view text = "bench contact passphrase";
   return SecureBytes(text.begin(), text.end());
-}
-
-bool wait_until(const std::function<bool()>& done, std::chrono::milliseconds timeout) {
-  const auto end = Steady::now() + timeout;
-  while (!done()) {
-    if (Steady::now() > end) return false;
-    std::this_thread::sleep_for(1ms);
-  }
-  return true;
-}
-
-// A completion turned into a blocking wait (completions come on the engine thread).
-template <class T>
-Result<T> await(const std::function<void(engine::Done<T>)>& call,
-                std::chrono::milliseconds timeout = 120s) {
-  struct Slot {
-    std::mutex mutex;
-    std::condition_variable cv;
-    std::optional<Result<T>> value;
-  };
-  auto slot = std::make_shared<Slot>();
-  call([slot](Result<T> r) {
-    std::lock_guard hold(slot->mutex);
-    slot->value = std::move(r);
-    slot->cv.notify_all();
-  });
-  std::unique_lock hold(slot->mutex);
-  if (!slot->cv.wait_for(hold, timeout, [&] { return slot->value.has_value(); })) {
-    return fail(ErrorCode::RelayTimeout, "the benchmark waited in vain");
-  }
-  return std::move(*slot->value);
 }
 
 // ---- generate -------------------------------------------------------------------------------
@@ -240,62 +187,6 @@ class Profile {
   std::atomic<std::size_t> requests_{0};
 };
 
-// exile-relay as a child process on 127.0.0.1 (an ephemeral port), its output in DIR/relay.log.
-class Relay {
- public:
-  Relay(fs::path binary, fs::path dir) : binary_(std::move(binary)), dir_(std::move(dir)) {}
-  ~Relay() { stop(); }
-  void start(std::size_t queue_max) {
-    fs::create_directories(dir_ / "data");
-    const fs::path log = dir_ / "relay.log";
-    { std::ofstream truncate(log); }
-    const std::string data = (dir_ / "data").string();
-    const std::string quota = std::to_string(queue_max);
-    const std::string bin = binary_.string();
-    std::vector<const char*> argv = {bin.c_str(),   "--listen",   "127.0.0.1:0",
-                                     "--data",      data.c_str(), "--queue-max-messages",
-                                     quota.c_str(), nullptr};
-    posix_spawn_file_actions_t actions;
-    posix_spawn_file_actions_init(&actions);
-    posix_spawn_file_actions_addopen(&actions, 1, log.c_str(), O_WRONLY | O_APPEND, 0);
-    posix_spawn_file_actions_adddup2(&actions, 1, 2);
-    const int rc = posix_spawn(&pid_, bin.c_str(), &actions, nullptr,
-                               const_cast<char* const*>(argv.data()), environ);
-    posix_spawn_file_actions_destroy(&actions);
-    if (rc != 0) die("cannot start exile-relay: " + bin);
-    const std::string marker = "exile-relay: listening on 127.0.0.1:";
-    const bool up = wait_until(
-        [&] {
-          std::ifstream in(log);
-          std::string line;
-          while (std::getline(in, line)) {
-            if (line.starts_with(marker)) {
-              port_ = std::stoi(line.substr(marker.size()));
-              return true;
-            }
-          }
-          return false;
-        },
-        15s);
-    if (!up) die("exile-relay did not start (log: " + log.string() + ")");
-  }
-  void stop() {
-    if (pid_ <= 0) return;
-    ::kill(pid_, SIGTERM);
-    int status = 0;
-    ::waitpid(pid_, &status, 0);
-    pid_ = -1;
-  }
-  [[nodiscard]] int port() const { return port_; }
-  [[nodiscard]] std::string url() const { return "ws://127.0.0.1:" + std::to_string(port_) + "/"; }
-
- private:
-  fs::path binary_;
-  fs::path dir_;
-  int port_ = 0;
-  pid_t pid_ = -1;
-};
-
 struct GenerateConfig {
   fs::path relay_bin;
   fs::path dir;
@@ -342,8 +233,8 @@ int generate(const GenerateConfig& config) {
   const auto started = Steady::now();
   fs::remove_all(config.dir);
   fs::create_directories(config.dir);
-  Relay relay(config.relay_bin, config.dir / "relay");
-  relay.start(config.messages + 10'000);
+  RelayChild relay(config.relay_bin, config.dir / "relay", config.messages + 10'000);
+  relay.start();
 
   const auto span = std::chrono::duration_cast<std::chrono::milliseconds>(24h * 90);
   SharedClock clock(
@@ -375,16 +266,20 @@ int generate(const GenerateConfig& config) {
     contact.create(contact_passphrase());
     if (!wait_until([&] { return contact.address_ready() > 0; }, 60s)) die("no AddressReady");
     const auto link = must(contact.engine().invitation(), "invitation").link;
-    const ChatId a_chat = must(await<ChatId>([&](engine::Done<ChatId> done) {
-                                 alice.engine().accept_invitation(link, std::move(done));
-                               }),
+    const ChatId a_chat = must(await<ChatId>(
+                                   [&](engine::Done<ChatId> done) {
+                                     alice.engine().accept_invitation(link, std::move(done));
+                                   },
+                                   120s),
                                "accept_invitation");
     if (!wait_until([&] { return contact.requests() > 0; }, 60s)) die("no contact request");
     const auto requests = must(contact.engine().requests(), "requests");
     const ChatId b_chat =
-        must(await<ChatId>([&](engine::Done<ChatId> done) {
-               contact.engine().accept_request(requests.front().id, std::move(done));
-             }),
+        must(await<ChatId>(
+                 [&](engine::Done<ChatId> done) {
+                   contact.engine().accept_request(requests.front().id, std::move(done));
+                 },
+                 120s),
              "accept_request");
     const bool active = wait_until(
         [&] {
@@ -674,5 +569,6 @@ int main_(const StartClock& clock, double main_ms, int argc, char** argv) {
 int main(int argc, char** argv) {
   const exile::bench::app::StartClock clock;
   const double main_ms = clock.ms();
+  exile::bench::g_program = "exile-app-bench";
   return exile::bench::app::main_(clock, main_ms, argc, argv);
 }
