@@ -50,6 +50,10 @@ AppController::AppController(AppOptions options, QObject* parent)
   chat_refresh_timer_.setSingleShot(true);
   chat_refresh_timer_.setInterval(kChatRefreshMs);
   connect(&chat_refresh_timer_, &QTimer::timeout, this, [this] { refresh_chats(); });
+  // Messages added or changed in a burst (a read marks many) are read back together.
+  changed_timer_.setSingleShot(true);
+  changed_timer_.setInterval(0);
+  connect(&changed_timer_, &QTimer::timeout, this, [this] { read_changed(); });
   search_timer_.setSingleShot(true);
   search_timer_.setInterval(kSearchDelayMs);
   connect(&search_timer_, &QTimer::timeout, this, [this] { run_search(); });
@@ -243,6 +247,7 @@ void AppController::lock() {
   chats_.set_filter(std::nullopt);
   requests_.set_requests({});
   current_chat_ = 0;
+  changed_.clear();
   current_chat_info_.clear();
   verification_.clear();
   display_name_.clear();
@@ -413,6 +418,7 @@ void AppController::declineRequest(qint64 request) {
 void AppController::openChat(qint64 chat) {
   if (!host_ || chat == current_chat_) return;
   current_chat_ = chat;
+  changed_.clear();
   verification_.clear();
   Q_EMIT verificationChanged();
   Q_EMIT currentChatChanged();
@@ -423,6 +429,7 @@ void AppController::openChat(qint64 chat) {
 void AppController::closeChat() {
   if (current_chat_ == 0) return;
   current_chat_ = 0;
+  changed_.clear();
   messages_.open(0);
   update_current_info();
   Q_EMIT currentChatChanged();
@@ -545,15 +552,35 @@ QVariantList AppController::timerChoices() const {
 }
 
 void AppController::refresh_message(engine::ChatId chat, engine::MessageId message) {
+  if (chat != current_chat_) return;
+  changed_.insert(message);
+  if (!changed_timer_.isActive()) changed_timer_.start();
+}
+
+void AppController::read_changed() {
+  if (changed_.empty() || current_chat_ == 0) return changed_.clear();
+  const engine::ChatId chat = current_chat_;
+  auto ids = std::exchange(changed_, {});
+  // One read of the page from the newest changed id down to the oldest: a chat holds at most
+  // (newest - oldest + 1) messages in that span (ids grow across the whole profile).
+  const engine::MessageId newest = *ids.rbegin();
+  const auto span = static_cast<std::size_t>(newest - *ids.begin() + 1);
+  const std::size_t limit = std::min(span, MessageListModel::kMaxPageSize);
   on_engine<std::vector<engine::MessageView>>(
-      [chat, message](engine::Engine& e) {
-        return e.messages(chat, engine::Page{message + 1, 1});
+      [chat, newest, limit](engine::Engine& e) {
+        return e.messages(chat, engine::Page{newest + 1, limit});
       },
-      [this, chat, message](Result<std::vector<engine::MessageView>> found) {
+      [this, chat, limit, ids = std::move(ids)](Result<std::vector<engine::MessageView>> found) {
         if (!found || chat != current_chat_) return;
-        for (const auto& m : *found) {
-          if (m.id == message) messages_.upsert(m);
+        for (const auto& m : *found) {  // oldest first
+          if (ids.contains(m.id)) messages_.upsert(m);
         }
+        // A full page may not reach the oldest ones of a wide span: those get a read of their own.
+        if (found->size() < limit) return;
+        for (const auto id : ids) {
+          if (id < found->front().id) changed_.insert(id);
+        }
+        if (!changed_.empty() && !changed_timer_.isActive()) changed_timer_.start();
       });
 }
 

@@ -23,6 +23,7 @@
 #include <functional>
 #include <memory>
 #include <optional>
+#include <set>
 
 #include "app/chat_list_model.h"
 #include "app/message_list_model.h"
@@ -197,7 +198,9 @@ class AppController final : public QObject {
   void schedule_chat_refresh();
   void run_search();
   void update_current_info();
+  // Queues `message` of the open chat to be read back; read_changed() reads the queue at once.
   void refresh_message(engine::ChatId chat, engine::MessageId message);
+  void read_changed();
 
   AppOptions options_;
   Stage stage_ = Stage::NoProfile;
@@ -221,7 +224,9 @@ class AppController final : public QObject {
   std::chrono::milliseconds idle_minute_{std::chrono::minutes(1)};
   QTimer chat_refresh_timer_;
   QTimer search_timer_;
-  engine::ChatId typing_chat_ = 0;  // whose contact is typing (0: none)
+  QTimer changed_timer_;
+  std::set<engine::MessageId> changed_;  // of the open chat, to be read back
+  engine::ChatId typing_chat_ = 0;       // whose contact is typing (0: none)
   std::optional<engine::MessageId> last_marked_read_;
   std::unique_ptr<engine::QtHost> host_;
   // The worker: one thread that runs the calls that wait for the database (or Argon2id), in the
