@@ -297,6 +297,8 @@ TEST(AppGui, ChatWithACliDaemonThroughRealRelays) {
   type_into(find_item(window, "unlockPassphraseField"), "not the passphrase");
   press_key(window, Qt::Key_Return);
   ASSERT_TRUE(pump_until([&] { return !c.error().isEmpty(); }, 30s));
+  EXPECT_EQ(c.error(), "Wrong passphrase.");  // the app's sentence, not the engine's
+  EXPECT_TRUE(visible_texts(window).contains("Wrong passphrase."));
   EXPECT_EQ(c.stage(), AppController::Stage::Locked);
   find_item(window, "unlockPassphraseField")->setProperty("text", QString());
   type_into(find_item(window, "unlockPassphraseField"), kAppPassphrase);
