@@ -205,8 +205,8 @@ void AppController::start_engine(std::function<Result<std::unique_ptr<engine::En
 }
 
 void AppController::engine_opened(Result<std::unique_ptr<engine::Engine>> opened) {
-  end_busy();
   if (!opened) {
+    end_busy();
     return show_error(opened.error(),
                       stage_ == Stage::NoProfile
                           ? tr("Check your name (up to 64 bytes) and the relay address.")
@@ -215,9 +215,10 @@ void AppController::engine_opened(Result<std::unique_ptr<engine::Engine>> opened
   host_ = std::make_unique<engine::QtHost>(std::move(*opened));
   connect(host_.get(), &engine::QtHost::engine_event, this,
           [this](const engine::Event& event) { on_event(event); });
-  stage_ = Stage::Unlocked;
-  Q_EMIT stageChanged();
-  userActive();
+  // The reads go to the worker first: the window's answer to stageChanged (the main screen made
+  // visible) takes a frame's time on this thread, and the chat list is read meanwhile.
+  refresh_chats();
+  refresh_requests();
   on_engine<std::string>([](engine::Engine& e) { return e.display_name(); },
                          [this](Result<std::string> name) {
                            if (!name) return;
@@ -225,8 +226,12 @@ void AppController::engine_opened(Result<std::unique_ptr<engine::Engine>> opened
                            Q_EMIT profileChanged();
                          });
   load_invitation();
-  refresh_chats();
-  refresh_requests();
+  // The stage changes before busy ends: the window makes the main screen while the unlock runs
+  // (busy and Locked), and would drop it if it saw "not busy" while still Locked.
+  stage_ = Stage::Unlocked;
+  end_busy();
+  Q_EMIT stageChanged();
+  userActive();
   if (!pending_link_.isEmpty()) Q_EMIT pendingLinkChanged();  // the window asks now
 }
 

@@ -135,6 +135,9 @@ class AppController final : public QObject {
   [[nodiscard]] engine::Engine* engine_for_tests();
   // For tests: the length of a minute of the idle lock (a minute otherwise).
   void set_idle_minute_for_tests(std::chrono::milliseconds minute);
+  // For tests: runs `task` on the worker, in order with the engine calls (one that waits holds
+  // back an unlock queued after it, as a slow Argon2id would).
+  void run_on_worker_for_tests(std::function<void()> task) { worker_.start(std::move(task)); }
 
   [[nodiscard]] Stage stage() const { return stage_; }
   [[nodiscard]] bool busy() const { return busy_ > 0; }

@@ -47,7 +47,7 @@ Control {
             // Locked: nothing, but while the unlock runs the main page is made already (empty:
             // its models hold nothing until the profile is open), hidden until it is.
             asynchronous: app.stage !== shell.stageUnlocked
-            visible: app.stage !== shell.stageLocked
+            visible: app.stage !== shell.stageLocked || app.busy
             sourceComponent: app.stage === shell.stageUnlocked
                              || (app.stage === shell.stageLocked && app.busy)
                              ? mainPageComponent

@@ -35,8 +35,12 @@ Window {
         objectName: "shellLoader"
         anchors.fill: parent
         asynchronous: app.stage === window.stageLocked
-        visible: app.stage !== window.stageLocked
-        focus: visible
+        // While the unlock runs the shell is laid out already, under the lock screen and unseen
+        // (opacity 0 is not drawn) and without input, so that the unlocked stage only shows it.
+        visible: app.stage !== window.stageLocked || app.busy
+        opacity: app.stage !== window.stageLocked ? 1 : 0
+        enabled: app.stage !== window.stageLocked
+        focus: app.stage !== window.stageLocked
         source: "AppShell.qml"
     }
 

@@ -12,12 +12,14 @@
 #include <gtest/gtest.h>
 
 #include <QGuiApplication>
+#include <QPointer>
 #include <QQuickStyle>
 #include <QStandardPaths>
 #include <QTest>
 #include <QtQml/QQmlExtensionPlugin>
 #include <chrono>
 #include <cstdlib>
+#include <future>
 #include <memory>
 
 #include "app/app_window.h"
@@ -302,9 +304,26 @@ TEST(AppGui, ChatWithACliDaemonThroughRealRelays) {
   EXPECT_EQ(c.stage(), AppController::Stage::Locked);
   find_item(window, "unlockPassphraseField")->setProperty("text", QString());
   type_into(find_item(window, "unlockPassphraseField"), kAppPassphrase);
+  // The main screen is made while the unlock runs (held here as a slow Argon2id would be),
+  // unseen under the lock screen, and is the one shown once unlocked: not made again then.
+  std::promise<void> release;
+  c.run_on_worker_for_tests([held = release.get_future().share()] { held.wait(); });
   press_key(window, Qt::Key_Return);
+  ASSERT_TRUE(c.busy());
+  QPointer<QQuickItem> made_while_locked;
+  ASSERT_TRUE(pump_until(
+      [&] { return (made_while_locked = find_item(window, "mainPage")) != nullptr; }, 10s));
+  EXPECT_EQ(c.stage(), AppController::Stage::Locked);
+  bool drawn = true;  // visible, and not fully transparent, with all its ancestors
+  for (QQuickItem* item = made_while_locked; item != nullptr; item = item->parentItem()) {
+    drawn = drawn && item->isVisible() && item->opacity() > 0;
+  }
+  EXPECT_FALSE(drawn) << "the main screen shows before the profile is open";
+  EXPECT_FALSE(made_while_locked->isEnabled());
+  release.set_value();
   ASSERT_TRUE(pump_until([&] { return c.stage() == AppController::Stage::Unlocked; }, 30s));
   ASSERT_TRUE(pump_until([&] { return visible_texts(window).contains("Bob"); }, 10s));
+  EXPECT_EQ(find_item(window, "mainPage"), made_while_locked.data()) << "made again at unlock";
 
   // The invitation's QR code reads back as the link the app shows.
   ASSERT_TRUE(pump_until([&] { return !c.invitationLink().isEmpty(); }, 30s));
