@@ -21,6 +21,7 @@
 #include <cstdlib>
 #include <future>
 #include <memory>
+#include <utility>
 
 #include "app/app_window.h"
 #include "e2e/support/world.h"
@@ -308,6 +309,13 @@ TEST(AppGui, ChatWithACliDaemonThroughRealRelays) {
   // unseen under the lock screen, and is the one shown once unlocked: not made again then.
   std::promise<void> release;
   c.run_on_worker_for_tests([held = release.get_future().share()] { held.wait(); });
+  struct Release {  // also when an assertion below returns early: the worker must not hang
+    std::promise<void>* promise;
+    void now() {
+      if (promise != nullptr) std::exchange(promise, nullptr)->set_value();
+    }
+    ~Release() { now(); }
+  } release_worker{&release};
   press_key(window, Qt::Key_Return);
   ASSERT_TRUE(c.busy());
   QPointer<QQuickItem> made_while_locked;
@@ -320,7 +328,7 @@ TEST(AppGui, ChatWithACliDaemonThroughRealRelays) {
   }
   EXPECT_FALSE(drawn) << "the main screen shows before the profile is open";
   EXPECT_FALSE(made_while_locked->isEnabled());
-  release.set_value();
+  release_worker.now();
   ASSERT_TRUE(pump_until([&] { return c.stage() == AppController::Stage::Unlocked; }, 30s));
   ASSERT_TRUE(pump_until([&] { return visible_texts(window).contains("Bob"); }, 10s));
   EXPECT_EQ(find_item(window, "mainPage"), made_while_locked.data()) << "made again at unlock";
