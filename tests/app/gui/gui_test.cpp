@@ -11,11 +11,13 @@
 // $EXILE_SCREENSHOT_DIR when it is set (scripts/screenshots), else to the test's directory.
 #include <gtest/gtest.h>
 
+#include <QElapsedTimer>
 #include <QGuiApplication>
 #include <QPointer>
 #include <QQuickStyle>
 #include <QStandardPaths>
 #include <QTest>
+#include <QTimer>
 #include <QtQml/QQmlExtensionPlugin>
 #include <chrono>
 #include <cstdlib>
@@ -40,6 +42,16 @@ using app::AppWindow;
 constexpr char kAppPassphrase[] = "velvet harbor quietly sings";
 
 qint64 q(std::int64_t v) { return static_cast<qint64>(v); }
+
+// Sets the promise when the scope ends, unless now() did: a test that returns early on a failed
+// assertion must not leave a thread waiting for it.
+struct ReleaseOnExit {
+  std::promise<void>* promise;
+  void now() {
+    if (promise != nullptr) std::exchange(promise, nullptr)->set_value();
+  }
+  ~ReleaseOnExit() { now(); }
+};
 
 std::unique_ptr<AppWindow> open_window(const std::filesystem::path& profile,
                                        const std::string& relay, const Clock* clock = nullptr) {
@@ -309,13 +321,7 @@ TEST(AppGui, ChatWithACliDaemonThroughRealRelays) {
   // unseen under the lock screen, and is the one shown once unlocked: not made again then.
   std::promise<void> release;
   c.run_on_worker_for_tests([held = release.get_future().share()] { held.wait(); });
-  struct Release {  // also when an assertion below returns early: the worker must not hang
-    std::promise<void>* promise;
-    void now() {
-      if (promise != nullptr) std::exchange(promise, nullptr)->set_value();
-    }
-    ~Release() { now(); }
-  } release_worker{&release};
+  ReleaseOnExit release_worker{&release};
   press_key(window, Qt::Key_Return);
   ASSERT_TRUE(c.busy());
   QPointer<QQuickItem> made_while_locked;
@@ -332,6 +338,76 @@ TEST(AppGui, ChatWithACliDaemonThroughRealRelays) {
   ASSERT_TRUE(pump_until([&] { return c.stage() == AppController::Stage::Unlocked; }, 30s));
   ASSERT_TRUE(pump_until([&] { return visible_texts(window).contains("Bob"); }, 10s));
   EXPECT_EQ(find_item(window, "mainPage"), made_while_locked.data()) << "made again at unlock";
+
+  // The UI thread never waits for the engine: with the engine's thread held (a completion that
+  // blocks it, as a stalled disk would hold a commit) the window opens the chat, takes typing
+  // and a send, searches and opens the chat's info, each at once, and keeps drawing; what was
+  // asked for is done once the engine goes on. The hold ends by itself after 10 s, so that a
+  // window that does wait shows here as a slow action, not as a hung test.
+  {
+    const auto chat = static_cast<engine::ChatId>(
+        c.chats()->data(c.chats()->index(0), app::ChatListModel::ChatIdRole).toLongLong());
+    std::promise<void> release_engine;
+    std::promise<void> entered;
+    auto engine_held = entered.get_future();
+    c.engine_for_tests()->send_text(
+        chat, "sent while the engine waits",
+        [held = release_engine.get_future().share(),
+         entered = std::make_shared<std::promise<void>>(std::move(entered))](auto) {
+          entered->set_value();
+          (void)held.wait_for(10s);
+        });
+    ReleaseOnExit release_on_exit{&release_engine};
+    ASSERT_TRUE(
+        pump_until([&] { return engine_held.wait_for(0s) == std::future_status::ready; }, 10s));
+
+    int frames = 0;
+    QObject::connect(window, &QQuickWindow::frameSwapped, window, [&] { ++frames; });
+    QElapsedTimer since_tick;
+    qint64 longest_gap = 0;
+    QTimer tick;
+    tick.setInterval(10);
+    QObject::connect(&tick, &QTimer::timeout,
+                     [&] { longest_gap = std::max(longest_gap, since_tick.restart()); });
+    since_tick.start();
+    tick.start();
+    std::vector<std::pair<const char*, qint64>> actions;
+    const auto timed = [&](const char* what, const std::function<void()>& action) {
+      QElapsedTimer took;
+      took.start();
+      action();
+      actions.emplace_back(what, took.elapsed());
+    };
+    timed("open the chat", [&] { click(find_item(window, "chatListItem_0")); });
+    auto* held_composer = wait_for_item(window, "composerInput");
+    ASSERT_NE(held_composer, nullptr);
+    timed("type", [&] { type_into(held_composer, "typed while the engine waits"); });
+    timed("send", [&] { press_key(window, Qt::Key_Return); });
+    timed("search", [&] {
+      press_key(window, Qt::Key_F, Qt::ControlModifier);
+      type_into(find_item(window, "searchField"), "Bob");
+      press_key(window, Qt::Key_Escape);
+    });
+    timed("open the chat info", [&] { click(find_item(window, "chatInfoButton")); });
+    QTest::qWait(1500);  // timers, the worker's turns and frames, while still held
+    tick.stop();
+    ASSERT_EQ(engine_held.wait_for(0s), std::future_status::ready);
+    for (const auto& [what, ms] : actions) {
+      EXPECT_LT(ms, 2000) << what << " waited for the engine (" << ms << " ms)";
+    }
+    EXPECT_LT(longest_gap, 2000) << "the UI thread stopped for " << longest_gap << " ms";
+    EXPECT_GT(frames, 0) << "no frame was drawn while the engine was held";
+    release_on_exit.now();
+    press_key(window, Qt::Key_Escape);
+    ASSERT_TRUE(pump_until(
+        [&] {
+          const auto bobs = texts(all_messages(bob->d(), b_chat), false);
+          return std::find(bobs.begin(), bobs.end(), "typed while the engine waits") !=
+                     bobs.end() &&
+                 std::find(bobs.begin(), bobs.end(), "sent while the engine waits") != bobs.end();
+        },
+        30s));
+  }
 
   // The invitation's QR code reads back as the link the app shows.
   ASSERT_TRUE(pump_until([&] { return !c.invitationLink().isEmpty(); }, 30s));
