@@ -467,9 +467,14 @@ void AppController::sendText(const QString& text) {
 }
 
 void AppController::retry(qint64 message) {
-  const auto* m = messages_.find(message);
-  if (m == nullptr || m->state != engine::MessageState::Failed) return;
-  sendText(to_qstring(m->text));
+  if (!host_ || current_chat_ == 0) return;
+  // The engine sends the text again and removes the failed message in one commit: the view
+  // gets MessageDeleted and MessageAdded, and never shows both.
+  host_->engine().retry(
+      current_chat_, static_cast<engine::MessageId>(message),
+      host_->deliver_here<engine::MessageId>(this, [this](Result<engine::MessageId> sent) {
+        if (!sent && sent.error().code != ErrorCode::NotFound) show_error(sent.error());
+      }));
 }
 
 void AppController::setTyping(bool typing) {

@@ -28,6 +28,7 @@ Commands:
   timer CHAT off|SECONDS|5s|1m|1h|1d|1w
                                       set the self-destruct timer of a chat
   delete CHAT MESSAGE --for-both      delete a message on both sides
+  retry CHAT MESSAGE                  send a failed message again (it replaces the failed one)
   read CHAT [UP_TO]                   mark messages read up to UP_TO (default: the newest)
   typing CHAT on|off                  tell the contact you are typing, or stopped
   daemon                              unlock once, then answer JSON commands on stdin
@@ -231,6 +232,15 @@ Result<Command> make_command(const std::string& name, const std::vector<std::str
     auto message = id_argument(args[1], "MESSAGE");
     if (!message) return std::unexpected(message.error());
     return Delete{*chat, *message};
+  }
+  if (name == "retry") {
+    EXILE_TRY(allow_only(name, given, {}));
+    EXILE_TRY(expect_arguments(name, args, 2, 2, "CHAT MESSAGE"));
+    auto chat = id_argument(args[0], "CHAT");
+    if (!chat) return std::unexpected(chat.error());
+    auto message = id_argument(args[1], "MESSAGE");
+    if (!message) return std::unexpected(message.error());
+    return Retry{*chat, *message};
   }
   if (name == "read") {
     EXILE_TRY(allow_only(name, given, {}));

@@ -21,6 +21,7 @@ std::string_view command_name(const Command& command) {
         if constexpr (std::is_same_v<T, Verify>) return "verify";
         if constexpr (std::is_same_v<T, Timer>) return "timer";
         if constexpr (std::is_same_v<T, Delete>) return "delete";
+        if constexpr (std::is_same_v<T, Retry>) return "retry";
         if constexpr (std::is_same_v<T, Read>) return "read";
         if constexpr (std::is_same_v<T, Typing>) return "typing";
         if constexpr (std::is_same_v<T, Daemon>) return "daemon";

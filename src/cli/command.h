@@ -68,6 +68,10 @@ struct Delete {
   ChatId chat = 0;
   MessageId message = 0;
 };
+struct Retry {  // a Failed message of ours, sent again
+  ChatId chat = 0;
+  MessageId message = 0;
+};
 struct Read {
   ChatId chat = 0;
   std::optional<MessageId> up_to;  // none: the newest message of the chat
@@ -85,9 +89,9 @@ struct Sync {
 struct Lock {};
 struct Quit {};
 
-using Command =
-    std::variant<Init, Invite, Accept, Requests, AcceptRequest, DeclineRequest, Chats, History,
-                 Send, Search, Verify, Timer, Delete, Read, Typing, Daemon, Sync, Lock, Quit>;
+using Command = std::variant<Init, Invite, Accept, Requests, AcceptRequest, DeclineRequest, Chats,
+                             History, Send, Search, Verify, Timer, Delete, Retry, Read, Typing,
+                             Daemon, Sync, Lock, Quit>;
 
 // The command's name as typed: "accept-request".
 [[nodiscard]] std::string_view command_name(const Command& command);

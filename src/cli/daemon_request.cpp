@@ -170,6 +170,14 @@ Result<Command> parse_command(const QString& cmd, const Fields& f) {
     if (*for_both != true) return invalid("\"for_both\" must be true");
     return Delete{*chat, *message};
   }
+  if (cmd == "retry") {
+    EXILE_TRY(f.only({"chat", "message"}));
+    auto chat = f.id("chat");
+    if (!chat) return std::unexpected(chat.error());
+    auto message = f.id("message");
+    if (!message) return std::unexpected(message.error());
+    return Retry{*chat, *message};
+  }
   if (cmd == "read") {
     EXILE_TRY(f.only({"chat", "up_to"}));
     auto chat = f.id("chat");

@@ -175,6 +175,10 @@ void Runner::run(const Command& command, Finish finish) {
           after_change(QJsonValue(object_with("timer_seconds", value)), std::move(finish));
         } else if constexpr (std::is_same_v<T, Delete>) {
           after_change(done_or_null(engine.delete_for_both(c.chat, c.message)), std::move(finish));
+        } else if constexpr (std::is_same_v<T, Retry>) {
+          auto message = engine.retry(c.chat, c.message);
+          if (!message) return finish(Outcome{std::unexpected(message.error()), {}});
+          after_change(QJsonValue(object_with("message", json_id(*message))), std::move(finish));
         } else if constexpr (std::is_same_v<T, Read>) {
           std::optional<engine::MessageId> up_to = c.up_to;
           if (!up_to) {

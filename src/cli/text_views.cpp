@@ -160,6 +160,8 @@ std::string render_text(const Command& command, const QJsonValue& result, bool h
                  describe_timer(seconds(o["timer_seconds"])) + ".\n";
         } else if constexpr (std::is_same_v<T, Delete>) {
           return "Message deleted on both sides.\n";
+        } else if constexpr (std::is_same_v<T, Retry>) {
+          return "Sent again as message " + num(o["message"]) + ".\n";
         } else if constexpr (std::is_same_v<T, Read>) {
           if (!o["up_to"].isDouble()) return "No messages to mark read.\n";
           return "Read up to message " + num(o["up_to"]) + ".\n";

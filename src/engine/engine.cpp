@@ -272,6 +272,17 @@ void Engine::send_text(ChatId chat, std::string_view text, Done<MessageId> done)
       });
 }
 
+Result<MessageId> Engine::retry(ChatId chat, MessageId failed) {
+  return impl_->call([chat, failed](detail::Core& core) { return core.retry(chat, failed); });
+}
+
+void Engine::retry(ChatId chat, MessageId failed, Done<MessageId> done) {
+  impl_->post([chat, failed, done](detail::Core& core) mutable { core.retry(chat, failed, done); },
+              [done] {
+                if (done) done(fail(ErrorCode::ProfileLocked));
+              });
+}
+
 Result<void> Engine::mark_read(ChatId chat, MessageId up_to) {
   return impl_->call([chat, up_to](detail::Core& core) { return core.mark_read(chat, up_to); });
 }

@@ -258,6 +258,12 @@ class Engine {
   // the engine thread is busy are committed together, in the order they were made, with one
   // transaction (a host's UI thread should use this one: it never waits for a disk).
   void send_text(ChatId chat, std::string_view text, Done<MessageId> done);
+  // Sends the text of a Failed message of ours again, as a new message (a new envelope: the
+  // relay refused the old one for good), and removes the failed one in the same transaction
+  // (MessageDeleted, then MessageAdded). NotFound unless `failed` is our Failed text message in
+  // `chat`. The completion form, as send_text's, for a host's UI thread.
+  [[nodiscard]] Result<MessageId> retry(ChatId chat, MessageId failed);
+  void retry(ChatId chat, MessageId failed, Done<MessageId> done);
   // Marks every incoming message up to `up_to` read, starts their timers, sends a read receipt.
   [[nodiscard]] Result<void> mark_read(ChatId chat, MessageId up_to);
   [[nodiscard]] Result<void> set_typing(ChatId chat, bool typing);

@@ -88,6 +88,9 @@ TEST(Arguments, EveryCommand) {
   auto del = command_of<Delete>({"delete", "3", "12", "--for-both"});
   EXPECT_EQ(del.chat, 3);
   EXPECT_EQ(del.message, 12);
+  auto retry = command_of<Retry>({"retry", "3", "14"});
+  EXPECT_EQ(retry.chat, 3);
+  EXPECT_EQ(retry.message, 14);
   EXPECT_FALSE(command_of<Read>({"read", "3"}).up_to.has_value());
   EXPECT_EQ(command_of<Read>({"read", "3", "9"}).up_to, 9);
   EXPECT_TRUE(command_of<Typing>({"typing", "3", "on"}).typing);
@@ -121,6 +124,8 @@ TEST(Arguments, UsageErrors) {
   expect_usage_error({"history", "3", "--before", "-1"});
   expect_usage_error({"verify", "3", "--mark-verified", "--unmark-verified"});
   expect_usage_error({"delete", "3", "12"});                    // --for-both is required
+  expect_usage_error({"retry", "3"});                           // which message
+  expect_usage_error({"retry", "3", "0"});                      // ids start at 1
   expect_usage_error({"delete", "3", "12", "--for-both=yes"});  // a flag takes no value
   expect_usage_error({"typing", "3", "maybe"});
   expect_usage_error({"chats", "--wait"});  // a value is needed

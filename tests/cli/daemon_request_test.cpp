@@ -61,6 +61,9 @@ TEST(DaemonRequest, EveryCommand) {
   EXPECT_EQ(parsed<Timer>(R"({"cmd": "timer", "chat": 3, "timer": null})").value, "off");
   auto d = parsed<Delete>(R"({"cmd": "delete", "chat": 3, "message": 8, "for_both": true})");
   EXPECT_EQ(d.message, 8);
+  auto r = parsed<Retry>(R"({"cmd": "retry", "chat": 3, "message": 9})");
+  EXPECT_EQ(r.chat, 3);
+  EXPECT_EQ(r.message, 9);
   EXPECT_FALSE(parsed<Read>(R"({"cmd": "read", "chat": 3})").up_to.has_value());
   EXPECT_EQ(parsed<Read>(R"({"cmd": "read", "chat": 3, "up_to": 11})").up_to, 11);
   EXPECT_TRUE(parsed<Typing>(R"({"cmd": "typing", "chat": 3, "typing": true})").typing);
@@ -101,6 +104,7 @@ TEST(DaemonRequest, Refused) {
   refused(R"({"cmd": "timer", "chat": 3, "timer": true})");
   refused(R"({"cmd": "timer", "chat": 3})");
   refused(R"({"cmd": "delete", "chat": 3, "message": 8})");  // for_both is required
+  refused(R"({"cmd": "retry", "chat": 3})");                 // which message
   refused(R"({"cmd": "delete", "chat": 3, "message": 8, "for_both": false})");
   refused(R"({"cmd": "typing", "chat": 3})");
   refused(R"({"cmd": "sync", "timeout_ms": -1})");

@@ -975,6 +975,29 @@ TEST_F(EngineTest, APermanentRefusalFailsItsMessageAndTheQueueGoesOn) {
   ASSERT_TRUE(QTest::qWaitFor([&] { return state_of(*next) == MessageState::Delivered; }, kWaitMs));
   // Nothing of it stays in the outbox: sync() finds nothing due or in flight.
   ASSERT_TRUE(alice.sync().has_value());
+
+  // Only our own Failed text message can be retried.
+  EXPECT_EQ(alice.engine().retry(alice_chat, *next).error().code, ErrorCode::NotFound);
+  EXPECT_EQ(alice.engine().retry(alice_chat + 1, *refused).error().code, ErrorCode::NotFound);
+  // The retry sends its text as a new message, which Bob gets, and the failed one is gone in the
+  // same commit: Alice's chat shows the text once, after "goes on".
+  const auto deleted_before = alice.count<MessageDeleted>();
+  auto retried = alice.await<MessageId>(
+      [&](Done<MessageId> done) { alice.engine().retry(alice_chat, *refused, std::move(done)); });
+  ASSERT_TRUE(retried) << retried.error().message;
+  EXPECT_NE(*retried, *refused);
+  EXPECT_EQ(alice.count<MessageDeleted>(), deleted_before + 1);
+  auto history = alice.history(alice_chat);
+  ASSERT_EQ(history.size(), 2u);
+  EXPECT_EQ(history[0].text, "goes on");
+  EXPECT_EQ(history[1].text, "refused as too large");
+  EXPECT_EQ(history[1].id, *retried);
+  ASSERT_TRUE(QTest::qWaitFor([&] { return bob.history(bob_chat).size() == 2; }, kWaitMs));
+  EXPECT_EQ(bob.history(bob_chat)[1].text, "refused as too large");
+  ASSERT_TRUE(
+      QTest::qWaitFor([&] { return state_of(*retried) == MessageState::Delivered; }, kWaitMs));
+  // Retried once is retried: the old id is no longer there to retry.
+  EXPECT_EQ(alice.engine().retry(alice_chat, *refused).error().code, ErrorCode::NotFound);
   alice.lock();
   bob.lock();
 }

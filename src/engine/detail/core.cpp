@@ -1225,17 +1225,33 @@ Result<void> Core::apply_answer(Batch& batch, const Answer& answer) {
 }
 
 void Core::send_text(ChatId chat, std::string text, Done<MessageId> done) {
-  pending_sends_.push_back(PendingSend{chat, std::move(text), std::move(done)});
+  pending_sends_.push_back(PendingSend{chat, std::move(text), std::move(done), std::nullopt});
   schedule_turn();
 }
 
 Result<MessageId> Core::send_text(ChatId chat, std::string_view text) {
   std::optional<Result<MessageId>> answer;
-  pending_sends_.push_back(
-      PendingSend{chat, std::string(text),
-                  [&answer](Result<MessageId> result) { answer.emplace(std::move(result)); }});
+  pending_sends_.push_back(PendingSend{
+      chat, std::string(text),
+      [&answer](Result<MessageId> result) { answer.emplace(std::move(result)); }, std::nullopt});
   // Sends made earlier come first; a turn takes at most kTurnLimit of them, so run turns until
   // this one is answered (a turn after shut-down answers every send it takes).
+  while (!answer) run_turn();
+  return std::move(*answer);
+}
+
+void Core::retry(ChatId chat, MessageId failed, Done<MessageId> done) {
+  pending_sends_.push_back(PendingSend{chat, {}, std::move(done), failed});
+  schedule_turn();
+}
+
+Result<MessageId> Core::retry(ChatId chat, MessageId failed) {
+  std::optional<Result<MessageId>> answer;
+  pending_sends_.push_back(
+      PendingSend{chat,
+                  {},
+                  [&answer](Result<MessageId> result) { answer.emplace(std::move(result)); },
+                  failed});
   while (!answer) run_turn();
   return std::move(*answer);
 }
@@ -1250,9 +1266,28 @@ Result<Result<MessageId>> Core::stage_send(Batch& batch, const PendingSend& send
   auto queue = store::QueueRepository(db_).find_for_chat(chat_id, store::QueueRole::Send);
   if (!queue) return fail(std::move(queue).error());
   if (!*queue) return Reply(fail(ErrorCode::ChatNotReady));
+  // A retry: the relay refused the failed message's envelope for good (too large, queue gone,
+  // not allowed), so the same bytes would be refused again. Its text goes as a new message, and
+  // the failed one is removed in this transaction: the chat never shows both, nor neither.
+  std::string retried_text;
+  if (send.replaces) {
+    auto failed = store::MessageRepository(db_).find(*send.replaces);
+    if (!failed) return fail(std::move(failed).error());
+    if (!*failed || (*failed)->chat != chat_id ||
+        (*failed)->direction != store::Direction::Outgoing ||
+        (*failed)->state != store::MessageState::Failed ||
+        (*failed)->kind != store::MessageKind::Text) {
+      return Reply(fail(ErrorCode::NotFound));
+    }
+    retried_text = std::move((*failed)->body);
+    auto removed = store::MessageRepository(db_).remove(*send.replaces);
+    if (!removed) return fail(std::move(removed).error());
+    batch.events.push_back(MessageDeleted{chat_id, *send.replaces});
+  }
+  const std::string& text = send.replaces ? retried_text : send.text;
   Content content{.id = random_content_id(rng_),
                   .sent_at = now(),
-                  .body = TextContent{send.text, (*chat)->timer_seconds}};
+                  .body = TextContent{text, (*chat)->timer_seconds}};
   auto plaintext = encode_content(content);
   if (!plaintext) return Reply(fail(ErrorCode::InvalidContent, plaintext.error().message));
   auto session = batch.sessions.find((*chat)->session);
@@ -1265,7 +1300,7 @@ Result<Result<MessageId>> Core::stage_send(Batch& batch, const PendingSend& send
   store::NewMessage message{.chat = chat_id,
                             .uid = content.id,
                             .direction = store::Direction::Outgoing,
-                            .body = send.text,
+                            .body = text,
                             .sent_at = content.sent_at,
                             .received_at = content.sent_at,
                             .timer_seconds = (*chat)->timer_seconds,

@@ -79,6 +79,8 @@ class Core final : public QObject {
   void send_text(ChatId chat, std::string text, Done<MessageId> done);
   // The same, committed before it returns (a turn now).
   Result<MessageId> send_text(ChatId chat, std::string_view text);
+  void retry(ChatId chat, MessageId failed, Done<MessageId> done);
+  Result<MessageId> retry(ChatId chat, MessageId failed);
   Result<void> mark_read(ChatId chat, MessageId up_to);
   Result<void> set_typing(ChatId chat, bool typing);
   Result<void> set_timer(ChatId chat, std::optional<std::uint32_t> seconds);
@@ -104,6 +106,9 @@ class Core final : public QObject {
     ChatId chat = 0;
     std::string text;
     Done<MessageId> done;
+    // retry(): the Failed message whose text is sent again (`text` is unused) and which is
+    // removed in the same transaction.
+    std::optional<MessageId> replaces;
   };
   struct Answer {
     store::OutboxItem item;
