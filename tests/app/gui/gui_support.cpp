@@ -30,13 +30,6 @@ QList<QObject*> find_all(QQuickWindow* window, const QString& name) {
   return out;
 }
 
-bool shown(QQuickItem* item) {
-  for (auto* i = item; i != nullptr; i = i->parentItem()) {
-    if (!i->isVisible() || i->opacity() <= 0.0) return false;
-  }
-  return true;
-}
-
 void collect_texts(QQuickItem* item, QStringList& out) {
   if (item == nullptr || !item->isVisible() || item->opacity() <= 0.0) return;
   const QVariant text = item->property("text");
@@ -52,6 +45,13 @@ void collect_texts(QQuickItem* item, QStringList& out) {
 }
 
 }  // namespace
+
+bool shown(QQuickItem* item) {
+  for (auto* i = item; i != nullptr; i = i->parentItem()) {
+    if (!i->isVisible() || i->opacity() <= 0.0) return false;
+  }
+  return true;
+}
 
 QQuickItem* find_item(QQuickWindow* window, const QString& name) {
   for (auto* o : find_all(window, name)) {

@@ -18,6 +18,8 @@ namespace exile::test {
 QQuickItem* find_item(QQuickWindow* window, const QString& name);
 // Every item of `window` named `name`.
 QList<QQuickItem*> find_items(QQuickWindow* window, const QString& name);
+// Whether `item` and every ancestor of it is visible and not fully transparent.
+bool shown(QQuickItem* item);
 // Waits (running the event loop) until `name` exists and is visible.
 QQuickItem* wait_for_item(QQuickWindow* window, const QString& name,
                           std::chrono::milliseconds timeout = std::chrono::seconds(10));

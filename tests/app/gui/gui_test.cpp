@@ -27,6 +27,7 @@
 
 #include "app/app_window.h"
 #include "e2e/support/world.h"
+#include "engine/tapped_transport.h"  // tests/engine
 #include "gui_support.h"
 
 Q_IMPORT_QML_PLUGIN(ExilePlugin)
@@ -54,11 +55,13 @@ struct ReleaseOnExit {
 };
 
 std::unique_ptr<AppWindow> open_window(const std::filesystem::path& profile,
-                                       const std::string& relay, const Clock* clock = nullptr) {
+                                       const std::string& relay, const Clock* clock = nullptr,
+                                       engine::RelayTransportFactory relays = {}) {
   AppOptions options;
   options.engine.profile_dir = profile;
   options.engine.fast_kdf = true;
   options.environment.clock = clock;
+  options.environment.relays = std::move(relays);
   options.default_relay = QString::fromStdString(relay);
   auto window = std::make_unique<AppWindow>(std::move(options));
   window->controller().setLanguage(QStringLiteral("en"));
@@ -328,11 +331,8 @@ TEST(AppGui, ChatWithACliDaemonThroughRealRelays) {
   ASSERT_TRUE(pump_until(
       [&] { return (made_while_locked = find_item(window, "mainPage")) != nullptr; }, 10s));
   EXPECT_EQ(c.stage(), AppController::Stage::Locked);
-  bool drawn = true;  // visible, and not fully transparent, with all its ancestors
-  for (QQuickItem* item = made_while_locked; item != nullptr; item = item->parentItem()) {
-    drawn = drawn && item->isVisible() && item->opacity() > 0;
-  }
-  EXPECT_FALSE(drawn) << "the main screen shows before the profile is open";
+  EXPECT_FALSE(test::shown(made_while_locked))
+      << "the main screen shows before the profile is open";
   EXPECT_FALSE(made_while_locked->isEnabled());
   release_worker.now();
   ASSERT_TRUE(pump_until([&] { return c.stage() == AppController::Stage::Unlocked; }, 30s));
@@ -486,6 +486,88 @@ TEST(AppGui, ALinkFromTheCommandLineADeclinedRequestAndTheIdleLock) {
 
 // Every main screen in English and Korean, at 1280×800 and 800×600: two app windows (Alice and
 // Bob), each on its own profile, in a secret chat through the relays.
+// What a real relay cannot be asked for, made by a tap on Alice's transport between two app
+// windows: a message the relay refuses for good (over its size limit) shows failed with Retry,
+// and Retry sends it again in place of the failed one; an envelope corrupted on the way shows
+// at Bob's as the undecryptable marker, and the chat goes on.
+TEST(AppGui, ARetriedFailedMessageAndAnUndecryptableOne) {
+  World world;
+  ASSERT_TRUE(world.ok());
+  auto taps = std::make_shared<test::TappedTransport::Taps>();
+  auto alice =
+      open_window(world.dir().path() / "alice", world.relay_a().url(), nullptr, test::tapped(taps));
+  ASSERT_NE(alice, nullptr);
+  create_through_welcome(*alice, "Alice");
+  auto bob = open_window(world.dir().path() / "bob", world.relay_b().url());
+  ASSERT_NE(bob, nullptr);
+  create_through_welcome(*bob, "Bob");
+  bob->controller().acceptInvitation(alice->controller().invitationLink());
+  ASSERT_TRUE(pump_until([&] { return alice->controller().requests()->rowCount() == 1; }, 60s));
+  alice->controller().acceptRequest(
+      alice->controller()
+          .requests()
+          ->data(alice->controller().requests()->index(0), app::RequestListModel::RequestIdRole)
+          .toLongLong());
+  ASSERT_TRUE(pump_until([&] { return alice->controller().currentChat() != 0; }, 60s));
+  ASSERT_TRUE(pump_until(
+      [&] { return bob->controller().currentChatInfo().value("state").toString() == "active"; },
+      60s));
+  auto* window = alice->window();
+  window->requestActivate();  // Bob's window came last: Alice's takes the keys again
+  ASSERT_TRUE(pump_until([&] { return window->isActive(); }, 5s));
+  auto* composer = wait_for_item(window, "composerInput");
+  ASSERT_NE(composer, nullptr);
+
+  // Refused for good: failed, with Retry. Retry: Bob gets it, and Alice's chat shows it once.
+  // A long text, so that the tap takes it and not a receipt or typing notice going out first.
+  const QString refused =
+      QStringLiteral("too large for the relay at first ") + QString(2000, QLatin1Char('x'));
+  {
+    std::lock_guard hold(taps->mutex);
+    taps->oversize_next_send_longer_than = 1500;
+  }
+  type_into(composer, refused.left(40));
+  composer->setProperty("text", refused);
+  press_key(window, Qt::Key_Return);
+  auto* retry = wait_for_item(window, "retryButton", 30s);
+  ASSERT_NE(retry, nullptr) << "no failed message with Retry";
+  EXPECT_TRUE(visible_texts(window).contains(refused));
+  click(retry);
+  ASSERT_TRUE(pump_until([&] { return visible_texts(bob->window()).contains(refused); }, 30s));
+  ASSERT_TRUE(pump_until(
+      [&] {
+        for (auto* item : find_items(window, "retryButton")) {
+          if (test::shown(item)) return false;
+        }
+        return true;
+      },
+      10s));
+  const auto bubbles_with = [&](const QString& text) {  // the open chat's rows, not the list's
+    auto* m = alice->controller().messages();
+    int n = 0;
+    for (int row = 0; row < m->rowCount(); ++row) {
+      n += m->data(m->index(row), app::MessageListModel::TextRole).toString() == text ? 1 : 0;
+    }
+    return n;
+  };
+  EXPECT_EQ(bubbles_with(refused), 1) << "the failed bubble stayed beside its retry";
+
+  // Corrupted on the way: Bob's chat marks it, keeps it, and goes on.
+  {
+    std::lock_guard hold(taps->mutex);
+    taps->corrupt_next_send = true;
+  }
+  alice->controller().sendText(QStringLiteral("garbled on the way"));
+  const QString marker = QStringLiteral("This message could not be decrypted");
+  ASSERT_TRUE(pump_until([&] { return visible_texts(bob->window()).contains(marker); }, 30s));
+  alice->controller().sendText(QStringLiteral("arrives whole"));
+  ASSERT_TRUE(pump_until(
+      [&] { return visible_texts(bob->window()).contains(QStringLiteral("arrives whole")); }, 30s));
+  EXPECT_FALSE(visible_texts(bob->window()).contains(QStringLiteral("garbled on the way")));
+  alice->controller().lock();
+  bob->controller().lock();
+}
+
 TEST(AppGui, ScreenshotsOfEveryMainScreen) {
   World world;
   ASSERT_TRUE(world.ok());
