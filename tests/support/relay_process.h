@@ -10,6 +10,7 @@
 #include <chrono>
 #include <cstdint>
 #include <filesystem>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -30,6 +31,8 @@ class RelayProcess {
     std::filesystem::path tls_cert;
     std::filesystem::path tls_key;
     std::chrono::milliseconds timeout{15000};
+    // Set: the child's RLIMIT_NOFILE, soft and hard, before exec (descriptor tests).
+    std::optional<std::uint64_t> max_open_files;
   };
 
   explicit RelayProcess(Options options);
