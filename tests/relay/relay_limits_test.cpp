@@ -311,8 +311,10 @@ TEST_F(RelayLimitsTest, PerSourceCapIsConfigurable) {
   ASSERT_TRUE(open_bare(60, relay_->port()));
   EXPECT_EQ(count_closed(sockets_, 55, std::chrono::seconds(5)), 55U);
   EXPECT_TRUE(served(std::chrono::seconds(5), "127.0.0.3")) << last_client_error_;
-  // 0: no per-source cap; --max-connections alone applies.
+  // Closed connections give their source's slots back.
   close_sockets();
+  EXPECT_TRUE(served(std::chrono::seconds(5), "127.0.0.1")) << last_client_error_;
+  // 0: no per-source cap; --max-connections alone applies.
   relay_->stop();
   ASSERT_TRUE(start({"--max-connections", "60", "--max-connections-per-source", "0"}));
   ASSERT_TRUE(open_bare(60, relay_->port()));
