@@ -157,11 +157,13 @@ class RelayLimitsTest : public ::testing::Test {
   }
 
   // Starts the relay (data in dir_/data). False, with the reason in start_error_, if it did not.
-  bool start(std::vector<std::string> args, std::optional<std::uint64_t> max_open_files = {}) {
+  bool start(std::vector<std::string> args, std::optional<std::uint64_t> max_open_files = {},
+             std::optional<std::uint64_t> open_files_soft = {}) {
     RelayProcess::Options options;
     options.data_dir = dir_.file("data");
     options.extra_args = std::move(args);
     options.max_open_files = max_open_files;
+    options.open_files_soft = open_files_soft;
     relay_ = std::make_unique<RelayProcess>(std::move(options));
     if (relay_->start()) return true;
     start_error_ = relay_->error();
@@ -266,6 +268,29 @@ TEST_F(RelayLimitsTest, ExplicitCapBeyondTheOpenFileLimitIsRefused) {
   // One that fits starts.
   relay_.reset();
   EXPECT_TRUE(start({"--max-connections", "64"}, 128)) << start_error_;
+}
+
+// A shell's soft limit is often far below its hard one: the relay raises the soft limit to the
+// hard one, so a cap that fits the hard limit is met.
+TEST_F(RelayLimitsTest, SoftOpenFileLimitIsRaisedToTheHardOne) {
+  ASSERT_TRUE(start({"--max-connections", "1000"}, 4096, 128)) << start_error_;
+  std::ifstream in("/proc/" + std::to_string(relay_->pid()) + "/limits");
+  std::string line;
+  std::string open_files;
+  while (std::getline(in, line)) {
+    if (line.starts_with("Max open files")) open_files = line;
+  }
+  std::istringstream fields(open_files.substr(std::string("Max open files").size()));
+  std::uint64_t soft = 0;
+  std::uint64_t hard = 0;
+  fields >> soft >> hard;
+  EXPECT_EQ(soft, 4096U) << open_files;
+  EXPECT_EQ(hard, 4096U) << open_files;
+  ASSERT_TRUE(open_bare(200, relay_->port()));
+  EXPECT_EQ(count_closed(sockets_, 1, std::chrono::milliseconds(500)), 0U)
+      << "200 connections under a soft limit of 128 raised to 4096";
+  EXPECT_TRUE(served(std::chrono::seconds(5), "127.0.0.2")) << last_client_error_;
+  EXPECT_EQ(relay_->output().find("accept failed"), std::string::npos) << relay_->output();
 }
 
 // Out of descriptors for another reason (here: the limit lowered under the running relay with

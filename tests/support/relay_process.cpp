@@ -197,6 +197,9 @@ bool RelayProcess::start() {
   rlimit open_files{0, 0};
   if (options_.max_open_files) {
     open_files.rlim_cur = open_files.rlim_max = static_cast<rlim_t>(*options_.max_open_files);
+    if (options_.open_files_soft) {
+      open_files.rlim_cur = static_cast<rlim_t>(*options_.open_files_soft);
+    }
   }
 
   const pid_t parent = ::getpid();
