@@ -22,7 +22,11 @@ constexpr std::string_view kUsage =
     "  --idle-timeout DURATION   default 120s\n"
     "  --ack-hold DURATION       how long a message to a subscribed queue waits in memory for\n"
     "                            its ACK before it is written; 0 writes at once; default 250ms\n"
-    "  --max-connections N       default 20000\n"
+    "  --max-connections N       default 20000 (lowered to what the open-file limit\n"
+    "                            allows; an explicit N it cannot meet is refused)\n"
+    "  --max-connections-per-source N\n"
+    "                            connections from one IPv4 address or IPv6 /64 (0: no\n"
+    "                            cap); default 256\n"
     "  --queue-max-messages N    default 10000\n"
     "  --queue-max-bytes N       default 67108864\n"
     "  --rate N                  commands per second per connection (burst 2N); default 2000\n"
@@ -167,6 +171,11 @@ Result<void> apply_setting(Config& config, std::string_view name, std::string_vi
     auto v = parse_unsigned<std::uint32_t>(name, value, 1);
     if (!v) return fail(v.error());
     config.max_connections = *v;
+    config.max_connections_explicit = true;
+  } else if (name == "max-connections-per-source") {
+    auto v = parse_unsigned<std::uint32_t>(name, value);
+    if (!v) return fail(v.error());
+    config.max_connections_per_source = *v;
   } else if (name == "queue-max-messages") {
     auto v = parse_unsigned<std::uint32_t>(name, value, 1);
     if (!v) return fail(v.error());

@@ -35,6 +35,11 @@ struct Config {
   // relay-protocol.md §5, "Held for the ACK".
   std::chrono::milliseconds ack_hold = std::chrono::milliseconds(250);
   std::uint32_t max_connections = 20000;
+  // Descriptors and connections (relay-protocol.md §6): whether --max-connections was given
+  // (an explicit cap the open-file limit cannot meet is refused; the default is lowered), and
+  // the cap per source address (an IPv4 address or an IPv6 /64; 0: no cap).
+  bool max_connections_explicit = false;
+  std::uint32_t max_connections_per_source = 256;
   std::uint32_t queue_max_messages = 10000;
   std::uint64_t queue_max_bytes = 64ull * 1024 * 1024;
   std::uint32_t rate = 2000;              // commands per second per connection; burst 2 × rate

@@ -1,6 +1,13 @@
 // exile-relay: parses the configuration, opens the queue store in --data, and runs the server
 // (server.h) until SIGTERM/SIGINT. Prints "exile-relay: listening on HOST:PORT" on stdout once
 // it accepts connections (tests wait for that line).
+//
+// Before anything else it sets the umask to 077, so that the data directory (and any parent
+// it creates), relay.db and its -wal, -shm and -journal files are created 0700 and 0600
+// whatever the umask it was started with (relay-protocol.md §10); and it raises the open-file
+// limit and fits --max-connections to it (relay-protocol.md §6, "Descriptors and connections").
+#include <sys/stat.h>
+
 #include <csignal>
 #include <cstdio>
 #include <filesystem>
@@ -13,6 +20,7 @@
 #include "common/log.h"
 #include "relay/config.h"
 #include "relay/file_clock.h"
+#include "relay/open_files.h"
 #include "relay/server.h"
 #include "relay/sqlite_queue_store.h"
 
@@ -20,6 +28,7 @@ int main(int argc, char** argv) {
   using namespace exile;
   using namespace exile::relay;
   std::signal(SIGPIPE, SIG_IGN);
+  ::umask(077);
 
   const std::vector<std::string> args(argv + 1, argv + argc);
   auto config = parse_command_line(args);
@@ -28,6 +37,21 @@ int main(int argc, char** argv) {
     return 2;
   }
   log::set_level(config->log_level);
+
+  // Descriptors and connections: one descriptor per connection, kReservedDescriptors for the rest.
+  auto open_files = raise_open_file_limit();
+  if (!open_files) {
+    std::fprintf(stderr, "exile-relay: %s\n", open_files.error().message.c_str());
+    return 1;
+  }
+  const auto cap =
+      decide_connection_cap(config->max_connections, config->max_connections_explicit, *open_files);
+  if (cap.max_connections == 0) {
+    std::fprintf(stderr, "exile-relay: %s\n", cap.message.c_str());
+    return 1;
+  }
+  if (!cap.message.empty()) log::write(log::Level::Warn, "relay", cap.message);
+  config->max_connections = cap.max_connections;
 
   std::error_code ec;
   std::filesystem::create_directories(config->data_dir, ec);

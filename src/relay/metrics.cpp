@@ -36,6 +36,13 @@ constexpr std::array kEntries{
     Entry{"sends_held", "counter",
           "SENDs refused because an earlier SEND to their queue on the connection was.",
           &Metrics::sends_held},
+    // Descriptors and connections (relay-protocol.md §6).
+    Entry{"connections_refused_source", "counter",
+          "Connections refused at --max-connections-per-source.",
+          &Metrics::connections_refused_source},
+    Entry{"accept_failures", "counter",
+          "accept() failures (out of file descriptors or memory); each pauses accepting.",
+          &Metrics::accept_failures},
 };
 
 }  // namespace

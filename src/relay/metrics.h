@@ -25,6 +25,9 @@ struct Metrics {
   std::atomic<std::uint64_t> rejects_quota{0};
   std::atomic<std::uint64_t> rejects_too_large{0};
   std::atomic<std::uint64_t> sends_held{0};  // SENDs held behind a refused one (§5)
+  // Descriptors and connections (§6).
+  std::atomic<std::uint64_t> connections_refused_source{0};  // at --max-connections-per-source
+  std::atomic<std::uint64_t> accept_failures{0};  // accept() failed (out of descriptors, ...)
 
   // Adds `delta` (possibly negative) to a gauge without wrapping below zero.
   static void adjust(std::atomic<std::uint64_t>& gauge, std::int64_t delta);

@@ -4,6 +4,7 @@
 
 #include "relay/server.h"
 
+#include <algorithm>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/post.hpp>
@@ -12,8 +13,10 @@
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/strand.hpp>
 #include <boost/asio/thread_pool.hpp>
+#include <chrono>
 #include <csignal>
 #include <mutex>
+#include <optional>
 #include <thread>
 #include <unordered_map>
 
@@ -22,6 +25,7 @@
 #include "relay/command_handler.h"
 #include "relay/connection.h"
 #include "relay/detail/admin_listener.h"
+#include "relay/source_limit.h"
 
 namespace exile::relay {
 
@@ -34,6 +38,20 @@ constexpr std::string_view kLog = "relay";
 constexpr auto kShutdownGrace = std::chrono::seconds(5);
 constexpr auto kGaugeInterval = std::chrono::seconds(2);
 constexpr std::uint64_t kDedupWindowMs = 24ull * 3600 * 1000;
+
+// Descriptors and connections (relay-protocol.md §6). A failed accept (out of descriptors:
+// EMFILE, ENFILE; out of memory) pauses accepting, from kAcceptPauseMin doubling up to
+// kAcceptPauseMax while it keeps failing; the failures are logged in one line per
+// kAcceptLogInterval. Retrying at once would spin: the connection that could not be
+// accepted stays in the listen backlog, so the next accept fails the same way at once.
+constexpr auto kAcceptPauseMin = std::chrono::milliseconds(5);
+constexpr auto kAcceptPauseMax = std::chrono::milliseconds(500);
+constexpr auto kAcceptLogInterval = std::chrono::seconds(10);
+
+SourceKey source_of(const asio::ip::address& address) {
+  if (address.is_v4()) return source_key_v4(address.to_v4().to_bytes());
+  return source_key_v6(address.to_v6().to_bytes());
+}
 
 Result<tcp::endpoint> resolve(const Endpoint& endpoint) {
   boost::system::error_code ec;
@@ -68,6 +86,8 @@ struct Server::Impl {
         ioc(static_cast<int>(threads())),
         control(asio::make_strand(ioc)),
         acceptor(control),
+        sources(c.max_connections_per_source),
+        accept_timer(control),
         stop_signals(control, SIGINT, SIGTERM),
         usr1(control, SIGUSR1),
         sweep_timer(control),
@@ -84,6 +104,7 @@ struct Server::Impl {
 
   Result<void> listen();
   void accept();
+  void accept_failed(const boost::system::error_code& ec);  // control strand
   void on_accept(tcp::socket socket);
   void connection_closed(std::uint64_t id);
   void wait_signals();
@@ -105,6 +126,12 @@ struct Server::Impl {
   asio::strand<asio::io_context::executor_type> control;  // listeners, timers, signals
   std::optional<asio::ssl::context> tls;
   tcp::acceptor acceptor;
+  // Descriptors and connections (relay-protocol.md §6).
+  SourceLimiter sources;
+  asio::steady_timer accept_timer;             // the pause after a failed accept
+  std::chrono::milliseconds accept_pause{0};   // control strand
+  std::uint64_t accept_failures_unlogged = 0;  // control strand
+  std::optional<std::chrono::steady_clock::time_point> accept_logged;  // control strand
   std::unique_ptr<detail::AdminListener> admin;
   asio::signal_set stop_signals;
   asio::signal_set usr1;
@@ -118,6 +145,9 @@ struct Server::Impl {
   std::unordered_map<std::uint64_t, std::weak_ptr<Connection>> connections;
   std::uint64_t next_connection_id = 1;
   bool closing_all = false;  // under connections_mutex
+
+  // Each connection's source for --max-connections-per-source; under connections_mutex.
+  std::unordered_map<std::uint64_t, SourceKey> connection_sources;
 };
 
 Result<void> Server::Impl::listen() {
@@ -166,18 +196,48 @@ void Server::Impl::accept() {
                         [this](boost::system::error_code ec, tcp::socket socket) {
                           if (stopping || ec == asio::error::operation_aborted) return;
                           if (ec) {
-                            // Out of file descriptors and the like: say so, and keep accepting.
-                            log::write(log::Level::Warn, kLog, "accept failed: ", ec.message());
-                          } else {
-                            on_accept(std::move(socket));
+                            accept_failed(ec);
+                            return;
                           }
+                          accept_pause = std::chrono::milliseconds(0);
+                          on_accept(std::move(socket));
                           accept();
                         });
+}
+
+void Server::Impl::accept_failed(const boost::system::error_code& ec) {
+  ++metrics.accept_failures;
+  accept_pause = std::clamp(accept_pause * 2, std::chrono::milliseconds(kAcceptPauseMin),
+                            std::chrono::milliseconds(kAcceptPauseMax));
+  ++accept_failures_unlogged;
+  const auto now = std::chrono::steady_clock::now();
+  if (!accept_logged || now - *accept_logged >= kAcceptLogInterval) {
+    log::write(log::Level::Warn, kLog, "accept failed: ", ec.message(), "; failures since the ",
+               "last report: ", accept_failures_unlogged, "; accepting paused for up to ",
+               kAcceptPauseMax.count(), " ms at a time");
+    accept_failures_unlogged = 0;
+    accept_logged = now;
+  }
+  accept_timer.expires_after(accept_pause);
+  accept_timer.async_wait([this](boost::system::error_code wait_ec) {
+    if (wait_ec || stopping) return;
+    accept();
+  });
 }
 
 void Server::Impl::on_accept(tcp::socket socket) {
   if (metrics.connections_open.load() >= config.max_connections) {
     ++metrics.connections_refused;
+    boost::system::error_code ignored;
+    socket.close(ignored);
+    return;
+  }
+  boost::system::error_code endpoint_ec;
+  const auto remote = socket.remote_endpoint(endpoint_ec);
+  const SourceKey source = endpoint_ec ? SourceKey{} : source_of(remote.address());
+  if (endpoint_ec || !sources.acquire(source)) {
+    // Gone already, or its source holds --max-connections-per-source connections.
+    if (!endpoint_ec) ++metrics.connections_refused_source;
     boost::system::error_code ignored;
     socket.close(ignored);
     return;
@@ -197,6 +257,7 @@ void Server::Impl::on_accept(tcp::socket socket) {
   {
     std::lock_guard lock(connections_mutex);
     connections.emplace(id, connection);
+    connection_sources.emplace(id, source);
   }
   connection->start();
 }
@@ -205,6 +266,10 @@ void Server::Impl::connection_closed(std::uint64_t id) {
   Metrics::adjust(metrics.connections_open, -1);
   std::lock_guard lock(connections_mutex);
   connections.erase(id);
+  if (auto it = connection_sources.find(id); it != connection_sources.end()) {
+    sources.release(it->second);
+    connection_sources.erase(it);
+  }
   if (closing_all && connections.empty()) ioc.stop();
 }
 
@@ -273,6 +338,7 @@ void Server::Impl::begin_shutdown() {
   core.begin_shutdown();
   boost::system::error_code ignored;
   acceptor.close(ignored);
+  accept_timer.cancel();
   if (admin) admin->stop();
   sweep_timer.cancel();
   gauge_timer.cancel();

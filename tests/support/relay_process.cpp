@@ -16,6 +16,7 @@
 #include <fcntl.h>
 #include <signal.h>
 #include <sys/prctl.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -193,6 +194,14 @@ bool RelayProcess::start() {
   for (auto& entry : env_storage) envp.push_back(entry.data());
   envp.push_back(nullptr);
 
+  rlimit open_files{0, 0};
+  if (options_.max_open_files) {
+    open_files.rlim_cur = open_files.rlim_max = static_cast<rlim_t>(*options_.max_open_files);
+    if (options_.open_files_soft) {
+      open_files.rlim_cur = static_cast<rlim_t>(*options_.open_files_soft);
+    }
+  }
+
   const pid_t parent = ::getpid();
   const pid_t child = ::fork();
   if (child < 0) {
@@ -210,6 +219,7 @@ bool RelayProcess::start() {
     ::dup2(log_fd, STDOUT_FILENO);
     ::dup2(log_fd, STDERR_FILENO);
     ::close_range(3, ~0U, 0);  // sockets of the test's clients must not leak into the relay
+    if (open_files.rlim_max != 0 && ::setrlimit(RLIMIT_NOFILE, &open_files) != 0) ::_exit(126);
     ::execve(argv[0], argv.data(), envp.data());
     static constexpr char kExecFailed[] = "relay_process: execve failed\n";
     [[maybe_unused]] auto n = ::write(STDERR_FILENO, kExecFailed, sizeof kExecFailed - 1);

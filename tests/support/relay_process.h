@@ -10,6 +10,7 @@
 #include <chrono>
 #include <cstdint>
 #include <filesystem>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -30,6 +31,10 @@ class RelayProcess {
     std::filesystem::path tls_cert;
     std::filesystem::path tls_key;
     std::chrono::milliseconds timeout{15000};
+    // Set: the child's RLIMIT_NOFILE, soft and hard, before exec (descriptor tests);
+    // open_files_soft, if also set, lowers the soft limit alone.
+    std::optional<std::uint64_t> max_open_files;
+    std::optional<std::uint64_t> open_files_soft;
   };
 
   explicit RelayProcess(Options options);

@@ -209,6 +209,18 @@ bool RelayClient::connect(std::uint16_t port, std::chrono::milliseconds timeout,
   auto& stream = beast::get_lowest_layer(*impl_->ws);
   bool done = false;
   beast::error_code result;
+  if (!source_address_.empty()) {
+    const auto source = net::ip::make_address(source_address_);
+    beast::error_code ec;
+    stream.socket().open(source.is_v4() ? tcp::v4() : tcp::v6(), ec);
+    if (!ec) stream.socket().bind(tcp::endpoint(source, 0), ec);
+    if (ec) {
+      impl_->drop();
+      error_ = "bind to " + source_address_ + ": " + ec.message();
+      closed_ = true;
+      return false;
+    }
+  }
   impl_->writing = true;  // "an operation is pending" for pump_until
   stream.async_connect(tcp::endpoint(net::ip::make_address(host), port), [&](beast::error_code ec) {
     impl_->writing = false;

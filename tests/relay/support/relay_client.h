@@ -20,6 +20,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 #include "relay.pb.h"
@@ -57,6 +58,9 @@ class RelayClient {
   // (refused, no Hello in time, a first frame that is not a Hello).
   bool connect(std::uint16_t port, std::chrono::milliseconds timeout = 5s,
                const std::string& host = "127.0.0.1");
+  // The local address the next connect() binds to, e.g. "127.0.0.2" (all of 127/8 is local
+  // on Linux), for per-source limits; empty (the default): the kernel's choice.
+  void set_source_address(std::string address) { source_address_ = std::move(address); }
   // Sends a close frame (best effort, bounded) and drops the socket.
   void close(std::chrono::milliseconds timeout = 1s);
   // Drops the socket at once, without a close handshake.
@@ -159,6 +163,7 @@ class RelayClient {
   pb::Hello hello_;
   bool have_hello_ = false;
   std::string error_;
+  std::string source_address_;
   bool closed_ = false;
   std::optional<std::uint16_t> close_code_;
   std::uint64_t last_request_id_ = 0;
