@@ -77,6 +77,17 @@ struct AppendRequest {
   std::function<void(const AppendResult&)> on_numbered;
 };
 
+// The dedup window's clock (relay-protocol.md §5, §10). A backend records only the hour in which
+// a client_msg_id was acked, expired or held (unix ms / kDedupHourMs), not the exact time, and
+// forgets the id once that whole hour lies before the `dedup_cutoff_ms` given to expire(): an id
+// is remembered for 24 to 25 hours when the cutoff is 24 hours back.
+inline constexpr std::uint64_t kDedupHourMs = 3'600'000;
+constexpr std::uint64_t dedup_hour(std::uint64_t unix_ms) { return unix_ms / kDedupHourMs; }
+// Whether an id released at `released_ms` is past the window that ends at `dedup_cutoff_ms`.
+constexpr bool dedup_window_over(std::uint64_t released_ms, std::uint64_t dedup_cutoff_ms) {
+  return dedup_hour(released_ms) < dedup_hour(dedup_cutoff_ms);
+}
+
 struct TakenBundle {
   Bytes bundle;
   std::optional<Bytes> one_time_key;  // removed from the store in the same transaction
@@ -125,8 +136,8 @@ class QueueStore {
   [[nodiscard]] virtual Result<std::optional<TakenBundle>> take_bundle(const QueueId& send_id) = 0;
 
   // Removes messages that arrived before `message_cutoff_ms` (TTL), and the client_msg_id
-  // records of acked or expired messages older than `dedup_cutoff_ms` (the dedup window:
-  // relay-protocol.md §5). Returns how many messages were removed.
+  // records of acked or expired messages past the dedup window that ends at `dedup_cutoff_ms`
+  // (dedup_window_over above; relay-protocol.md §5). Returns how many messages were removed.
   [[nodiscard]] virtual Result<std::uint64_t> expire(std::uint64_t message_cutoff_ms,
                                                      std::uint64_t dedup_cutoff_ms) = 0;
 

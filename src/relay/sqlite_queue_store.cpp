@@ -23,6 +23,7 @@
 #include <variant>
 #include <vector>
 
+#include "common/sodium.h"
 #include "relay/array_hash.h"
 #include "sqlite/cached_statement.h"
 #include "sqlite/database.h"
@@ -121,6 +122,42 @@ constexpr std::string_view kSchemaV3 = R"sql(
 ALTER TABLE released ADD COLUMN msg_id INTEGER;
 )sql";
 
+// Schema v4: the dedup log cannot be linked to a queue (relay-protocol.md §10). Each queue gets a
+// random dedup_salt, the key of its rows' hashes (dedup_seal()), which dies with the queue. A
+// row keeps the hash, the msg_id of a held message sealed under the same key (8 bytes that look
+// random, also for the rows of acked and expired messages), and the hour it was written in: no
+// msg_id, no exact time. The v2/v3 rows carry a msg_id and a time and cannot be rehashed (their
+// client_msg_ids are gone): they are dropped, as the cap of the log drops rows (§5). Salts are
+// filled in by migrate(), from libsodium's generator.
+constexpr std::string_view kSchemaV4 = R"sql(
+CREATE TABLE queues_v4 (
+  recv_id         BLOB PRIMARY KEY CHECK (length(recv_id) = 16),
+  send_id         BLOB NOT NULL UNIQUE CHECK (length(send_id) = 16),
+  recipient_key   BLOB NOT NULL CHECK (length(recipient_key) = 32),
+  sender_key      BLOB CHECK (sender_key IS NULL OR length(sender_key) = 32),
+  contact_address INTEGER NOT NULL CHECK (contact_address IN (0, 1)),
+  created_ms      INTEGER NOT NULL,
+  next_msg_id     INTEGER NOT NULL DEFAULT 1 CHECK (next_msg_id >= 1),
+  msg_count       INTEGER NOT NULL DEFAULT 0 CHECK (msg_count >= 0),
+  msg_bytes       INTEGER NOT NULL DEFAULT 0 CHECK (msg_bytes >= 0),
+  dedup_salt      BLOB NOT NULL CHECK (length(dedup_salt) = 32)
+) STRICT, WITHOUT ROWID;
+INSERT INTO queues_v4 (recv_id, send_id, recipient_key, sender_key, contact_address, created_ms,
+                       next_msg_id, msg_count, msg_bytes, dedup_salt)
+  SELECT recv_id, send_id, recipient_key, sender_key, contact_address, created_ms, next_msg_id,
+         msg_count, msg_bytes, zeroblob(32) FROM queues;
+DROP TABLE queues;
+ALTER TABLE queues_v4 RENAME TO queues;
+
+DROP TABLE released;
+CREATE TABLE released (
+  seq       INTEGER PRIMARY KEY,
+  dedup_key BLOB NOT NULL CHECK (length(dedup_key) = 16),
+  sealed    BLOB NOT NULL CHECK (length(sealed) = 8),
+  hour      INTEGER NOT NULL
+) STRICT;
+)sql";
+
 // Expiry works in chunks of this many rows per transaction, so appends get their turn between.
 constexpr std::int64_t kExpireChunk = 4096;
 
@@ -195,19 +232,55 @@ Result<void> set_busy_timeout(Database& db, std::chrono::milliseconds timeout) {
   return db.exec("PRAGMA busy_timeout=" + std::to_string(timeout.count()));
 }
 
-// The released log's key for a client_msg_id of a queue: BLAKE2b-128 of both under a key fixed
-// per schema. It answers "was this (queue, id) acknowledged lately?" and nothing else: rows of
-// one queue cannot be linked to each other or to the queue without its client_msg_ids.
+// A queue's dedup_salt (schema v4): 32 random bytes, the key of its dedup-log rows.
+using DedupSalt = std::array<std::uint8_t, crypto_generichash_KEYBYTES>;
+DedupSalt new_dedup_salt() {
+  ensure_sodium();
+  DedupSalt salt{};
+  randombytes_buf(salt.data(), salt.size());
+  return salt;
+}
+
+// What the dedup log keeps of a client_msg_id of a queue (relay-protocol.md §10): BLAKE2b-192,
+// keyed with the queue's dedup_salt, of the label "exile-relay-dedup-v4" and the client_msg_id.
+// Its first 16 bytes are the row's dedup_key; the last 8 are XORed onto the big-endian msg_id of
+// a held message (0 for an acked or expired one) to give the row's `sealed`. It answers "was
+// this (queue, id) acked, expired or held lately, and under which msg_id?" for whoever holds the
+// client_msg_id, and nothing else: without the client_msg_id a row links to no queue, no other
+// row and no msg_id, and once the queue (its salt) is deleted, to nothing at all.
 using ReleasedKey = std::array<std::uint8_t, 16>;
-ReleasedKey released_key(const QueueId& recv_id, const ClientMessageId& client_msg_id) {
-  static constexpr std::string_view kPersonal = "exile-relay-released-v2";
-  std::array<std::uint8_t, wire::kQueueIdBytes + kClientMessageIdBytes> in{};
-  std::copy(recv_id.begin(), recv_id.end(), in.begin());
-  std::copy(client_msg_id.begin(), client_msg_id.end(), in.begin() + wire::kQueueIdBytes);
-  ReleasedKey out{};
-  crypto_generichash(out.data(), out.size(), in.data(), in.size(),
-                     reinterpret_cast<const unsigned char*>(kPersonal.data()), kPersonal.size());
+struct DedupSeal {
+  ReleasedKey key{};
+  std::uint64_t mask = 0;
+};
+DedupSeal dedup_seal(const DedupSalt& salt, const ClientMessageId& client_msg_id) {
+  static constexpr std::string_view kLabel = "exile-relay-dedup-v4";
+  std::array<std::uint8_t, kLabel.size() + kClientMessageIdBytes> in{};
+  std::copy(kLabel.begin(), kLabel.end(), in.begin());
+  std::copy(client_msg_id.begin(), client_msg_id.end(), in.begin() + kLabel.size());
+  std::array<std::uint8_t, 24> out{};
+  crypto_generichash(out.data(), out.size(), in.data(), in.size(), salt.data(), salt.size());
+  DedupSeal seal;
+  std::copy(out.begin(), out.begin() + 16, seal.key.begin());
+  for (std::size_t i = 16; i < 24; ++i) seal.mask = (seal.mask << 8) | out[i];
+  sodium_memzero(out.data(), out.size());
+  return seal;
+}
+
+// A row's `sealed` column: 8 bytes, big-endian.
+using Sealed = std::array<std::uint8_t, 8>;
+Sealed seal_msg_id(const DedupSeal& seal, std::uint64_t msg_id) {
+  const std::uint64_t v = seal.mask ^ msg_id;
+  Sealed out{};
+  for (std::size_t i = 0; i < out.size(); ++i) {
+    out[i] = static_cast<std::uint8_t>(v >> (8 * (out.size() - 1 - i)));
+  }
   return out;
+}
+std::uint64_t sealed_value(const Sealed& sealed) {
+  std::uint64_t v = 0;
+  for (std::uint8_t b : sealed) v = (v << 8) | b;
+  return v;
 }
 
 Result<void> migrate(Database& db) {
@@ -219,6 +292,12 @@ Result<void> migrate(Database& db) {
   if (*version == SqliteQueueStore::kSchemaVersion) return {};
   auto tx = db.begin();
   if (!tx) return fail(std::move(tx).error());
+  struct V1Released {
+    QueueId recv_id{};
+    ClientMessageId client_msg_id{};
+    std::int64_t released_ms = 0;
+  };
+  std::vector<V1Released> from_v1;
   // Re-read inside the write lock: another process may have migrated meanwhile.
   auto locked = pragma_int(db, "PRAGMA user_version");
   if (!locked) return fail(std::move(locked).error());
@@ -228,8 +307,8 @@ Result<void> migrate(Database& db) {
   }
   if (*locked < 2) {
     EXILE_TRY(db.exec(kSchemaV2));
-    // v1 kept released records in dedup: they move to the log, hashed, oldest first.
-    std::vector<std::pair<ReleasedKey, std::int64_t>> moved;
+    // v1 kept released records in dedup (with their queue and client_msg_id): they move to the
+    // log of v4, hashed under their queue's salt, oldest first (below).
     {
       auto old = db.prepare(
           "SELECT recv_id, client_msg_id, released_ms FROM dedup WHERE released_ms IS NOT NULL "
@@ -244,12 +323,8 @@ Result<void> migrate(Database& db) {
         if (!copy_blob(*old, 0, recv_id) || !copy_blob(*old, 1, client_msg_id)) {
           return fail(corrupt_row());
         }
-        moved.emplace_back(released_key(recv_id, client_msg_id), old->column_int64(2));
+        from_v1.push_back({recv_id, client_msg_id, old->column_int64(2)});
       }
-    }
-    for (const auto& [key, ms] : moved) {
-      EXILE_TRY(sqlite::execute(db, "INSERT INTO released (dedup_key, released_ms) VALUES (?1, ?2)",
-                                ByteView(key), ms));
     }
     // Its other rows are the stored messages' client_msg_ids, now an index of messages.
     EXILE_TRY(db.exec("DROP TABLE dedup; PRAGMA user_version=2"));
@@ -258,7 +333,38 @@ Result<void> migrate(Database& db) {
     EXILE_TRY(db.exec(kSchemaV3));
     EXILE_TRY(db.exec("PRAGMA user_version=3"));
   }
-  // Later versions: `if (*locked < 4) { ... PRAGMA user_version=4 }`.
+  if (*locked < 4) {
+    EXILE_TRY(db.exec(kSchemaV4));
+    std::vector<QueueId> ids;
+    {
+      auto all = db.prepare("SELECT recv_id FROM queues");
+      if (!all) return fail(std::move(all).error());
+      for (;;) {
+        auto row = all->step();
+        if (!row) return fail(std::move(row).error());
+        if (!*row) break;
+        if (!copy_blob(*all, 0, ids.emplace_back())) return fail(corrupt_row());
+      }
+    }
+    std::unordered_map<QueueId, DedupSalt, ArrayHash> salts;
+    for (const QueueId& id : ids) {
+      const DedupSalt salt = new_dedup_salt();
+      salts[id] = salt;
+      EXILE_TRY(sqlite::execute(db, "UPDATE queues SET dedup_salt = ?2 WHERE recv_id = ?1",
+                                ByteView(id), ByteView(salt)));
+    }
+    for (const V1Released& r : from_v1) {
+      auto salt = salts.find(r.recv_id);
+      if (salt == salts.end()) continue;  // its queue is gone: so is its dedup window
+      const DedupSeal seal = dedup_seal(salt->second, r.client_msg_id);
+      EXILE_TRY(
+          sqlite::execute(db, "INSERT INTO released (dedup_key, sealed, hour) VALUES (?1, ?2, ?3)",
+                          ByteView(seal.key), ByteView(seal_msg_id(seal, 0)),
+                          i64(dedup_hour(u64(std::max<std::int64_t>(r.released_ms, 0))))));
+    }
+    EXILE_TRY(db.exec("PRAGMA user_version=4"));
+  }
+  // Later versions: `if (*locked < 5) { ... PRAGMA user_version=5 }`.
   return tx->commit();
 }
 
@@ -346,6 +452,7 @@ using Job = std::variant<AppendJob, AckJob, CallJob>;
 // batch (not once per SEND and ACK).
 struct QueueState {
   QueueId send_id{};
+  DedupSalt salt{};
   std::int64_t next_msg_id = 1;
   std::int64_t count = 0;
   std::int64_t bytes = 0;
@@ -370,6 +477,7 @@ struct HeldMessage {
   HeldState state = HeldState::Numbering;
   ClientMessageId client_msg_id{};
   ReleasedKey dedup_key{};
+  std::int64_t log_seq = 0;  // its dedup-log row, deleted when the message is written
   std::uint64_t timestamp_ms = 0;
   Bytes body;
   // The SEND's completion, taken over from its job once the number is durable.
@@ -380,6 +488,15 @@ struct HeldMessage {
 struct HeldTotals {
   std::int64_t count = 0;
   std::int64_t bytes = 0;
+};
+
+// What memory keeps of a dedup-log key: `unsettled` for a row an earlier run of the relay wrote
+// after its last clean stop, whose `sealed` may hold the msg_id of a message that run held and
+// lost in a crash (opened with the client_msg_id of a retry: dedup_seal()). Keys of this run,
+// and those before a clean stop, are settled: a retry is a duplicate.
+struct Released {
+  bool unsettled = false;
+  std::uint64_t sealed = 0;
 };
 
 using Settled = std::pair<std::function<void(Result<AppendResult>)>, AppendResult>;
@@ -399,14 +516,13 @@ struct Writer {
   std::unordered_map<QueueId, QueueId, ArrayHash> recv_by_send;
   std::vector<QueueId> dirty;
 
-  // The released log's recent keys, oldest first (loaded at open, trimmed by expire), and
-  // those of the batch being run (added once it commits). The value is the msg_id a message
-  // held by an earlier run of the relay was given (that run may have lost it in a crash), or 0.
-  std::unordered_map<ReleasedKey, std::uint64_t, ArrayHash> released;
+  // The released log's recent keys, oldest first with the hour they were written in (loaded
+  // at open, trimmed by expire), and those of the batch being run (added once it commits).
+  std::unordered_map<ReleasedKey, Released, ArrayHash> released;
   std::deque<std::pair<ReleasedKey, std::uint64_t>> released_order;
   struct BatchRelease {
     ReleasedKey key{};
-    std::uint64_t released_ms = 0;
+    std::uint64_t hour = 0;
   };
   std::vector<BatchRelease> released_in_batch;
   // The same keys, to look up: a batch may release thousands, and every SEND of it asks.
@@ -437,9 +553,11 @@ struct Writer {
   std::vector<Settled> settled;
 
   CachedStatement queue_by_send{
-      "SELECT recv_id, next_msg_id, msg_count, msg_bytes FROM queues WHERE send_id = ?1"};
+      "SELECT recv_id, next_msg_id, msg_count, msg_bytes, dedup_salt FROM queues "
+      "WHERE send_id = ?1"};
   CachedStatement queue_by_recv{
-      "SELECT send_id, next_msg_id, msg_count, msg_bytes FROM queues WHERE recv_id = ?1"};
+      "SELECT send_id, next_msg_id, msg_count, msg_bytes, dedup_salt FROM queues "
+      "WHERE recv_id = ?1"};
   CachedStatement write_state{
       "UPDATE queues SET next_msg_id = ?2, msg_count = ?3, msg_bytes = ?4 WHERE recv_id = ?1"};
   CachedStatement dedup_exists{"SELECT 1 FROM messages WHERE recv_id = ?1 AND client_msg_id = ?2"};
@@ -452,16 +570,12 @@ struct Writer {
   CachedStatement take_message{
       "DELETE FROM messages WHERE recv_id = ?1 AND msg_id = ?2 "
       "RETURNING client_msg_id, length(body)"};
-  CachedStatement log_release{"INSERT INTO released (dedup_key, released_ms) VALUES (?1, ?2)"};
-  CachedStatement log_numbered{
-      "INSERT INTO released (dedup_key, released_ms, msg_id) VALUES (?1, ?2, ?3)"};
-  CachedStatement update_after_remove{
-      "UPDATE queues SET msg_count = msg_count - ?2, msg_bytes = msg_bytes - ?3 "
-      "WHERE recv_id = ?1"};
+  CachedStatement log_dedup{"INSERT INTO released (dedup_key, sealed, hour) VALUES (?1, ?2, ?3)"};
+  CachedStatement unlog_dedup{"DELETE FROM released WHERE seq = ?1"};
 
   CachedStatement insert_queue{
       "INSERT INTO queues (recv_id, send_id, recipient_key, sender_key, contact_address, "
-      "created_ms) VALUES (?1, ?2, ?3, ?4, ?5, ?6)"};
+      "created_ms, dedup_salt) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)"};
   CachedStatement queue_exists{"SELECT 1 FROM queues WHERE recv_id = ?1"};
   CachedStatement secure{
       "UPDATE queues SET sender_key = ?2 WHERE recv_id = ?1 AND sender_key IS NULL"};
@@ -484,12 +598,12 @@ struct Writer {
   CachedStatement expired_messages{
       "SELECT recv_id, msg_id FROM messages WHERE ts_ms < ?1 "
       "ORDER BY ts_ms LIMIT ?2"};
-  // The log is in release order (seq), so the oldest rows are found first: those past the
-  // dedup window, and those older than the newest max_released (never read again: memory and
-  // the next start keep only the newest).
+  // The log is in release order (seq), so the oldest rows are found first: those whose hour is
+  // past the dedup window, and those older than the newest max_released (never read again:
+  // memory and the next start keep only the newest).
   CachedStatement expire_released{
       "DELETE FROM released WHERE seq IN "
-      "(SELECT seq FROM released WHERE released_ms < ?1 OR seq <= ?3 ORDER BY seq LIMIT ?2)"};
+      "(SELECT seq FROM released WHERE hour < ?1 OR seq <= ?3 ORDER BY seq LIMIT ?2)"};
   CachedStatement newest_released{"SELECT coalesce(max(seq), 0) FROM released"};
 };
 
@@ -517,8 +631,13 @@ Result<QueueState*> state_by_send(Writer& w, const QueueId& send_id, QueueId& re
   if (!*row) return nullptr;
   if (!copy_blob(**use, 0, recv_id)) return fail(corrupt_row());
   QueueState& state = w.states[recv_id];
-  state = QueueState{send_id, (*use)->column_int64(1), (*use)->column_int64(2),
-                     (*use)->column_int64(3), false};
+  state = QueueState{
+      send_id, {}, (*use)->column_int64(1), (*use)->column_int64(2), (*use)->column_int64(3),
+      false};
+  if (!copy_blob(**use, 4, state.salt)) {
+    w.states.erase(recv_id);
+    return fail(corrupt_row());
+  }
   w.recv_by_send[send_id] = recv_id;
   return &state;
 }
@@ -533,8 +652,10 @@ Result<QueueState*> state_by_recv(Writer& w, const QueueId& recv_id) {
   if (!row) return fail(std::move(row).error());
   if (!*row) return nullptr;
   QueueState state{
-      {}, (*use)->column_int64(1), (*use)->column_int64(2), (*use)->column_int64(3), false};
-  if (!copy_blob(**use, 0, state.send_id)) return fail(corrupt_row());
+      {}, {}, (*use)->column_int64(1), (*use)->column_int64(2), (*use)->column_int64(3), false};
+  if (!copy_blob(**use, 0, state.send_id) || !copy_blob(**use, 4, state.salt)) {
+    return fail(corrupt_row());
+  }
   w.recv_by_send[state.send_id] = recv_id;
   return &(w.states[recv_id] = state);
 }
@@ -575,7 +696,7 @@ void forget_states(Writer& w) {
 
 // `key` was released by the batch being run: remembered once it commits.
 void note_released(Writer& w, const ReleasedKey& key) {
-  w.released_in_batch.push_back({key, w.now});
+  w.released_in_batch.push_back({key, dedup_hour(w.now)});
   w.released_in_batch_keys.insert(key);
 }
 
@@ -585,33 +706,38 @@ void clear_batch_releases(Writer& w) {
   w.released_in_batch_keys.clear();
 }
 
-// A message is gone (acked or expired): its client_msg_id's dedup window continues in the
-// released log, and in memory once the batch commits.
-Result<void> log_released(Writer& w, const QueueId& recv_id, const Bytes& client_msg_id) {
-  ClientMessageId id{};
-  if (client_msg_id.size() != id.size()) return fail(corrupt_row());
-  std::copy(client_msg_id.begin(), client_msg_id.end(), id.begin());
-  const ReleasedKey key = released_key(recv_id, id);
-  EXILE_TRY(run(w.log_release, w.db, ByteView(key), i64(w.now)));
-  note_released(w, key);
+// Appends one row to the dedup log: `seal`'s key, `msg_id` sealed (0: acked or expired), the
+// batch's hour. Remembered in memory once the batch commits.
+Result<void> log_dedup(Writer& w, const DedupSeal& seal, std::uint64_t msg_id) {
+  EXILE_TRY(run(w.log_dedup, w.db, ByteView(seal.key), ByteView(seal_msg_id(seal, msg_id)),
+                i64(dedup_hour(w.now))));
+  note_released(w, seal.key);
   return {};
 }
 
-// Whether (recv_id, client_msg_id) was acknowledged within the dedup window, as far as memory
-// holds: nullopt if not, else the msg_id an earlier run gave it while held (or 0).
-std::optional<std::uint64_t> recently_released(const Writer& w, const ReleasedKey& key) {
+// A message is gone (acked or expired): its client_msg_id's dedup window continues in the
+// released log, and in memory once the batch commits.
+Result<void> log_released(Writer& w, const DedupSalt& salt, const Bytes& client_msg_id) {
+  ClientMessageId id{};
+  if (client_msg_id.size() != id.size()) return fail(corrupt_row());
+  std::copy(client_msg_id.begin(), client_msg_id.end(), id.begin());
+  return log_dedup(w, dedup_seal(salt, id), 0);
+}
+
+// Whether (queue, client_msg_id) was acknowledged within the dedup window, as far as memory
+// holds: nullopt if not, else what the log keeps of it (settled for this run's keys).
+std::optional<Released> recently_released(const Writer& w, const ReleasedKey& key) {
   if (auto it = w.released.find(key); it != w.released.end()) return it->second;
-  if (w.released_in_batch_keys.contains(key)) return std::uint64_t{0};
+  if (w.released_in_batch_keys.contains(key)) return Released{};
   return std::nullopt;
 }
 
-void remember_released(Writer& w, const ReleasedKey& key, std::uint64_t released_ms,
-                       std::uint64_t held_msg_id = 0) {
-  auto [it, inserted] = w.released.try_emplace(key, held_msg_id);
+void remember_released(Writer& w, const ReleasedKey& key, std::uint64_t hour, Released value = {}) {
+  auto [it, inserted] = w.released.try_emplace(key, value);
   if (inserted) {
-    w.released_order.emplace_back(key, released_ms);
+    w.released_order.emplace_back(key, hour);
   } else {
-    it->second = held_msg_id;  // a later record of the same id: it replaces the earlier one
+    it->second = value;  // a later record of the same id: it replaces the earlier one
   }
   while (w.released_order.size() > w.max_released) {
     w.released.erase(w.released_order.front().first);
@@ -707,6 +833,10 @@ Result<void> store_held(Writer& w) {
     EXILE_TRY(run(w.insert_message, w.db, ByteView(key.recv_id), i64(key.msg_id),
                   ByteView(m->client_msg_id), i64(m->timestamp_ms), ByteView(m->body)));
     if (w.db.changes() == 0) continue;  // cannot happen: its ids were checked when numbered
+    // Written, its client_msg_id is unique in `messages`: the dedup-log row that kept its
+    // msg_id goes, so that no row of the log can be matched with a stored message (its
+    // client_msg_id) to tie the row to its queue. A new row starts its window when it is acked.
+    EXILE_TRY(run(w.unlog_dedup, w.db, m->log_seq));
     state->count += 1;
     state->bytes += static_cast<std::int64_t>(m->body.size());
     mark_dirty(w, key.recv_id, *state);
@@ -1002,13 +1132,15 @@ struct SqliteQueueStore::Impl {
   }
 
   // A clean stop: nothing is held any more, so the msg_ids in the dedup log before this row need
-  // not be given out again (the row with msg_id 0, schema v3). Best effort: without it, the
-  // next start only gives those msg_ids to retries again.
+  // not be given out again (the row whose dedup_key and sealed are all zero bytes). Best effort:
+  // without it, the next start only gives those msg_ids to retries again.
   void mark_clean_stop() {
     Writer& w = *writer;
     const ReleasedKey none{};
-    (void)transact(
-        [&] { return run(w.log_numbered, w.db, ByteView(none), i64(w.now), std::int64_t{0}); });
+    const Sealed zero{};
+    (void)transact([&] {
+      return run(w.log_dedup, w.db, ByteView(none), ByteView(zero), i64(dedup_hour(w.now)));
+    });
   }
 
   // Splits what was taken into batches of at most max_batch, in order; a call that must run
@@ -1079,9 +1211,7 @@ struct SqliteQueueStore::Impl {
       return fatal;
     }
     commit_held(w);
-    for (const auto& entry : w.released_in_batch) {
-      remember_released(w, entry.key, entry.released_ms);
-    }
+    for (const auto& entry : w.released_in_batch) remember_released(w, entry.key, entry.hour);
     clear_batch_releases(w);
     return std::nullopt;
   }
@@ -1267,7 +1397,8 @@ struct SqliteQueueStore::Impl {
       return {};
     }
     const std::uint64_t size = request.body.size();
-    const ReleasedKey key = released_key(result.recv_id, request.client_msg_id);
+    const DedupSeal seal = dedup_seal(state->salt, request.client_msg_id);
+    const ReleasedKey& key = seal.key;
     HeldTotals held{};
     bool is_held = false;
     bool may_hold = false;
@@ -1295,11 +1426,12 @@ struct SqliteQueueStore::Impl {
       // Acked or expired: a duplicate. Unless an earlier run of the relay held it under a
       // msg_id and may have lost it in a crash: then it is stored again under that msg_id, so
       // that a recipient who had it sees the same message again and drops it.
-      if (*released == 0) {
+      const std::uint64_t earlier = released->unsettled ? released->sealed ^ seal.mask : 0;
+      if (earlier == 0 || earlier >= u64(state->next_msg_id)) {
         result.status = AppendStatus::Duplicate;
         return {};
       }
-      msg_id = i64(*released);
+      msg_id = i64(earlier);
       may_hold = false;
     }
     if (may_hold) {
@@ -1311,14 +1443,15 @@ struct SqliteQueueStore::Impl {
         result.status = AppendStatus::Duplicate;
         return {};
       }
-      EXILE_TRY(run(w.log_numbered, w.db, ByteView(key), i64(w.now), msg_id));
-      note_released(w, key);
+      EXILE_TRY(log_dedup(w, seal, u64(msg_id)));
+      const std::int64_t log_seq = w.db.last_insert_rowid();
       const HeldKey held_key{result.recv_id, u64(msg_id)};
       {
         std::lock_guard lock(w.held_mutex);
         HeldMessage& m = w.held[held_key];
         m.client_msg_id = request.client_msg_id;
         m.dedup_key = key;
+        m.log_seq = log_seq;
         m.timestamp_ms = request.now_ms;
         m.body = std::move(request.body);
         w.held_by_dedup[key] = held_key;
@@ -1360,11 +1493,12 @@ struct SqliteQueueStore::Impl {
     return (*d)->step();
   }
 
-  // Removes one stored message and starts its dedup window (one DELETE ... RETURNING); the
-  // size of its body, or nullopt if there is no such message. The caller corrects the queue's
-  // totals.
-  static Result<std::optional<std::int64_t>> remove_message(Writer& w, const QueueId& recv_id,
-                                                            std::int64_t msg_id) {
+  // Removes one stored message of queue `recv_id` and starts its dedup window (one DELETE ...
+  // RETURNING, one row of the log under the queue's salt), correcting the queue's cached totals
+  // (`state`, from state_by_recv; nullptr if the queue is gone). False if there is no such
+  // message.
+  static Result<bool> remove_message(Writer& w, const QueueId& recv_id, QueueState* state,
+                                     std::int64_t msg_id) {
     Bytes client_msg_id;
     std::int64_t size = 0;
     {
@@ -1373,16 +1507,21 @@ struct SqliteQueueStore::Impl {
       (*m)->bind(1, ByteView(recv_id)).bind(2, msg_id);
       auto row = (*m)->step();
       if (!row) return fail(std::move(row).error());
-      if (!*row) return std::optional<std::int64_t>();
+      if (!*row) return false;
       client_msg_id = (*m)->column_blob(0);
       size = (*m)->column_int64(1);
       auto rest = (*m)->step();  // finishes the statement
       if (!rest) return fail(std::move(rest).error());
     }
-    EXILE_TRY(log_released(w, recv_id, client_msg_id));
+    if (state != nullptr) {
+      EXILE_TRY(log_released(w, state->salt, client_msg_id));
+      state->count -= 1;
+      state->bytes -= size;
+      mark_dirty(w, recv_id, *state);
+    }
     w.delta.messages -= 1;
     w.delta.bytes -= size;
-    return std::optional<std::int64_t>(size);
+    return true;
   }
 
   static Result<void> apply(Writer& w, AckJob& job) {
@@ -1395,16 +1534,12 @@ struct SqliteQueueStore::Impl {
         return {};
       }
     }
-    auto removed = remove_message(w, job.recv_id, i64(job.msg_id));
-    if (!removed) return fail(std::move(removed).error());
-    if (!*removed) return {};  // already gone: acked before, expired, or never stored
     auto found = state_by_recv(w, job.recv_id);
     if (!found) return fail(std::move(found).error());
-    if (QueueState* state = *found; state != nullptr) {
-      state->count -= 1;
-      state->bytes -= **removed;
-      mark_dirty(w, job.recv_id, *state);
-    }
+    if (*found == nullptr) return {};  // no such queue: nothing to ack
+    // Not removed: already gone (acked before, expired, or never stored).
+    auto removed = remove_message(w, job.recv_id, *found, i64(job.msg_id));
+    if (!removed) return fail(std::move(removed).error());
     return {};
   }
 
@@ -1503,7 +1638,7 @@ Result<std::unique_ptr<SqliteQueueStore>> SqliteQueueStore::open(const std::file
   {
     // The newest part of the released log, oldest first, into memory.
     auto recent = w.prepare(
-        "SELECT dedup_key, released_ms, msg_id FROM (SELECT seq, dedup_key, released_ms, msg_id "
+        "SELECT dedup_key, sealed, hour FROM (SELECT seq, dedup_key, sealed, hour "
         "FROM released ORDER BY seq DESC LIMIT ?1) ORDER BY seq");
     if (!recent) return fail(std::move(recent).error());
     recent->bind(1, static_cast<std::int64_t>(impl->writer->max_released));
@@ -1512,16 +1647,20 @@ Result<std::unique_ptr<SqliteQueueStore>> SqliteQueueStore::open(const std::file
       if (!row) return fail(std::move(row).error());
       if (!*row) break;
       ReleasedKey key{};
-      if (!copy_blob(*recent, 0, key)) return fail(corrupt_row());
-      // A msg_id: a message this relay held before it stopped (it may have been lost). 0: the
-      // relay stopped cleanly here, so every held message before was acked or written.
-      const std::uint64_t held_msg_id =
-          recent->column_is_null(2) ? 0 : u64(recent->column_int64(2));
-      if (!recent->column_is_null(2) && held_msg_id == 0) {
-        for (auto& entry : impl->writer->released) entry.second = 0;
+      Sealed sealed{};
+      if (!copy_blob(*recent, 0, key) || !copy_blob(*recent, 1, sealed)) {
+        return fail(corrupt_row());
+      }
+      // All zero bytes: the relay stopped cleanly here, so every held message before was acked
+      // or written. After the last such row, a row's sealed value may hold the msg_id of a
+      // message this relay held before it stopped (it may have been lost): it is opened with a
+      // retry's client_msg_id (Impl::apply).
+      if (key == ReleasedKey{} && sealed == Sealed{}) {
+        for (auto& entry : impl->writer->released) entry.second = Released{};
         continue;
       }
-      remember_released(*impl->writer, key, u64(recent->column_int64(1)), held_msg_id);
+      remember_released(*impl->writer, key, u64(recent->column_int64(2)),
+                        Released{true, sealed_value(sealed)});
     }
   }
 
@@ -1553,7 +1692,10 @@ Result<void> SqliteQueueStore::create_queue(const QueueRecord& queue) {
     } else {
       s.bind_null(4);
     }
-    s.bind(5, std::int64_t{queue.contact_address ? 1 : 0}).bind(6, i64(queue.created_ms));
+    const DedupSalt salt = new_dedup_salt();
+    s.bind(5, std::int64_t{queue.contact_address ? 1 : 0})
+        .bind(6, i64(queue.created_ms))
+        .bind(7, ByteView(salt));
     auto done = s.run();
     if (!done) {
       // A taken id aborts only this statement; the batch goes on.
@@ -1817,7 +1959,6 @@ Result<std::optional<TakenBundle>> SqliteQueueStore::take_bundle(const QueueId& 
 Result<std::uint64_t> SqliteQueueStore::expire(std::uint64_t message_cutoff_ms,
                                                std::uint64_t dedup_cutoff_ms) {
   const std::int64_t message_cutoff = clamp_i64(message_cutoff_ms);
-  const std::int64_t dedup_cutoff = clamp_i64(dedup_cutoff_ms);
   struct Chunk {
     std::uint64_t messages = 0;
     bool more = false;
@@ -1850,20 +1991,14 @@ Result<std::uint64_t> SqliteQueueStore::expire(std::uint64_t message_cutoff_ms,
             r.msg_id = (*use)->column_int64(1);
           }
         }
-        // Per-queue totals, updated once per queue.
-        std::map<QueueId, std::pair<std::int64_t, std::int64_t>> per_queue;
+        // Through the queues' cached states (written back once per queue at COMMIT), which
+        // also give each queue's dedup salt.
         for (const Row& r : rows) {
-          auto gone = Impl::remove_message(w, r.recv_id, r.msg_id);
+          auto found = state_by_recv(w, r.recv_id);
+          if (!found) return fail(std::move(found).error());
+          auto gone = Impl::remove_message(w, r.recv_id, *found, r.msg_id);
           if (!gone) return fail(std::move(gone).error());
-          if (!*gone) continue;
-          auto& [count, bytes] = per_queue[r.recv_id];
-          count += 1;
-          bytes += **gone;
-          c.messages += 1;
-        }
-        for (const auto& [id, totals] : per_queue) {
-          EXILE_TRY(run(w.update_after_remove, w.db, ByteView(id), totals.first, totals.second));
-          forget_state(w, id);
+          if (*gone) c.messages += 1;
         }
         c.more = static_cast<std::int64_t>(rows.size()) == kExpireChunk;
       } else {
@@ -1876,10 +2011,10 @@ Result<std::uint64_t> SqliteQueueStore::expire(std::uint64_t message_cutoff_ms,
           if (*row) newest = (*use)->column_int64(0);
         }
         const std::int64_t kept_from = newest - static_cast<std::int64_t>(w.max_released);
-        EXILE_TRY(run(w.expire_released, w.db, dedup_cutoff, kExpireChunk, kept_from));
+        const std::uint64_t cutoff_hour = dedup_hour(dedup_cutoff_ms);
+        EXILE_TRY(run(w.expire_released, w.db, i64(cutoff_hour), kExpireChunk, kept_from));
         c.more = w.db.changes() == kExpireChunk;
-        while (!w.released_order.empty() &&
-               clamp_i64(w.released_order.front().second) < dedup_cutoff) {
+        while (!w.released_order.empty() && w.released_order.front().second < cutoff_hour) {
           w.released.erase(w.released_order.front().first);
           w.released_order.pop_front();
         }

@@ -1,23 +1,25 @@
 // SqliteQueueStore: the relay's embedded QueueStore, one plain SQLite file (the relay holds only
 // ciphertext and public keys, so the file is not encrypted; see relay-protocol.md §8).
 //
-// WHAT IT STORES. Tables (schema v3, `PRAGMA user_version`; v1 and v2 are upgraded at open):
+// WHAT IT STORES. Tables (schema v4, `PRAGMA user_version`; v1 to v3 are upgraded at open):
 // queues (ids, public keys, the next msg_id and the queue's stored message count and byte
-// total, so quota checks read one row), messages in arrival order (body = ciphertext, arrival
-// time, the sender's client_msg_id, unique per queue), released (the dedup log: keyed hashes of
-// the client_msg_ids of acked or expired messages and of held ones, until expire() drops them
-// after the dedup window), bundles and one_time_keys (opaque). Nothing about who owns a queue.
+// total, so quota checks read one row, and a random dedup salt), messages in arrival order
+// (body = ciphertext, arrival time, the sender's client_msg_id, unique per queue), released (the
+// dedup log: hashes of the client_msg_ids of acked or expired messages and of held ones, keyed
+// with their queue's salt, a held message's msg_id sealed under the same hash, and the hour,
+// until expire() drops them after the dedup window: a copy of the file ties no row to its queue,
+// relay-protocol.md §10), bundles and one_time_keys (opaque). Nothing about who owns a queue.
 //
 // HELD MESSAGES (relay-protocol.md §5). An append with `request.hold` (its queue has a
 // subscriber) is numbered, and only its number is written: the queue's next_msg_id and a
-// dedup-log row with the msg_id. Once that is durable, `on_numbered` runs and the message is
-// held in memory (pending() returns it). An ack() of it settles it with nothing written but
-// that batch's commit; the ack's and the append's dones then both run. Past `hold_for_ack`, and
-// on drain, it is written like any message, in a transaction of its own, and its `done` runs
-// when that commit is durable; if writing fails (a full disk), it stays held and is tried again
-// a second later. expire() drops held messages that arrived before its cutoff.
-// secure_delete stays ON (Exile's pragma): deleted ciphertext is overwritten in the database
-// file; WAL frames that held it are dropped by the TRUNCATE checkpoint that ends every
+// dedup-log row with the msg_id, sealed (the row goes when the message itself is written). Once
+// that is durable, `on_numbered` runs and the message is held in memory (pending() returns it). An
+// ack() of it settles it with nothing written but that batch's commit; the ack's and the append's
+// dones then both run. Past `hold_for_ack`, and on drain, it is written like any message, in a
+// transaction of its own, and its `done` runs when that commit is durable; if writing fails (a full
+// disk), it stays held and is tried again a second later. expire() drops held messages that arrived
+// before its cutoff. secure_delete stays ON (Exile's pragma): deleted ciphertext is overwritten in
+// the database file; WAL frames that held it are dropped by the TRUNCATE checkpoint that ends every
 // expire() (and on close). Nothing here logs; errors never carry ids, keys or bodies.
 // Beyond the interface: put_bundle refuses (Constraint, nothing changed) to store more than
 // `max_one_time_keys` keys per address, the relay's QUOTA (relay-protocol.md §4).
@@ -95,7 +97,7 @@ struct SqliteQueueStoreOptions {
 class SqliteQueueStore final : public QueueStore {
  public:
   using Options = SqliteQueueStoreOptions;
-  static constexpr std::int64_t kSchemaVersion = 3;
+  static constexpr std::int64_t kSchemaVersion = 4;
 
   // Opens (creating if missing) the store at `file`, upgrading its schema; SchemaTooNew if a
   // newer relay wrote it. DatabaseBusy if another process has it open.

@@ -5,6 +5,7 @@
 
 #include <gtest/gtest.h>
 #include <signal.h>
+#include <sodium.h>
 #include <stdlib.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -348,8 +349,11 @@ TEST_F(SqliteQueueStoreTest, QuotaMessagesAndBytes) {
   EXPECT_EQ(counts->message_bytes, 3u * 32u + 100u + 150u);
 }
 
+// The dedup log keeps only the hour of a release (relay-protocol.md §10): records are dropped
+// once their whole hour is before the dedup cutoff.
 TEST_F(SqliteQueueStoreTest, ExpireMessagesAndDedupRecords) {
-  std::atomic<std::uint64_t> now{50'000};
+  constexpr std::uint64_t kHour = kDedupHourMs;
+  std::atomic<std::uint64_t> now{10 * kHour + 50'000};
   SqliteQueueStore::Options options;
   options.now_ms = [&now] { return now.load(); };
   reopen(std::move(options));
@@ -359,8 +363,8 @@ TEST_F(SqliteQueueStoreTest, ExpireMessagesAndDedupRecords) {
     auto r = append_sync(*store_, request(q, i, i * 1000));  // arrivals 1000 .. 10000
     ASSERT_TRUE(r && r->status == AppendStatus::Stored);
   }
-  ASSERT_TRUE(ack_sync(*store_, q.recv_id, 10));  // released at 50,000
-  now = 60'000;
+  ASSERT_TRUE(ack_sync(*store_, q.recv_id, 10));  // released in hour 10
+  now = 12 * kHour + 60'000;
   auto removed = store_->expire(5001, 0);  // messages 1..5 (arrived before 5001)
   ASSERT_TRUE(removed);
   EXPECT_EQ(*removed, 5u);
@@ -379,8 +383,14 @@ TEST_F(SqliteQueueStoreTest, ExpireMessagesAndDedupRecords) {
     ASSERT_TRUE(r);
     EXPECT_EQ(r->status, AppendStatus::Duplicate) << i;
   }
-  // Dedup cutoff between the ack (50,000) and the expiry (60,000): only the acked record goes.
-  removed = store_->expire(0, 55'000);
+  // A cutoff within the ack's hour keeps it; one in the next hour, before the expiry's hour (12),
+  // drops only the acked record.
+  removed = store_->expire(0, 10 * kHour + 3'599'999);
+  ASSERT_TRUE(removed);
+  auto kept = append_sync(*store_, request(q, 10, 70'000));
+  ASSERT_TRUE(kept);
+  EXPECT_EQ(kept->status, AppendStatus::Duplicate) << "dropped before its whole hour was past";
+  removed = store_->expire(0, 11 * kHour);
   ASSERT_TRUE(removed);
   EXPECT_EQ(*removed, 0u);
   auto r10 = append_sync(*store_, request(q, 10, 70'000));
@@ -391,7 +401,7 @@ TEST_F(SqliteQueueStoreTest, ExpireMessagesAndDedupRecords) {
   ASSERT_TRUE(r1);
   EXPECT_EQ(r1->status, AppendStatus::Duplicate);
   // Past the expiry's window too; stored messages' records are never dropped.
-  removed = store_->expire(0, 1'000'000);
+  removed = store_->expire(0, 13 * kHour);
   ASSERT_TRUE(removed);
   r1 = append_sync(*store_, request(q, 1, 70'000));
   ASSERT_TRUE(r1);
@@ -447,6 +457,42 @@ TEST_F(SqliteQueueStoreTest, ExpireManyInChunks) {
   ASSERT_TRUE(counts);
   EXPECT_EQ(counts->messages, 1001u);
   EXPECT_EQ(counts->message_bytes, 8032u);
+}
+
+// The expiry corrects the totals of the queues it expires through their cached states (it reads
+// each queue's dedup salt there), also when it runs in the same batch as SENDs to them: the
+// next SEND gets the next msg_id, and the totals on disk match the messages left.
+TEST_F(SqliteQueueStoreTest, AnExpiryBatchedWithSendsKeepsTheirMsgIds) {
+  const QueueRecord q = make_queue(1);
+  ASSERT_TRUE(store_->create_queue(q));
+  constexpr std::uint64_t kSends = 3000;
+  std::atomic<std::uint64_t> stored{0};
+  for (std::uint64_t i = 1; i <= kSends; ++i) {
+    store_->append(request(q, i, 1000 + i, kBigQuota, 8), [&](Result<AppendResult> r) {
+      if (r && r->status == AppendStatus::Stored) ++stored;
+    });
+  }
+  // Queued behind the SENDs: the writer takes it with the last of them, in one batch.
+  auto removed = store_->expire(1000 + kSends / 2, 0);
+  ASSERT_TRUE(removed);
+  EXPECT_EQ(stored.load(), kSends);
+  auto next = append_sync(*store_, request(q, kSends + 1, 100'000, kBigQuota, 8));
+  ASSERT_TRUE(next);
+  EXPECT_EQ(next->status, AppendStatus::Stored);
+  EXPECT_EQ(next->msg_id, kSends + 1);
+  auto counts = store_->counts();
+  ASSERT_TRUE(counts);
+  auto left = store_->pending(q.recv_id, 0, 100'000);
+  ASSERT_TRUE(left);
+  EXPECT_EQ(counts->messages, left->size());
+  reopen();
+  auto after = store_->counts();
+  ASSERT_TRUE(after);
+  EXPECT_EQ(after->messages, left->size()) << "the queue's msg_count on disk";
+  auto again = append_sync(*store_, request(q, kSends + 2, 100'000, kBigQuota, 8));
+  ASSERT_TRUE(again);
+  EXPECT_EQ(again->status, AppendStatus::Stored);
+  EXPECT_EQ(again->msg_id, kSends + 2);
 }
 
 TEST_F(SqliteQueueStoreTest, Bundles) {
@@ -1135,8 +1181,13 @@ PRAGMA user_version=1;
   ASSERT_TRUE(fresh);
   EXPECT_EQ(fresh->status, AppendStatus::Stored);
   EXPECT_EQ(fresh->msg_id, 3u);
-  // The moved record keeps its release time: a cutoff past it ends its window.
-  ASSERT_TRUE(store_->expire(0, 6000));
+  // The moved record keeps the hour of its release time (hour 0): a cutoff past that hour ends
+  // its window.
+  ASSERT_TRUE(store_->expire(0, kDedupHourMs - 1));
+  auto within = append_sync(*store_, request(q, 1));
+  ASSERT_TRUE(within);
+  EXPECT_EQ(within->status, AppendStatus::Duplicate);
+  ASSERT_TRUE(store_->expire(0, kDedupHourMs));
   auto after = append_sync(*store_, request(q, 1));
   ASSERT_TRUE(after);
   EXPECT_EQ(after->status, AppendStatus::Stored);
@@ -1375,6 +1426,236 @@ TEST_F(SqliteQueueStoreTest, HeldMessagesCountTowardTheQuota) {
   ASSERT_TRUE(third);
   EXPECT_EQ(third->status, AppendStatus::Stored);
   EXPECT_EQ(third->msg_id, 3u);
+}
+
+// --- The dedup log's format (relay-protocol.md §10) ----------------------------------------
+
+// A row of the dedup log as relay-protocol.md §10 states it: BLAKE2b-192 keyed with the
+// queue's dedup_salt over "exile-relay-dedup-v4" ‖ client_msg_id; its first 16 bytes are the
+// dedup_key, its last 8 (big-endian) are XORed onto the msg_id (0 for an acked or expired
+// message) to give `sealed`.
+struct DedupRow {
+  Bytes key;
+  std::uint64_t sealed = 0;
+  std::int64_t hour = 0;
+};
+
+// The rows of the log in their order, without clean-stop rows (all zero bytes).
+std::vector<DedupRow> dedup_rows(const std::filesystem::path& file) {
+  std::vector<DedupRow> out;
+  auto db = sqlite::Database::open(file, sqlite::OpenMode::OpenExisting);
+  EXPECT_TRUE(db);
+  if (!db) return out;
+  auto rows = db->prepare(
+      "SELECT dedup_key, sealed, hour FROM released "
+      "WHERE dedup_key != zeroblob(16) OR sealed != zeroblob(8) ORDER BY seq");
+  EXPECT_TRUE(rows);
+  if (!rows) return out;
+  for (;;) {
+    auto row = rows->step();
+    if (!row || !*row) break;
+    DedupRow& r = out.emplace_back();
+    r.key = rows->column_blob(0);
+    for (std::uint8_t b : rows->column_blob(1)) r.sealed = (r.sealed << 8) | b;
+    r.hour = rows->column_int64(2);
+  }
+  return out;
+}
+
+Bytes dedup_salt_of(const std::filesystem::path& file, const QueueId& recv_id) {
+  auto db = sqlite::Database::open(file, sqlite::OpenMode::OpenExisting);
+  EXPECT_TRUE(db);
+  if (!db) return {};
+  auto row = db->prepare("SELECT dedup_salt FROM queues WHERE recv_id = ?1");
+  EXPECT_TRUE(row);
+  if (!row) return {};
+  row->bind(1, ByteView(recv_id));
+  auto found = row->step();
+  EXPECT_TRUE(found && *found);
+  return found && *found ? row->column_blob(0) : Bytes{};
+}
+
+// The documented hash: the row's dedup_key, and the mask of its msg_id.
+std::pair<Bytes, std::uint64_t> documented_seal(const Bytes& salt, const ClientMessageId& id) {
+  const std::string label = "exile-relay-dedup-v4";
+  Bytes in(label.begin(), label.end());
+  in.insert(in.end(), id.begin(), id.end());
+  std::array<std::uint8_t, 24> out{};
+  crypto_generichash(out.data(), out.size(), in.data(), in.size(), salt.data(), salt.size());
+  std::uint64_t mask = 0;
+  for (std::size_t i = 16; i < 24; ++i) mask = (mask << 8) | out[i];
+  return {Bytes(out.begin(), out.begin() + 16), mask};
+}
+
+// One client_msg_id acked in two queues gives two unrelated rows, each found only with its own
+// queue's salt; a held message's row seals its msg_id; the row keeps the hour, not the time.
+TEST_F(SqliteQueueStoreTest, TheDedupLogIsKeyedPerQueueAndSealsHeldMsgIds) {
+  constexpr std::uint64_t kNow = 500'000 * kDedupHourMs + 1'234'567;
+  SqliteQueueStore::Options options = holding_for(std::chrono::hours(1));
+  options.now_ms = [] { return kNow; };
+  reopen(std::move(options));
+  const QueueRecord a = make_queue(1);
+  const QueueRecord b = make_queue(2);
+  ASSERT_TRUE(store_->create_queue(a));
+  ASSERT_TRUE(store_->create_queue(b));
+  for (const QueueRecord* q : {&a, &b}) {
+    auto r = append_sync(*store_, request(*q, 1));
+    ASSERT_TRUE(r && r->status == AppendStatus::Stored);
+    ASSERT_TRUE(ack_sync(*store_, q->recv_id, r->msg_id));
+  }
+  auto held = append_held(*store_, request(a, 2));
+  ASSERT_TRUE(ready_within(held->numbered_future, std::chrono::seconds(10)));
+  EXPECT_EQ(held->numbered_future.get().msg_id, 2u);
+
+  const Bytes salt_a = dedup_salt_of(file(), a.recv_id);
+  const Bytes salt_b = dedup_salt_of(file(), b.recv_id);
+  ASSERT_EQ(salt_a.size(), 32u);
+  ASSERT_EQ(salt_b.size(), 32u);
+  EXPECT_NE(salt_a, salt_b);
+  const auto rows = dedup_rows(file());
+  ASSERT_EQ(rows.size(), 3u);
+  const auto a1 = documented_seal(salt_a, cmid(1));
+  const auto b1 = documented_seal(salt_b, cmid(1));
+  const auto a2 = documented_seal(salt_a, cmid(2));
+  EXPECT_NE(rows[0].key, rows[1].key) << "one client_msg_id, two queues, one key";
+  EXPECT_EQ(rows[0].key, a1.first);
+  EXPECT_EQ(rows[0].sealed, a1.second) << "an acked message seals msg_id 0";
+  EXPECT_EQ(rows[1].key, b1.first);
+  EXPECT_EQ(rows[1].sealed, b1.second);
+  EXPECT_EQ(rows[2].key, a2.first);
+  EXPECT_EQ(rows[2].sealed ^ a2.second, 2u) << "the held message's msg_id, sealed";
+  for (const DedupRow& r : rows) EXPECT_EQ(r.hour, static_cast<std::int64_t>(500'000));
+
+  ASSERT_TRUE(ack_sync(*store_, a.recv_id, 2));
+  ASSERT_TRUE(ready_within(held->done_future, std::chrono::seconds(10)));
+  EXPECT_EQ(dedup_rows(file()).size(), 3u) << "an ACK in time writes nothing more";
+}
+
+// A held message written when no ACK came takes its row out of the log (its client_msg_id is
+// unique in `messages` now, and would find the row through the queue's salt); its ACK starts
+// its dedup window with a new row. Duplicates are recognised throughout, across a reopen too.
+TEST_F(SqliteQueueStoreTest, AWrittenHeldMessageLeavesNoRowInTheLog) {
+  reopen(holding_for(std::chrono::milliseconds(20)));
+  const QueueRecord q = make_queue(1);
+  ASSERT_TRUE(store_->create_queue(q));
+  auto held = append_held(*store_, request(q, 1));
+  ASSERT_TRUE(ready_within(held->done_future, std::chrono::seconds(10)));
+  auto done = held->done_future.get();
+  ASSERT_TRUE(done && done->status == AppendStatus::Stored);
+  EXPECT_TRUE(dedup_rows(file()).empty());
+  auto retry = append_sync(*store_, request(q, 1));
+  ASSERT_TRUE(retry);
+  EXPECT_EQ(retry->status, AppendStatus::Duplicate);
+  reopen(holding_for(std::chrono::milliseconds(20)));
+  retry = append_sync(*store_, request(q, 1));
+  ASSERT_TRUE(retry);
+  EXPECT_EQ(retry->status, AppendStatus::Duplicate) << "stored: a duplicate by `messages`";
+  ASSERT_TRUE(ack_sync(*store_, q.recv_id, done->msg_id));
+  const Bytes salt = dedup_salt_of(file(), q.recv_id);
+  const auto rows = dedup_rows(file());
+  ASSERT_EQ(rows.size(), 1u);
+  EXPECT_EQ(rows[0].key, documented_seal(salt, cmid(1)).first);
+  reopen();
+  retry = append_sync(*store_, request(q, 1));
+  ASSERT_TRUE(retry);
+  EXPECT_EQ(retry->status, AppendStatus::Duplicate) << "acked: a duplicate by the log";
+}
+
+// A store of schema v3 (held messages' msg_ids and exact times in the log) is upgraded in place:
+// every queue gets its own random salt, its messages and counters stay, and the old log is
+// dropped (its keys cannot be rehashed: the client_msg_ids are gone).
+TEST_F(SqliteQueueStoreTest, UpgradesSchemaV3DroppingTheLinkableLog) {
+  store_.reset();
+  std::filesystem::remove(file());
+  const QueueRecord q = make_queue(1);
+  const QueueRecord r = make_queue(2);
+  {
+    auto db = sqlite::Database::open(file(), sqlite::OpenMode::CreateIfMissing);
+    ASSERT_TRUE(db);
+    ASSERT_TRUE(db->exec(R"sql(
+CREATE TABLE queues (
+  recv_id BLOB PRIMARY KEY CHECK (length(recv_id) = 16),
+  send_id BLOB NOT NULL UNIQUE CHECK (length(send_id) = 16),
+  recipient_key BLOB NOT NULL CHECK (length(recipient_key) = 32),
+  sender_key BLOB CHECK (sender_key IS NULL OR length(sender_key) = 32),
+  contact_address INTEGER NOT NULL CHECK (contact_address IN (0, 1)),
+  created_ms INTEGER NOT NULL,
+  next_msg_id INTEGER NOT NULL DEFAULT 1 CHECK (next_msg_id >= 1),
+  msg_count INTEGER NOT NULL DEFAULT 0 CHECK (msg_count >= 0),
+  msg_bytes INTEGER NOT NULL DEFAULT 0 CHECK (msg_bytes >= 0)
+) STRICT, WITHOUT ROWID;
+CREATE TABLE messages (
+  seq INTEGER PRIMARY KEY, recv_id BLOB NOT NULL, msg_id INTEGER NOT NULL,
+  client_msg_id BLOB NOT NULL CHECK (length(client_msg_id) = 16),
+  ts_ms INTEGER NOT NULL, body BLOB NOT NULL,
+  UNIQUE (recv_id, msg_id), UNIQUE (recv_id, client_msg_id)
+) STRICT;
+CREATE INDEX messages_by_ts ON messages (ts_ms);
+CREATE TABLE released (
+  seq INTEGER PRIMARY KEY, dedup_key BLOB NOT NULL CHECK (length(dedup_key) = 16),
+  released_ms INTEGER NOT NULL, msg_id INTEGER
+) STRICT;
+CREATE TABLE bundles (recv_id BLOB PRIMARY KEY, bundle BLOB NOT NULL) STRICT, WITHOUT ROWID;
+CREATE TABLE one_time_keys (
+  recv_id BLOB NOT NULL, seq INTEGER NOT NULL, otk BLOB NOT NULL, PRIMARY KEY (recv_id, seq)
+) STRICT, WITHOUT ROWID;
+PRAGMA user_version=3;
+)sql"));
+    for (const QueueRecord* queue : {&q, &r}) {
+      ASSERT_TRUE(sqlite::execute(
+          *db,
+          "INSERT INTO queues (recv_id, send_id, recipient_key, contact_address, created_ms, "
+          "next_msg_id, msg_count, msg_bytes) VALUES (?1, ?2, ?3, 0, 1, 4, 1, 32)",
+          ByteView(queue->recv_id), ByteView(queue->send_id), ByteView(queue->recipient_key)));
+    }
+    ASSERT_TRUE(sqlite::execute(*db,
+                                "UPDATE queues SET msg_count = 0, msg_bytes = 0 WHERE recv_id = ?1",
+                                ByteView(r.recv_id)));
+    ASSERT_TRUE(
+        sqlite::execute(*db,
+                        "INSERT INTO messages (recv_id, msg_id, client_msg_id, ts_ms, body) VALUES "
+                        "(?1, 3, ?2, 2000, ?3)",
+                        ByteView(q.recv_id), ByteView(cmid(3)), ByteView(body_of(3))));
+    // The chain of held msg_ids 1, 2 that v3 left, and a clean stop.
+    const std::array<std::uint8_t, 16> key{1};
+    for (std::int64_t msg_id : {1, 2, 0}) {
+      ASSERT_TRUE(sqlite::execute(
+          *db, "INSERT INTO released (dedup_key, released_ms, msg_id) VALUES (?1, 5000, ?2)",
+          ByteView(key), msg_id));
+    }
+  }
+  store_ = open_store(file());
+  ASSERT_NE(store_, nullptr);
+  {
+    auto db = sqlite::Database::open(file(), sqlite::OpenMode::OpenExisting);
+    ASSERT_TRUE(db);
+    auto version = db->prepare("PRAGMA user_version");
+    ASSERT_TRUE(version);
+    ASSERT_TRUE(*version->step());
+    EXPECT_EQ(version->column_int64(0), 4);
+  }
+  EXPECT_TRUE(dedup_rows(file()).empty());
+  const Bytes salt_q = dedup_salt_of(file(), q.recv_id);
+  const Bytes salt_r = dedup_salt_of(file(), r.recv_id);
+  ASSERT_EQ(salt_q.size(), 32u);
+  EXPECT_NE(salt_q, Bytes(32, 0));
+  EXPECT_NE(salt_q, salt_r);
+  auto left = store_->pending(q.recv_id, 0, 10);
+  ASSERT_TRUE(left);
+  ASSERT_EQ(left->size(), 1u);
+  EXPECT_EQ(left->front().msg_id, 3u);
+  auto stored = append_sync(*store_, request(q, 3));
+  ASSERT_TRUE(stored);
+  EXPECT_EQ(stored->status, AppendStatus::Duplicate);
+  auto fresh = append_sync(*store_, request(q, 4));
+  ASSERT_TRUE(fresh);
+  EXPECT_EQ(fresh->status, AppendStatus::Stored);
+  EXPECT_EQ(fresh->msg_id, 4u);
+  auto counts = store_->counts();
+  ASSERT_TRUE(counts);
+  EXPECT_EQ(counts->queues, 2u);
+  EXPECT_EQ(counts->messages, 2u);
+  ASSERT_TRUE(store_->check_integrity());
 }
 
 // kill -9 while a message is held: it was never answered, so its sender retries, and the retry

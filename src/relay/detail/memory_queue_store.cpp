@@ -165,7 +165,7 @@ Result<std::uint64_t> MemoryQueueStore::expire(std::uint64_t message_cutoff_ms,
       }
     }
     std::erase_if(q.dedup, [dedup_cutoff_ms](const auto& entry) {
-      return entry.second != 0 && entry.second < dedup_cutoff_ms;
+      return entry.second != 0 && dedup_window_over(entry.second, dedup_cutoff_ms);
     });
   }
   return removed;
