@@ -159,25 +159,24 @@ void Session::handle_message(ByteView message) {
   }
 }
 
-void Session::handle_message_in_turns(ByteView message, std::size_t frames_per_turn, Task then) {
+void Session::handle_message_in_turns(ByteView message, std::chrono::nanoseconds turn, Task then) {
   if (!check_batch(message)) {
     then();
     return;
   }
-  handle_turn(wire::BatchReader(message), std::max<std::size_t>(1, frames_per_turn),
-              std::move(then));
+  handle_turn(wire::BatchReader(message), turn, std::move(then));
 }
 
-void Session::handle_turn(wire::BatchReader reader, std::size_t frames_per_turn, Task then) {
-  for (std::size_t i = 0; i < frames_per_turn; ++i) {
-    if (closing_) break;
+void Session::handle_turn(wire::BatchReader reader, std::chrono::nanoseconds turn, Task then) {
+  const auto end = std::chrono::steady_clock::now() + turn;
+  while (!closing_) {
     auto frame = reader.next();
     if (!frame) break;
     handle_frame(*frame);
-    if (i + 1 == frames_per_turn && !closing_) {
-      // More may follow: the rest after the other connections' turns queued meanwhile.
-      io_.post([self = shared_from_this(), reader, frames_per_turn, then = std::move(then)] {
-        self->handle_turn(reader, frames_per_turn, then);
+    if (!closing_ && std::chrono::steady_clock::now() >= end) {
+      // The rest after the other connections' turns queued meanwhile.
+      io_.post([self = shared_from_this(), reader, turn, then = std::move(then)] {
+        self->handle_turn(reader, turn, then);
       });
       return;
     }

@@ -198,13 +198,13 @@ class Session : public std::enable_shared_from_this<Session> {
   // kMaxClientBatchFrames gets one Error{MALFORMED} (request_id 0) and none of its frames is
   // handled. Otherwise each frame is handled in order, as if it had come alone.
   void handle_message(ByteView message);
-  // The same, in turns (docs/relay-protocol.md §6, "Fair storage work"): at most
-  // `frames_per_turn` frames are handled at a time, and the rest after a post to the strand, so
-  // that one io thread serves every connection's batches in turn instead of one 256-frame batch
+  // The same, in turns (docs/relay-protocol.md §6, "Fair scheduling"): frames are handled until
+  // `turn` has passed (at least one frame a turn), and the rest after a post to the strand, so
+  // that an io thread serves every connection's batches in turn instead of one 256-frame batch
   // after another. `then` runs on the strand once every frame is handled (or the connection is
   // closing); `message` must stay valid until then. The websocket Connection reads the next
   // message only after `then`.
-  void handle_message_in_turns(ByteView message, std::size_t frames_per_turn, Task then);
+  void handle_message_in_turns(ByteView message, std::chrono::nanoseconds turn, Task then);
   void handle_frame(ByteView frame);  // one ClientFrame (tests drive frames directly)
   void on_writable();                 // the outgoing buffer drained: resume held-back pushes
   void close();                       // the connection is gone: unsubscribe, wipe keys
@@ -242,7 +242,7 @@ class Session : public std::enable_shared_from_this<Session> {
   void close_connection(CloseCode code);
   // The batch's structure (handle_message): false if it was refused (MALFORMED, or closed).
   [[nodiscard]] bool check_batch(ByteView message);
-  void handle_turn(wire::BatchReader reader, std::size_t frames_per_turn, Task then);
+  void handle_turn(wire::BatchReader reader, std::chrono::nanoseconds turn, Task then);
   void send_frame(const pb::ServerFrame& frame);
   void answer(const pb::ServerFrame& frame);
   void send_error(std::uint64_t request_id, int code, std::uint32_t index = 0,

@@ -31,8 +31,11 @@ void FingerprintSet::insert(std::uint32_t fingerprint) {
   if (fingerprint <= kErased) fingerprint += 2;
   if (slots_.empty()) slots_.assign(1024, kEmpty);
   if ((size_ + erased_ + 1) * 4 > slots_.size() * 3) {
-    // Mostly erased slots: clean up at the same size; else grow.
-    rebuild((size_ + 1) * 4 > slots_.size() * 3 / 2 ? slots_.size() * 2 : slots_.size());
+    // 3/4 of the slots are taken (live or erased): rebuild at the smallest size that is at most
+    // half full with the live ones (grown, the same, or shrunk after many erasures).
+    std::size_t capacity = 1024;
+    while (capacity < (size_ + 1) * 2) capacity *= 2;
+    rebuild(capacity);
   }
   const std::size_t mask = slots_.size() - 1;
   for (std::size_t i = home(fingerprint);; i = (i + 1) & mask) {
@@ -54,6 +57,12 @@ void FingerprintSet::erase(std::uint32_t fingerprint) {
       slots_[i] = kErased;
       --size_;
       ++erased_;
+      // Less than 1/8 live: shrink to the smallest size at most half full.
+      if (slots_.size() > 1024 && size_ * 8 < slots_.size()) {
+        std::size_t capacity = 1024;
+        while (capacity < size_ * 2) capacity *= 2;
+        rebuild(capacity);
+      }
       return;
     }
   }

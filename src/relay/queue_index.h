@@ -5,9 +5,11 @@
 // address queues (the only ones GET_BUNDLE can find). Each set holds 32-bit fingerprints, not
 // ids: the first 4 bytes of a keyed SipHash-2-4 (libsodium's crypto_shorthash) of the id, under
 // a key drawn at random when the relay starts and never written anywhere. A fingerprint table
-// is open-addressed with linear probing (4 bytes a slot, grown by doubling when 3/4 full, so 3/8
-// to 3/4 full): an id costs 5.3 to 10.7 bytes, a queue two ids (11 to 21 bytes: about 16 MB for
-// a million queues), and an address queue one id more.
+// is open-addressed with linear probing, 4 bytes a slot. Once 3/4 of the slots are taken (live or
+// erased), or less than 1/8 is live, it is rebuilt at the smallest power-of-two size at most half
+// full, so 1/8 to 3/4 of it is live: an id costs 5.3 to 32 bytes, and 5.3 to 16 while queues are
+// only added. A queue is two ids (about 20 MB for a million queues at half full), an address
+// queue one more.
 //
 // WHAT IT ANSWERS. may_exist() is false only if no queue has the id: a false answer is always
 // right, and the command is refused at once. A true answer may be wrong (another id with the
