@@ -30,7 +30,7 @@ std::uint32_t seconds_of(std::chrono::milliseconds d) {
 // ---- RelayCore ------------------------------------------------------------------------------
 
 RelayCore::RelayCore(QueueStore& store, const Clock& clock, Metrics& metrics, RelayLimits limits,
-                     Executor store_pool, Rng& ids, std::function<std::int64_t()> monotonic_ms)
+                     StoreExecutor store_pool, Rng& ids, std::function<std::int64_t()> monotonic_ms)
     : store_(store),
       clock_(clock),
       metrics_(metrics),
@@ -85,7 +85,8 @@ Session::Session(RelayCore& core, SessionIo io, wire::KeyPair keys, const wire::
       commands_(core.limits().rate, 1000, 2.0 * core.limits().rate, core.monotonic_ms()),
       new_queues_(10, 1000, 100, core.monotonic_ms()),
       bundle_fetches_(core.limits().bundle_rate, 60'000, 2.0 * core.limits().bundle_rate,
-                      core.monotonic_ms()) {}
+                      core.monotonic_ms()),
+      lane_(core.new_lane()) {}
 
 Session::~Session() = default;  // SecureBuffers wipe themselves
 
@@ -117,15 +118,19 @@ void Session::close() {
   subs_.clear();
   read_queue_.clear();
   lookups_.clear();
+  refusals_.clear();
   command_keys_.clear();  // each CommandKey wipes itself
   if (keys_.secret_key.valid()) keys_.secret_key.wipe();
 }
 
 // ---- Session: frames ------------------------------------------------------------------------
 
-void Session::handle_message(ByteView message) {
-  if (closing_) return;
-  if (message.size() > wire::kMaxClientMessageBytes) return close_connection(CloseCode::TooBig);
+bool Session::check_batch(ByteView message) {
+  if (closing_) return false;
+  if (message.size() > wire::kMaxClientMessageBytes) {
+    close_connection(CloseCode::TooBig);
+    return false;
+  }
   // First the whole batch's structure, so that a bad batch runs none of its commands.
   std::size_t frames = 0;
   bool too_big = false;
@@ -134,16 +139,49 @@ void Session::handle_message(ByteView message) {
     ++frames;
     too_big = too_big || frame->size() > wire::kMaxFrameBytes;
   }
-  if (too_big) return close_connection(CloseCode::TooBig);
+  if (too_big) {
+    close_connection(CloseCode::TooBig);
+    return false;
+  }
   if (check.malformed() || frames == 0 || frames > wire::kMaxClientBatchFrames) {
     send_error(0, pb::MALFORMED);
-    return;
+    return false;
   }
+  return true;
+}
+
+void Session::handle_message(ByteView message) {
+  if (!check_batch(message)) return;
   wire::BatchReader reader(message);
   while (auto frame = reader.next()) {
     if (closing_) return;
     handle_frame(*frame);
   }
+}
+
+void Session::handle_message_in_turns(ByteView message, std::chrono::nanoseconds turn, Task then) {
+  if (!check_batch(message)) {
+    then();
+    return;
+  }
+  handle_turn(wire::BatchReader(message), turn, std::move(then));
+}
+
+void Session::handle_turn(wire::BatchReader reader, std::chrono::nanoseconds turn, Task then) {
+  const auto end = std::chrono::steady_clock::now() + turn;
+  while (!closing_) {
+    auto frame = reader.next();
+    if (!frame) break;
+    handle_frame(*frame);
+    if (!closing_ && std::chrono::steady_clock::now() >= end) {
+      // The rest after the other connections' turns queued meanwhile.
+      io_.post([self = shared_from_this(), reader, turn, then = std::move(then)] {
+        self->handle_turn(reader, turn, then);
+      });
+      return;
+    }
+  }
+  then();
 }
 
 void Session::handle_frame(ByteView bytes) {
@@ -157,6 +195,7 @@ void Session::handle_frame(ByteView bytes) {
   }
   const std::uint64_t id = request->id();
   request->seq = next_seq_++;
+  request->arrival = std::chrono::steady_clock::now();
   if (core_.shutting_down()) {
     send_error(id, pb::SHUTTING_DOWN);
     return;
@@ -300,6 +339,47 @@ void Session::reply_ok(std::uint64_t request_id, bool duplicate, std::uint32_t k
   answer(frame);
 }
 
+void Session::refuse(const detail::Request& request, int code, std::uint32_t index) {
+  const auto due = request.arrival + core_.limits().refusal_floor;
+  if (!io_.post_at || due <= std::chrono::steady_clock::now()) {
+    reply_error(request.id(), code, index);
+    return;
+  }
+  refusals_.emplace(due, Refusal{request.id(), code, index});
+  if (timer_for_ && *timer_for_ <= due) return;  // an earlier wake-up sends it
+  timer_for_ = due;
+  std::weak_ptr<Session> weak = weak_from_this();
+  io_.post_at(due, [weak] {
+    if (auto self = weak.lock()) self->send_due_refusals();
+  });
+}
+
+void Session::send_due_refusals() {
+  timer_for_.reset();
+  if (closed_) return;
+  const auto now = std::chrono::steady_clock::now();
+  std::size_t sent = 0;
+  while (!refusals_.empty() && refusals_.begin()->first <= now && sent < kRefusalsPerTurn) {
+    const Refusal r = refusals_.begin()->second;
+    refusals_.erase(refusals_.begin());
+    reply_error(r.request_id, r.code, r.index);
+    ++sent;
+  }
+  if (refusals_.empty()) return;
+  // More due: in another turn, after the other connections' work queued meanwhile.
+  const auto next = std::max(refusals_.begin()->first, now);
+  timer_for_ = next;
+  std::weak_ptr<Session> weak = weak_from_this();
+  auto send_more = [weak] {
+    if (auto self = weak.lock()) self->send_due_refusals();
+  };
+  if (next <= now) {
+    io_.post(std::move(send_more));
+  } else {
+    io_.post_at(next, std::move(send_more));
+  }
+}
+
 int Session::reply_internal(std::uint64_t request_id, const Error& error) {
   if (core_.shutting_down()) {
     reply_error(request_id, pb::SHUTTING_DOWN);
@@ -340,14 +420,17 @@ void Session::lookup_send(const QueueId& id, Lookup then) { lookup(id, false, st
 void Session::lookup(const QueueId& id, bool by_recv_id, Lookup then) {
   auto& cache = core_.cache();
   auto record = by_recv_id ? cache.by_recv_id(id) : cache.by_send_id(id);
-  if (record && lookups_.empty()) {
+  // Not cached, and the index says no queue has the id: the answer is known without the store.
+  const bool absent = !record && !(by_recv_id ? core_.index().may_exist_recv(id)
+                                              : core_.index().may_exist_send(id));
+  if ((record || absent) && lookups_.empty()) {
     then(std::move(record));
     return;
   }
   // Pointers to deque elements stay valid while others are added or taken from the front.
   PendingLookup& slot = lookups_.emplace_back();
   slot.then = std::move(then);
-  if (record) {
+  if (record || absent) {
     slot.result = std::move(record);
     slot.ready = true;
     return;  // the miss ahead of it runs it
@@ -390,9 +473,10 @@ void Session::with_recipient(const Frame& frame, const std::string& recv_id, Rec
       reply_internal(frame->id(), r.error());
       return;
     }
-    // No such queue and a wrong tag are the same answer (relay-protocol.md §3).
+    // No such queue and a wrong tag are the same answer, at the same time (relay-protocol.md
+    // §3).
     if (!*r || !authentic((*r)->recipient_key, frame->frame, 0)) {
-      reply_error(frame->id(), pb::AUTH);
+      refuse(*frame, pb::AUTH);
       return;
     }
     then(**r);

@@ -1,8 +1,10 @@
 // The relay's protocol logic, without sockets (docs/relay-protocol.md §1-§7).
 //
-// RelayCore: what all connections share: the store, the queue-record cache, the subscriber
-// registry, the per-queue rate limits, the counters, the clock, and the executor that runs
-// blocking store calls (the store thread pool). Thread-safe.
+// RelayCore: what all connections share: the store, the queue-record cache, the index of
+// existing ids (queue_index.h), the subscriber registry, the per-queue rate limits, the
+// counters, the clock, and the executor that runs blocking store calls (the store thread pool,
+// served fairly between lanes: fair_store_pool.h; each Session posts under a lane of its own).
+// Thread-safe.
 //
 // Session: one connection's state: its session key pair and nonce (Hello), the command keys
 // derived on it, its rate buckets, its subscriptions and their push windows. A Session is used
@@ -14,7 +16,16 @@
 // Command life: handle_message splits the client's batch into frames; handle_frame parses and
 // checks each frame (shutdown, rate, BUSY, sizes), then looks the queue up (cache, else the
 // store pool), verifies the tag, and runs the command; a command waiting for the store counts
-// as in flight. Each frame that parses gets exactly one answer with its request_id.
+// as in flight. Each frame that parses gets exactly one answer with its request_id. An id that
+// the index knows does not exist is refused without a store read.
+//
+// Refusal floor (docs/relay-protocol.md §3, "Unknown ids and wrong tags take the same time"):
+// an AUTH refusal decided at the lookup (no such queue, or a wrong tag), and GET_BUNDLE's
+// NOT_FOUND, is sent no sooner than `refusal_floor` after its frame reached handle_frame, through
+// SessionIo::post_at (at once when the owner gives none). An unknown id (answered from the
+// index), a known queue with a wrong tag whose record is cached, and one whose record is read
+// from the store then all take the floor, not their own work's time; the frame counts as in
+// flight until its answer is sent.
 //
 // Push window (per subscribed queue): `pushed_upto` (highest msg_id pushed), `unacked` (≤ 128),
 // `backlog` (the store may hold messages above pushed_upto that are not pushed). New commits are
@@ -41,8 +52,10 @@
 #include <cstdint>
 #include <deque>
 #include <functional>
+#include <map>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <set>
 #include <string>
 #include <unordered_map>
@@ -54,9 +67,11 @@
 #include "relay/array_hash.h"
 #include "relay/metrics.h"
 #include "relay/queue_cache.h"
+#include "relay/queue_index.h"
 #include "relay/queue_store.h"
 #include "relay/rate_limit.h"
 #include "relay/subscriber_registry.h"
+#include "relay/wire/batch.h"
 #include "relay/wire/wire.h"
 
 namespace exile::relay {
@@ -73,6 +88,8 @@ struct Request;  // a parsed ClientFrame and its Command (detail/request.h)
 
 using Task = std::function<void()>;
 using Executor = std::function<void(Task)>;
+// Runs blocking store work under a lane (FairStorePool::post; lane 0 is the server's own).
+using StoreExecutor = std::function<void(std::uint64_t lane, Task)>;
 
 struct RelayLimits {
   std::uint32_t max_body_bytes = static_cast<std::uint32_t>(wire::kMaxBodyBytes);
@@ -94,6 +111,9 @@ struct RelayLimits {
   std::size_t max_new_queue_attempts = 8;
   std::size_t max_one_time_keys_stored = 1000;
   std::size_t max_send_holds = 1024;  // queues held behind a refused SEND per connection (§5)
+  // AUTH and GET_BUNDLE NOT_FOUND refusals are sent no sooner than this after their frame
+  // arrived (the refusal floor above; docs/relay-protocol.md §3).
+  std::chrono::microseconds refusal_floor{5000};
 };
 
 enum class CloseCode : std::uint16_t {
@@ -105,20 +125,23 @@ enum class CloseCode : std::uint16_t {
 
 class RelayCore {
  public:
-  // `store_pool` runs blocking store calls off the io threads. `monotonic_ms` drives the rate
-  // limits (steady clock by default). `ids` draws queue ids (SystemRng in production).
+  // `store_pool` runs blocking store calls off the io threads, one lane per Session (new_lane).
+  // `monotonic_ms` drives the rate limits (steady clock by default). `ids` draws queue ids
+  // (SystemRng in production).
   RelayCore(QueueStore& store, const Clock& clock, Metrics& metrics, RelayLimits limits,
-            Executor store_pool, Rng& ids, std::function<std::int64_t()> monotonic_ms = {});
+            StoreExecutor store_pool, Rng& ids, std::function<std::int64_t()> monotonic_ms = {});
 
   [[nodiscard]] QueueStore& store() { return store_; }
   [[nodiscard]] Metrics& metrics() { return metrics_; }
   [[nodiscard]] const RelayLimits& limits() const { return limits_; }
   [[nodiscard]] std::uint64_t now_ms() const;
   [[nodiscard]] std::int64_t monotonic_ms() const { return monotonic_ms_(); }
-  void run_blocking(Task task) { store_pool_(std::move(task)); }
+  void run_blocking(std::uint64_t lane, Task task) { store_pool_(lane, std::move(task)); }
+  [[nodiscard]] std::uint64_t new_lane() { return next_lane_.fetch_add(1); }
   [[nodiscard]] wire::QueueId random_queue_id();
 
   [[nodiscard]] QueueCache& cache() { return cache_; }
+  [[nodiscard]] QueueIndex& index() { return index_; }
   [[nodiscard]] SubscriberRegistry& registry() { return registry_; }
   [[nodiscard]] std::uint32_t take_unauthenticated_send(const QueueId& send_id);
   [[nodiscard]] std::uint32_t take_get_bundle(const QueueId& send_id);
@@ -132,11 +155,13 @@ class RelayCore {
   const Clock& clock_;
   Metrics& metrics_;
   RelayLimits limits_;
-  Executor store_pool_;
+  StoreExecutor store_pool_;
+  std::atomic<std::uint64_t> next_lane_{1};
   std::mutex ids_mutex_;
   Rng& ids_;
   std::function<std::int64_t()> monotonic_ms_;
   QueueCache cache_;
+  QueueIndex index_;
   SubscriberRegistry registry_;
   KeyedRateLimiter<QueueId, ArrayHash> unauthenticated_sends_;
   KeyedRateLimiter<QueueId, ArrayHash> bundle_fetches_;
@@ -150,6 +175,9 @@ struct SessionIo {
   std::function<void(std::string frame)> send;  // queues one serialized ServerFrame
   std::function<void(CloseCode)> close;         // closes the connection after queued frames
   std::function<bool()> can_push;  // outgoing buffer below its push watermark (default: yes)
+  // Runs a task on this session's strand at `when` (the refusal floor). Empty: the refusal is
+  // sent at once.
+  std::function<void(std::chrono::steady_clock::time_point when, Task)> post_at;
 };
 
 class Session : public std::enable_shared_from_this<Session> {
@@ -170,6 +198,13 @@ class Session : public std::enable_shared_from_this<Session> {
   // kMaxClientBatchFrames gets one Error{MALFORMED} (request_id 0) and none of its frames is
   // handled. Otherwise each frame is handled in order, as if it had come alone.
   void handle_message(ByteView message);
+  // The same, in turns (docs/relay-protocol.md §6, "Fair scheduling"): frames are handled until
+  // `turn` has passed (at least one frame a turn), and the rest after a post to the strand, so
+  // that an io thread serves every connection's batches in turn instead of one 256-frame batch
+  // after another. `then` runs on the strand once every frame is handled (or the connection is
+  // closing); `message` must stay valid until then. The websocket Connection reads the next
+  // message only after `then`.
+  void handle_message_in_turns(ByteView message, std::chrono::nanoseconds turn, Task then);
   void handle_frame(ByteView frame);  // one ClientFrame (tests drive frames directly)
   void on_writable();                 // the outgoing buffer drained: resume held-back pushes
   void close();                       // the connection is gone: unsubscribe, wipe keys
@@ -205,6 +240,9 @@ class Session : public std::enable_shared_from_this<Session> {
   // early checks counts as in flight until answer() (or an error reply) sends its one answer.
   // Stops handling this client's commands and closes the connection with `code` (once).
   void close_connection(CloseCode code);
+  // The batch's structure (handle_message): false if it was refused (MALFORMED, or closed).
+  [[nodiscard]] bool check_batch(ByteView message);
+  void handle_turn(wire::BatchReader reader, std::chrono::nanoseconds turn, Task then);
   void send_frame(const pb::ServerFrame& frame);
   void answer(const pb::ServerFrame& frame);
   void send_error(std::uint64_t request_id, int code, std::uint32_t index = 0,
@@ -212,6 +250,10 @@ class Session : public std::enable_shared_from_this<Session> {
   void reply_error(std::uint64_t request_id, int code, std::uint32_t index = 0,
                    std::uint32_t retry_after_ms = 0);
   void reply_ok(std::uint64_t request_id, bool duplicate = false, std::uint32_t keys_left = 0);
+  // reply_error for AUTH (or GET_BUNDLE's NOT_FOUND) decided by a lookup or a tag: sent at the
+  // refusal floor (see the top of this file).
+  void refuse(const detail::Request& request, int code, std::uint32_t index = 0);
+  void send_due_refusals();
   // Answers INTERNAL, or SHUTTING_DOWN once the relay is stopping; returns the code sent.
   int reply_internal(std::uint64_t request_id, const Error& error);
   void count_reject(int code);
@@ -299,6 +341,17 @@ class Session : public std::enable_shared_from_this<Session> {
   std::deque<PendingLookup> lookups_;
   std::size_t reads_in_flight_ = 0;
   bool push_blocked_ = false;  // a push was held back by the outgoing buffer
+  std::uint64_t lane_ = 0;     // this session's lane in the store pool
+  // Refusals waiting for their floor, by when they are due; a post_at is pending for the
+  // earliest (timer_for_) if any.
+  struct Refusal {
+    std::uint64_t request_id = 0;
+    int code = 0;
+    std::uint32_t index = 0;
+  };
+  std::multimap<std::chrono::steady_clock::time_point, Refusal> refusals_;
+  static constexpr std::size_t kRefusalsPerTurn = 16;  // sent per strand turn (fairness)
+  std::optional<std::chrono::steady_clock::time_point> timer_for_;
 };
 
 }  // namespace exile::relay

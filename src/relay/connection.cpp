@@ -2,6 +2,7 @@
 
 #include <boost/asio/dispatch.hpp>
 #include <boost/asio/post.hpp>
+#include <boost/asio/steady_timer.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/ssl.hpp>
 #include <boost/beast/websocket.hpp>
@@ -85,6 +86,10 @@ class WebSocketConnection final : public Connection,
     std::weak_ptr<WebSocketConnection> weak = this->shared_from_this();
     SessionIo io;
     io.post = [executor = executor_](Task task) { asio::post(executor, std::move(task)); };
+    io.post_at = [executor = executor_](std::chrono::steady_clock::time_point when, Task task) {
+      auto timer = std::make_shared<asio::steady_timer>(executor, when);
+      timer->async_wait([timer, task = std::move(task)](beast::error_code) { task(); });
+    };
     io.send = [weak](std::string frame) {
       if (auto self = weak.lock()) self->enqueue(std::move(frame));
     };
@@ -114,12 +119,18 @@ class WebSocketConnection final : public Connection,
     if (ec) return teardown("read", ec);
     if (!closing_) {
       if (ws_.got_binary()) {
+        // In turns of kTurn (fairness between connections on the io threads);
+        // the buffer stays as it is, and no read is pending, until every frame is handled.
         const auto data = buffer_.cdata();
-        session_->handle_message(
-            ByteView(static_cast<const std::uint8_t*>(data.data()), data.size()));
-      } else {
-        close(CloseCode::UnsupportedData);
+        auto self = this->shared_from_this();
+        session_->handle_message_in_turns(
+            ByteView(static_cast<const std::uint8_t*>(data.data()), data.size()), kTurn, [self] {
+              self->buffer_.clear();
+              self->read();
+            });
+        return;
       }
+      close(CloseCode::UnsupportedData);
     }
     buffer_.clear();
     read();

@@ -43,6 +43,9 @@ class Connection {
  public:
   static constexpr std::size_t kPushWatermark = 1u << 20;    // 1 MiB
   static constexpr std::size_t kMaxQueuedBytes = 16u << 20;  // 16 MiB
+  // How long a client batch's frames are handled before the rest waits for the other
+  // connections' turns (Session::handle_message_in_turns).
+  static constexpr std::chrono::microseconds kTurn{20};
 
   virtual ~Connection() = default;
   virtual void start() = 0;

@@ -107,12 +107,19 @@ class QueueStore {
   [[nodiscard]] virtual Result<void> create_queue(const QueueRecord& queue) = 0;
   [[nodiscard]] virtual Result<std::optional<QueueRecord>> find_by_recv_id(const QueueId& id) = 0;
   [[nodiscard]] virtual Result<std::optional<QueueRecord>> find_by_send_id(const QueueId& id) = 0;
+  // Calls `visit` with the ids of every queue, and whether it is an address queue, in no
+  // particular order (the relay's id index at start: queue_index.h). Blocking; `visit` must not
+  // call the store.
+  [[nodiscard]] virtual Result<void> each_queue_id(
+      const std::function<void(const QueueId& recv_id, const QueueId& send_id,
+                               bool contact_address)>& visit) = 0;
   // Sets the sender key if none is set: true; false if the queue was already secured. NotFound
   // if there is no such queue.
   [[nodiscard]] virtual Result<bool> secure_queue(const QueueId& recv_id,
                                                   const PublicKey& sender_key) = 0;
-  // Deletes the queue, its messages, dedup records, bundle and one-time keys. Ok if absent.
-  [[nodiscard]] virtual Result<void> delete_queue(const QueueId& recv_id) = 0;
+  // Deletes the queue, its messages, dedup records, bundle and one-time keys: true. Ok with false
+  // if absent (so of two racing deletes of one queue exactly one returns true).
+  [[nodiscard]] virtual Result<bool> delete_queue(const QueueId& recv_id) = 0;
 
   // Group-committed append (see the threading note above). `done` runs exactly once, and for
   // Stored after `request.on_numbered`.

@@ -12,7 +12,6 @@
 #include <boost/asio/ssl/context.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/strand.hpp>
-#include <boost/asio/thread_pool.hpp>
 #include <chrono>
 #include <csignal>
 #include <mutex>
@@ -25,6 +24,7 @@
 #include "relay/command_handler.h"
 #include "relay/connection.h"
 #include "relay/detail/admin_listener.h"
+#include "relay/fair_store_pool.h"
 #include "relay/source_limit.h"
 
 namespace exile::relay {
@@ -38,6 +38,7 @@ constexpr std::string_view kLog = "relay";
 constexpr auto kShutdownGrace = std::chrono::seconds(5);
 constexpr auto kGaugeInterval = std::chrono::seconds(2);
 constexpr std::uint64_t kDedupWindowMs = 24ull * 3600 * 1000;
+constexpr std::uint64_t kServerLane = 0;  // RelayCore::new_lane() starts at 1
 
 // Descriptors and connections (relay-protocol.md §6). A failed accept (out of descriptors:
 // EMFILE, ENFILE; out of memory) pauses accepting, from kAcceptPauseMin doubling up to
@@ -82,7 +83,7 @@ struct Server::Impl {
         store_pool(kStoreThreads),
         core(
             s, k, metrics, limits_of(c),
-            [this](Task task) { asio::post(store_pool, std::move(task)); }, rng),
+            [this](std::uint64_t lane, Task task) { store_pool.post(lane, std::move(task)); }, rng),
         ioc(static_cast<int>(threads())),
         control(asio::make_strand(ioc)),
         acceptor(control),
@@ -120,7 +121,7 @@ struct Server::Impl {
   const Clock& clock;
   Metrics metrics;
   SystemRng rng;
-  asio::thread_pool store_pool;
+  FairStorePool store_pool;  // lane 0: the server's own work; one lane per connection
   RelayCore core;
   asio::io_context ioc;
   asio::strand<asio::io_context::executor_type> control;  // listeners, timers, signals
@@ -312,13 +313,13 @@ void Server::Impl::schedule_sweep() {
   sweep_timer.expires_after(interval);
   sweep_timer.async_wait([this](boost::system::error_code ec) {
     if (ec || stopping) return;
-    asio::post(store_pool, [this] { expire_now(); });
+    store_pool.post(kServerLane, [this] { expire_now(); });
     schedule_sweep();
   });
 }
 
 void Server::Impl::refresh_gauges() {
-  asio::post(store_pool, [this] {
+  store_pool.post(kServerLane, [this] {
     if (auto counts = store.counts()) {
       metrics.queues = counts->queues;
       metrics.messages_pending = counts->messages;
@@ -344,7 +345,7 @@ void Server::Impl::begin_shutdown() {
   gauge_timer.cancel();
   usr1.cancel();
   // Queued appends and acks commit and are answered before the connections close.
-  asio::post(store_pool, [this] {
+  store_pool.post(kServerLane, [this] {
     store.drain();
     asio::post(control, [this] { close_all(); });
   });
@@ -376,6 +377,12 @@ Result<std::unique_ptr<Server>> Server::create(const Config& config, QueueStore&
   auto impl = std::make_unique<Impl>(config, store, clock);
   EXILE_TRY(impl->listen());
   impl->expire_now();  // before the first connection: nothing past its TTL is ever pushed
+  // The ids that exist, before the first connection (unknown ids are refused from it).
+  if (auto loaded = impl->core.index().load(store); !loaded) {
+    return fail(loaded.error().code, "cannot read the queue ids: " + loaded.error().message);
+  }
+  log::write(log::Level::Info, kLog, "id index: ", impl->core.index().queues(), " queues, ",
+             impl->core.index().memory_bytes() / 1024, " KiB");
   return std::unique_ptr<Server>(new Server(std::move(impl)));
 }
 

@@ -2,8 +2,10 @@
 // Asio in this header; see server.cpp).
 //
 // THREADS. One io_context run by `threads` threads; each connection on its own strand. Blocking
-// store calls run on a separate pool of kStoreThreads (never on an io thread); the store's own
-// writer thread commits appends and acks (group commit).
+// store calls run on a separate pool of kStoreThreads (never on an io thread), a FairStorePool:
+// one lane per connection, served in turn, and lane 0 for the server's own work (sweep, gauges,
+// drain); the store's own writer thread commits appends and acks (group commit). create() loads
+// the id index (queue_index.h) from the store before the first connection.
 //
 // LIFE. create(): binds the listeners (the port is known afterwards) and the signal handlers.
 // run(): serves until SIGTERM or SIGINT, then shuts down: stop accepting; new commands are

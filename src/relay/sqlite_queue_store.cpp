@@ -1735,6 +1735,25 @@ Result<std::optional<QueueRecord>> SqliteQueueStore::find_by_send_id(const Queue
   return find_queue(reader->by_send, reader->db, id);
 }
 
+Result<void> SqliteQueueStore::each_queue_id(
+    const std::function<void(const QueueId& recv_id, const QueueId& send_id, bool contact_address)>&
+        visit) {
+  auto reader = impl_->lease();
+  auto statement = reader->db.prepare("SELECT recv_id, send_id, contact_address FROM queues");
+  if (!statement) return fail(std::move(statement).error());
+  for (;;) {
+    auto row = statement->step();
+    if (!row) return fail(std::move(row).error());
+    if (!*row) return {};
+    QueueId recv_id{};
+    QueueId send_id{};
+    if (!copy_blob(*statement, 0, recv_id) || !copy_blob(*statement, 1, send_id)) {
+      return fail(corrupt_row());
+    }
+    visit(recv_id, send_id, statement->column_int64(2) != 0);
+  }
+}
+
 Result<bool> SqliteQueueStore::secure_queue(const QueueId& recv_id, const PublicKey& sender_key) {
   return impl_->call<bool>([&](Writer& w, Result<bool>& out) -> Result<void> {
     EXILE_TRY(run(w.secure, w.db, ByteView(recv_id), ByteView(sender_key)));
@@ -1753,8 +1772,8 @@ Result<bool> SqliteQueueStore::secure_queue(const QueueId& recv_id, const Public
   });
 }
 
-Result<void> SqliteQueueStore::delete_queue(const QueueId& recv_id) {
-  return impl_->call<void>([&](Writer& w, Result<void>& out) -> Result<void> {
+Result<bool> SqliteQueueStore::delete_queue(const QueueId& recv_id) {
+  return impl_->call<bool>([&](Writer& w, Result<bool>& out) -> Result<void> {
     std::int64_t count = 0;
     std::int64_t bytes = 0;
     {
@@ -1764,7 +1783,7 @@ Result<void> SqliteQueueStore::delete_queue(const QueueId& recv_id) {
       auto row = (*use)->step();
       if (!row) return fail(std::move(row).error());
       if (!*row) {
-        out = {};
+        out = false;
         return {};
       }
       count = (*use)->column_int64(0);
@@ -1781,7 +1800,7 @@ Result<void> SqliteQueueStore::delete_queue(const QueueId& recv_id) {
     w.delta.queues -= 1;
     w.delta.messages -= count;
     w.delta.bytes -= bytes;
-    out = {};
+    out = true;
     return {};
   });
 }

@@ -111,9 +111,12 @@ class SqliteQueueStore final : public QueueStore {
   [[nodiscard]] Result<void> create_queue(const QueueRecord& queue) override;
   [[nodiscard]] Result<std::optional<QueueRecord>> find_by_recv_id(const QueueId& id) override;
   [[nodiscard]] Result<std::optional<QueueRecord>> find_by_send_id(const QueueId& id) override;
+  [[nodiscard]] Result<void> each_queue_id(
+      const std::function<void(const QueueId& recv_id, const QueueId& send_id,
+                               bool contact_address)>& visit) override;
   [[nodiscard]] Result<bool> secure_queue(const QueueId& recv_id,
                                           const PublicKey& sender_key) override;
-  [[nodiscard]] Result<void> delete_queue(const QueueId& recv_id) override;
+  [[nodiscard]] Result<bool> delete_queue(const QueueId& recv_id) override;
 
   void append(AppendRequest request, std::function<void(Result<AppendResult>)> done) override;
   void ack(const QueueId& recv_id, std::uint64_t msg_id,

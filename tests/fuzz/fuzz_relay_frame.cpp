@@ -93,7 +93,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   RelayLimits limits;
   limits.quota = Quota{16, 4096};
   RelayCore core(
-      store, clock, metrics, limits, [](Task task) { task(); }, ids,
+      store, clock, metrics, limits, [](std::uint64_t, Task task) { task(); }, ids,
       [&monotonic] { return monotonic; });
 
   SessionIo io;

@@ -230,7 +230,7 @@ class CommandHandlerTest : public ::testing::Test {
   void make_core(RelayLimits limits) {
     connections_.clear();
     core_ = std::make_unique<RelayCore>(
-        *store_, clock_, metrics_, limits, [](Task task) { task(); }, rng_,
+        *store_, clock_, metrics_, limits, [](std::uint64_t, Task task) { task(); }, rng_,
         [this] { return monotonic_ms_; });
   }
   TestConnection& connect() {
@@ -969,7 +969,8 @@ TEST_F(CommandHandlerTest, BusyHoldsOnlyTheSendsWrittenAfterIt) {
   std::vector<Task> parked;  // the store pool runs only when the test says: lookups wait
   connections_.clear();
   core_ = std::make_unique<RelayCore>(
-      *store_, clock_, metrics_, limits, [&parked](Task task) { parked.push_back(task); }, rng_,
+      *store_, clock_, metrics_, limits,
+      [&parked](std::uint64_t, Task task) { parked.push_back(task); }, rng_,
       [this] { return monotonic_ms_; });
   auto& c = connect();
   std::vector<std::uint64_t> ids;
@@ -1017,7 +1018,8 @@ TEST_F(CommandHandlerTest, BusyAboveCommandsInFlight) {
   std::vector<Task> parked;
   connections_.clear();
   core_ = std::make_unique<RelayCore>(
-      *store_, clock_, metrics_, limits, [&parked](Task task) { parked.push_back(task); }, rng_,
+      *store_, clock_, metrics_, limits,
+      [&parked](std::uint64_t, Task task) { parked.push_back(task); }, rng_,
       [this] { return monotonic_ms_; });
   auto& c = connect();
   for (int i = 0; i < 3; ++i) c.send(del_cmd(std::string(16, 'd')), {});

@@ -174,11 +174,15 @@ TEST_F(SqliteQueueStoreTest, CreateFindSecureDelete) {
   ASSERT_FALSE(missing);
   EXPECT_EQ(missing.error().code, ErrorCode::NotFound);
 
-  ASSERT_TRUE(store_->delete_queue(q.recv_id));
+  auto deleted = store_->delete_queue(q.recv_id);
+  ASSERT_TRUE(deleted);
+  EXPECT_TRUE(*deleted);
   by_recv = store_->find_by_recv_id(q.recv_id);
   ASSERT_TRUE(by_recv);
   EXPECT_FALSE(*by_recv);
-  EXPECT_TRUE(store_->delete_queue(q.recv_id));  // absent: Ok
+  auto again = store_->delete_queue(q.recv_id);  // absent: Ok, and says so
+  ASSERT_TRUE(again);
+  EXPECT_FALSE(*again);
   auto counts = store_->counts();
   ASSERT_TRUE(counts);
   EXPECT_EQ(counts->queues, 0u);

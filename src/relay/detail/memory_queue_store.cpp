@@ -37,6 +37,16 @@ Result<std::optional<QueueRecord>> MemoryQueueStore::find_by_send_id(const Queue
   return std::optional<QueueRecord>(q->record);
 }
 
+Result<void> MemoryQueueStore::each_queue_id(
+    const std::function<void(const QueueId& recv_id, const QueueId& send_id, bool contact_address)>&
+        visit) {
+  std::lock_guard lock(mutex_);
+  for (const auto& [recv_id, queue] : queues_) {
+    visit(recv_id, queue.record.send_id, queue.record.contact_address);
+  }
+  return {};
+}
+
 Result<bool> MemoryQueueStore::secure_queue(const QueueId& recv_id, const PublicKey& sender_key) {
   std::lock_guard lock(mutex_);
   Queue* q = by_recv(recv_id);
@@ -46,13 +56,13 @@ Result<bool> MemoryQueueStore::secure_queue(const QueueId& recv_id, const Public
   return true;
 }
 
-Result<void> MemoryQueueStore::delete_queue(const QueueId& recv_id) {
+Result<bool> MemoryQueueStore::delete_queue(const QueueId& recv_id) {
   std::lock_guard lock(mutex_);
   Queue* q = by_recv(recv_id);
-  if (q == nullptr) return {};
+  if (q == nullptr) return false;
   send_to_recv_.erase(q->record.send_id);
   queues_.erase(recv_id);
-  return {};
+  return true;
 }
 
 void MemoryQueueStore::append(AppendRequest request,

@@ -17,8 +17,11 @@ class MemoryQueueStore final : public QueueStore {
   Result<void> create_queue(const QueueRecord& queue) override;
   Result<std::optional<QueueRecord>> find_by_recv_id(const QueueId& id) override;
   Result<std::optional<QueueRecord>> find_by_send_id(const QueueId& id) override;
+  Result<void> each_queue_id(
+      const std::function<void(const QueueId& recv_id, const QueueId& send_id,
+                               bool contact_address)>& visit) override;
   Result<bool> secure_queue(const QueueId& recv_id, const PublicKey& sender_key) override;
-  Result<void> delete_queue(const QueueId& recv_id) override;
+  Result<bool> delete_queue(const QueueId& recv_id) override;
   void append(AppendRequest request, std::function<void(Result<AppendResult>)> done) override;
   void ack(const QueueId& recv_id, std::uint64_t msg_id,
            std::function<void(Result<void>)> done) override;

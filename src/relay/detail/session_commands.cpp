@@ -58,7 +58,10 @@ void Session::do_new(const Frame& frame) {
           record.recv_id = core->random_queue_id();
           record.send_id = core->random_queue_id();
           auto created = core->store().create_queue(record);
-          if (created) return record;
+          if (created) {
+            core->index().add(record.recv_id, record.send_id, record.contact_address);
+            return record;
+          }
           if (created.error().code != ErrorCode::Constraint) return fail(created.error());
         }
         return fail(ErrorCode::Internal, "no free queue id");
@@ -138,13 +141,13 @@ void Session::do_send(const Frame& frame) {
       return;
     }
     if (!*r) {
-      reply_error(frame->id(), pb::AUTH);
+      refuse(*frame, pb::AUTH);
       return;
     }
     const QueueRecord& queue = **r;
     if (queue.sender_key) {
       if (!authentic(*queue.sender_key, frame->frame, 0)) {
-        reply_error(frame->id(), pb::AUTH);
+        refuse(*frame, pb::AUTH);
         return;
       }
     } else if (const std::uint32_t wait = core_.take_unauthenticated_send(send_id); wait != 0) {
@@ -214,7 +217,8 @@ void Session::do_sub(const Frame& frame) {
   std::vector<QueueId> ids;
   ids.reserve(n);
   std::vector<QueueCache::Record> records(n);
-  bool missing = false;
+  bool missing = false;    // an id before `absent` is not cached: read the store
+  std::size_t absent = n;  // the first id the index knows does not exist
   for (std::size_t i = 0; i < n; ++i) {
     const auto id =
         wire::exact<wire::kQueueIdBytes>(bytes_of(command.recv_ids(static_cast<int>(i))));
@@ -223,8 +227,13 @@ void Session::do_sub(const Frame& frame) {
       return;
     }
     ids.push_back(*id);
+    if (absent < n) continue;  // the answer is AUTH at `absent` or before: no more lookups
     records[i] = core_.cache().by_recv_id(*id);
-    missing = missing || !records[i];
+    if (!records[i] && !core_.index().may_exist_recv(*id)) {
+      absent = i;
+    } else {
+      missing = missing || !records[i];
+    }
   }
   if (!missing) {
     finish_sub(frame, std::move(ids), std::move(records));
@@ -233,8 +242,8 @@ void Session::do_sub(const Frame& frame) {
   RelayCore* core = &core_;
   const std::uint64_t epoch = core->cache().begin_read();
   blocking(
-      [core, ids, records, epoch]() mutable -> Result<std::vector<QueueCache::Record>> {
-        for (std::size_t i = 0; i < ids.size(); ++i) {
+      [core, ids, records, epoch, absent]() mutable -> Result<std::vector<QueueCache::Record>> {
+        for (std::size_t i = 0; i < absent; ++i) {
           if (records[i]) continue;
           auto found = core->store().find_by_recv_id(ids[i]);
           if (!found) return fail(found.error());
@@ -257,7 +266,7 @@ void Session::finish_sub(const Frame& frame, std::vector<QueueId> ids,
                          std::vector<QueueCache::Record> records) {
   for (std::size_t i = 0; i < ids.size(); ++i) {
     if (!records[i] || !authentic(records[i]->recipient_key, frame->frame, i)) {
-      reply_error(frame->id(), pb::AUTH, static_cast<std::uint32_t>(i));
+      refuse(*frame, pb::AUTH, static_cast<std::uint32_t>(i));
       return;
     }
   }
@@ -306,17 +315,20 @@ void Session::do_del(const Frame& frame) {
   with_recipient(frame, frame->command.del().recv_id(), [this, frame](const QueueRecord& q) {
     RelayCore* core = &core_;
     blocking(
-        [core, recv_id = q.recv_id]() {
+        [core, recv_id = q.recv_id, send_id = q.send_id, address = q.contact_address]() {
           auto deleted = core->store().delete_queue(recv_id);
           core->cache().invalidate(recv_id);
+          // Only the delete that removed the queue takes its ids out of the index (two DELs
+          // may race; each fingerprint is one entry of a multiset).
+          if (deleted && *deleted) core->index().remove(recv_id, send_id, address);
           return deleted;
         },
-        [this, frame, recv_id = q.recv_id](Result<void> deleted) {
+        [this, frame, recv_id = q.recv_id](Result<bool> deleted) {
           if (!deleted) {
             reply_internal(frame->id(), deleted.error());
             return;
           }
-          Metrics::adjust(core_.metrics().queues, -1);
+          if (*deleted) Metrics::adjust(core_.metrics().queues, -1);
           if (auto subscriber = core_.registry().remove(recv_id)) {
             if (subscriber.get() == this) {
               on_taken_over(recv_id);
@@ -387,9 +399,18 @@ void Session::do_get_bundle(const Frame& frame) {
     return;
   }
   std::uint32_t wait = bundle_fetches_.take(core_.monotonic_ms());
-  if (wait == 0) wait = core_.take_get_bundle(*send_id);
   if (wait != 0) {
     reply_error(frame->id(), pb::RATE_LIMITED, 0, wait);
+    return;
+  }
+  // Not an address queue's send_id (unknown, or an ordinary queue's): no store call, and no
+  // entry in the per-address limiter (random ids would fill it: 100,000 keys).
+  if (!core_.index().may_be_address(*send_id)) {
+    refuse(*frame, pb::NOT_FOUND);
+    return;
+  }
+  if (const std::uint32_t per_address = core_.take_get_bundle(*send_id); per_address != 0) {
+    reply_error(frame->id(), pb::RATE_LIMITED, 0, per_address);
     return;
   }
   RelayCore* core = &core_;
@@ -400,7 +421,7 @@ void Session::do_get_bundle(const Frame& frame) {
                return;
              }
              if (!*taken) {
-               reply_error(frame->id(), pb::NOT_FOUND);
+               refuse(*frame, pb::NOT_FOUND);
                return;
              }
              pb::ServerFrame answer_frame;

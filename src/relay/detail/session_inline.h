@@ -12,7 +12,7 @@ namespace exile::relay {
 template <class Work, class Then>
 void Session::blocking(Work work, Then then) {
   auto self = shared_from_this();
-  core_.run_blocking([self, work = std::move(work), then = std::move(then)]() mutable {
+  core_.run_blocking(lane_, [self, work = std::move(work), then = std::move(then)]() mutable {
     using Outcome = decltype(work());
     Outcome result = [&]() -> Outcome {
       try {
