@@ -150,6 +150,14 @@ struct SessionIo {
   std::function<void(std::string frame)> send;  // queues one serialized ServerFrame
   std::function<void(CloseCode)> close;         // closes the connection after queued frames
   std::function<bool()> can_push;  // outgoing buffer below its push watermark (default: yes)
+  // Bytes that may still be queued before pushes stop (default: no bound). A store read for
+  // pushes fetches at most 2 × push_room / max body size messages (at least one), so that a
+  // connection that may take little is not read much for (relay-protocol.md §6, "Clients that
+  // do not read").
+  std::function<std::size_t()> push_room;
+  // A store read for pushes starts (+bytes: its most, messages × max body size) or has come
+  // back (−bytes); counted against the client buffer budget while it is in flight (optional).
+  std::function<void(std::int64_t bytes)> reading;
 };
 
 class Session : public std::enable_shared_from_this<Session> {
@@ -260,10 +268,12 @@ class Session : public std::enable_shared_from_this<Session> {
   void start_read(const QueueId& recv_id, Subscription& sub);
   void pump_reads();
   void on_pending(const QueueId& recv_id, std::uint64_t generation, std::size_t limit,
-                  Result<std::vector<StoredMessage>> messages);
+                  std::size_t reserved, Result<std::vector<StoredMessage>> messages);
   void push(const QueueId& recv_id, Subscription& sub, const StoredMessage& message);
   void on_acked_locally(const QueueId& recv_id, std::uint64_t msg_id);
   [[nodiscard]] bool can_push() const { return !io_.can_push || io_.can_push(); }
+  // Messages one store read for pushes may fetch, by the room in the outgoing buffer.
+  [[nodiscard]] std::size_t read_limit_by_room() const;
 
   RelayCore& core_;
   SessionIo io_;

@@ -1,5 +1,6 @@
 #include "relay/connection.h"
 
+#include <algorithm>
 #include <boost/asio/dispatch.hpp>
 #include <boost/asio/post.hpp>
 #include <boost/beast/core.hpp>
@@ -45,6 +46,13 @@ class WebSocketConnection final : public Connection,
   void shutdown() override {
     auto self = this->shared_from_this();
     asio::post(executor_, [self] { self->close(CloseCode::GoingAway); });
+  }
+
+  void enforce_budget() override {
+    auto self = this->shared_from_this();
+    asio::post(executor_, [self] {
+      if (!self->torn_down_ && self->holds_too_much()) self->drop_slow_reader();
+    });
   }
 
  private:
@@ -93,7 +101,23 @@ class WebSocketConnection final : public Connection,
     };
     io.can_push = [weak] {
       auto self = weak.lock();
-      return self && self->queued_bytes_ < kPushWatermark;
+      return self && self->push_room() > 0;
+    };
+    io.push_room = [weak] {
+      auto self = weak.lock();
+      return self ? self->push_room() : 0;
+    };
+    io.reading = [weak](std::int64_t bytes) {
+      auto self = weak.lock();
+      if (!self || self->torn_down_) return;
+      const auto magnitude = static_cast<std::size_t>(bytes < 0 ? -bytes : bytes);
+      if (bytes >= 0) {
+        self->reading_bytes_ += magnitude;
+        self->context_.buffers.add(magnitude);
+      } else {
+        self->reading_bytes_ -= magnitude;
+        self->context_.buffers.remove(magnitude);
+      }
     };
     session_ = Session::create(context_.core, std::move(io));
     session_->start();
@@ -127,11 +151,10 @@ class WebSocketConnection final : public Connection,
 
   void enqueue(std::string frame) {
     if (torn_down_ || close_sent_) return;
+    if (queued_bytes_ == 0) progress_at_ = Clock::now();  // the wait for the client starts now
     queued_bytes_ += frame.size();
-    if (queued_bytes_ > kMaxQueuedBytes) {
-      log::write(log::Level::Debug, kLog, "client does not read: disconnected");
-      return abort();
-    }
+    context_.buffers.add(frame.size());
+    if (queued_bytes_ > kMaxQueuedBytes || holds_too_much()) return drop_slow_reader();
     outgoing_.push_back(std::move(frame));
     if (writing_ || flush_posted_) return;
     // Not written here: the handlers already queued on the strand (a group commit's
@@ -171,7 +194,9 @@ class WebSocketConnection final : public Connection,
     if (torn_down_) return;
     if (ec) return teardown("write", ec);
     queued_bytes_ -= in_flight_bytes_;
+    context_.buffers.remove(in_flight_bytes_);
     in_flight_bytes_ = 0;
+    progress_at_ = Clock::now();
     if (!outgoing_.empty()) return write();
     if (batch_.capacity() > kKeptBatchCapacity) std::string().swap(batch_);
     if (close_code_) return send_close();
@@ -196,6 +221,30 @@ class WebSocketConnection final : public Connection,
     });
   }
 
+  // Pushes go on below the watermark, and while the budget is exceeded, below this connection's
+  // share of it: the bytes that may still be queued before they stop.
+  [[nodiscard]] std::size_t push_room() const {
+    std::size_t limit = kPushWatermark;
+    if (context_.buffers.over_budget()) limit = std::min(limit, context_.buffers.share());
+    return queued_bytes_ < limit ? limit - queued_bytes_ : 0;
+  }
+
+  [[nodiscard]] bool holds_too_much() const {
+    return queued_bytes_ > 0 && context_.buffers.over_budget() &&
+           queued_bytes_ > context_.buffers.share() && Clock::now() - progress_at_ >= kStallTime;
+  }
+
+  // Disconnects a client that does not read what it is sent. The socket is reset (SO_LINGER 0)
+  // rather than closed, so that the kernel drops its send queue now instead of holding it for
+  // an orphaned socket's retries.
+  void drop_slow_reader() {
+    ++context_.core.metrics().readers_dropped;
+    log::write(log::Level::Debug, kLog, "client does not read: disconnected");
+    beast::error_code ignored;
+    beast::get_lowest_layer(ws_).socket().set_option(asio::socket_base::linger(true, 0), ignored);
+    abort();
+  }
+
   void abort() {
     beast::error_code ignored;
     beast::get_lowest_layer(ws_).socket().close(ignored);
@@ -212,12 +261,15 @@ class WebSocketConnection final : public Connection,
     beast::get_lowest_layer(ws_).socket().close(ignored);
     if (session_) session_->close();
     outgoing_.clear();
+    context_.buffers.remove(queued_bytes_ + reading_bytes_);
     queued_bytes_ = 0;
+    reading_bytes_ = 0;
     in_flight_bytes_ = 0;
     if (context_.on_closed) context_.on_closed();
   }
 
   static constexpr bool kTls = !std::is_same_v<Stream, beast::tcp_stream>;
+  using Clock = std::chrono::steady_clock;
 
   ConnectionContext context_;
   asio::any_io_executor executor_;
@@ -228,6 +280,10 @@ class WebSocketConnection final : public Connection,
   std::string batch_;                 // the batch being written; reused from write to write
   std::size_t queued_bytes_ = 0;      // frames queued or in the batch being written
   std::size_t in_flight_bytes_ = 0;   // frame bytes in batch_
+  std::size_t reading_bytes_ = 0;     // store reads for pushes in flight, at their most
+  // When the client last took something: the last completed write, or the enqueue that found
+  // the queue empty.
+  Clock::time_point progress_at_;
   bool writing_ = false;
   bool flush_posted_ = false;
   bool closing_ = false;
@@ -238,6 +294,14 @@ class WebSocketConnection final : public Connection,
 };
 
 }  // namespace
+
+ClientBuffers::ClientBuffers(std::size_t budget, const std::atomic<std::uint64_t>& connections)
+    : budget_(budget), connections_(connections) {}
+
+std::size_t ClientBuffers::share() const {
+  const std::uint64_t open = std::max<std::uint64_t>(1, connections_.load());
+  return static_cast<std::size_t>(budget_ / open);
+}
 
 std::shared_ptr<Connection> make_plain_connection(tcp::socket socket, ConnectionContext context) {
   return std::make_shared<WebSocketConnection<beast::tcp_stream>>(std::move(context),

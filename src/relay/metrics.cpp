@@ -36,6 +36,9 @@ constexpr std::array kEntries{
     Entry{"sends_held", "counter",
           "SENDs refused because an earlier SEND to their queue on the connection was.",
           &Metrics::sends_held},
+    Entry{"readers_dropped", "counter",
+          "Connections closed because their client did not read what was sent to it.",
+          &Metrics::readers_dropped},
 };
 
 }  // namespace

@@ -25,6 +25,9 @@ struct Metrics {
   std::atomic<std::uint64_t> rejects_quota{0};
   std::atomic<std::uint64_t> rejects_too_large{0};
   std::atomic<std::uint64_t> sends_held{0};  // SENDs held behind a refused one (§5)
+  // Connections closed because their client did not read what was sent to it (§6, "Clients
+  // that do not read").
+  std::atomic<std::uint64_t> readers_dropped{0};
 
   // Adds `delta` (possibly negative) to a gauge without wrapping below zero.
   static void adjust(std::atomic<std::uint64_t>& gauge, std::int64_t delta);

@@ -4,12 +4,15 @@
 // the transitions are:
 //   start_subscription: fresh state, backlog = true → kick
 //   kick: backlog, not reading, room in the window and the outgoing buffer → a read (or a
-//         place in read_queue_ when this connection already has its reads in flight)
+//         place in read_queue_ when this connection already has its reads in flight), of at
+//         most push_read_batch messages, and fewer when the outgoing buffer has little room
+//         (read_limit_by_room: a client that does not read costs no large reads)
 //   on_pending: push what was read; backlog stays if the read was full, if a commit was
 //         announced meanwhile (dirty), or if the outgoing buffer filled up
 //   on_committed: push directly if nothing is held back, else mark backlog/dirty
 //   on_acked_locally / on_writable: room again → kick
 #include <algorithm>
+#include <limits>
 
 #include "common/log.h"
 #include "relay/command_handler.h"
@@ -48,23 +51,28 @@ void Session::kick(const QueueId& recv_id) {
 
 void Session::start_read(const QueueId& recv_id, Subscription& sub) {
   const RelayLimits& limits = core_.limits();
-  const std::size_t limit =
-      std::min(limits.push_window - sub.unacked.size(), limits.push_read_batch);
+  const std::size_t limit = std::min(
+      {limits.push_window - sub.unacked.size(), limits.push_read_batch, read_limit_by_room()});
   sub.reading = true;
   sub.dirty = false;
   ++reads_in_flight_;
+  const std::size_t reserved = io_.reading ? limit * wire::kMaxBodyBytes : 0;
+  if (reserved > 0) io_.reading(static_cast<std::int64_t>(reserved));
   RelayCore* core = &core_;
   blocking([core, recv_id, after = sub.pushed_upto,
             limit]() { return core->store().pending(recv_id, after, limit); },
-           [this, recv_id, generation = sub.generation,
-            limit](Result<std::vector<StoredMessage>> messages) {
-             on_pending(recv_id, generation, limit, std::move(messages));
+           [this, recv_id, generation = sub.generation, limit,
+            reserved](Result<std::vector<StoredMessage>> messages) {
+             on_pending(recv_id, generation, limit, reserved, std::move(messages));
            });
 }
 
 void Session::on_pending(const QueueId& recv_id, std::uint64_t generation, std::size_t limit,
-                         Result<std::vector<StoredMessage>> messages) {
+                         std::size_t reserved, Result<std::vector<StoredMessage>> messages) {
   if (reads_in_flight_ > 0) --reads_in_flight_;
+  // Pushed now or dropped: from here the outgoing buffer counts what was read. (A read that
+  // comes back after close() is given back by the connection, which counts its reads itself.)
+  if (reserved > 0) io_.reading(-static_cast<std::int64_t>(reserved));
   auto it = subs_.find(recv_id);
   if (it != subs_.end() && it->second.generation == generation) {
     Subscription& sub = it->second;
@@ -98,6 +106,11 @@ void Session::on_pending(const QueueId& recv_id, std::uint64_t generation, std::
     }
   }
   pump_reads();
+}
+
+std::size_t Session::read_limit_by_room() const {
+  if (!io_.push_room) return std::numeric_limits<std::size_t>::max();
+  return std::max<std::size_t>(1, 2 * io_.push_room() / wire::kMaxBodyBytes);
 }
 
 void Session::pump_reads() {
