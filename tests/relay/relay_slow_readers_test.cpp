@@ -13,6 +13,7 @@
 #include <chrono>
 #include <fstream>
 #include <memory>
+#include <sstream>
 #include <string>
 #include <thread>
 #include <vector>
@@ -36,10 +37,15 @@ constexpr std::size_t kBodyBytes = 64000;
 constexpr auto kPace = std::chrono::milliseconds(10);
 // The bound on the relay's peak resident memory (VmHWM), docs/relay-protocol.md §6: the default
 // budget of 64 MiB for bytes queued to clients, what the allocator keeps of what it freed, about
-// 10 KiB per connection, and what the relay holds with no client at all (about 30 MiB). Measured:
-// 130 MiB. Before the budget, 300 such readers alone took the relay to 252 MiB (and each socket
-// 4 MiB of the kernel's TCP memory).
-constexpr std::uint64_t kRssBoundKiB = 256u << 10;  // 256 MiB
+// 10 KiB per connection, and what the relay holds with no client at all (about 40 MiB). Measured:
+// 130-135 MiB. Before the budget, 360 such readers alone took the relay to 209 MiB, 0.47 MiB
+// each (and 3 MiB of the kernel's TCP memory each).
+constexpr std::uint64_t kRssBoundKiB = 192u << 10;  // 192 MiB
+// The relay caps each client socket's send buffer (--socket-send-buffer, 128 KiB by default;
+// the kernel doubles it for its own overhead, and lets the last write overshoot it by a packet
+// of up to 64 KiB): no socket holds more than this to send. Without the cap the kernel grows a
+// silent reader's to 4 MiB. Measured: 295 KiB.
+constexpr std::uint64_t kSendQueueBound = 384u << 10;
 // A round trip of the well-behaved pair (SEND → its Msg pushed to the recipient) must come back
 // within this, every time.
 constexpr auto kRoundTripBound = std::chrono::milliseconds(1000);
@@ -52,6 +58,28 @@ std::uint64_t status_kib(pid_t pid, const std::string& field) {
     if (line.rfind(field + ":", 0) == 0) return std::stoull(line.substr(field.size() + 1));
   }
   return 0;
+}
+
+// The most bytes the kernel holds to send on one of the relay's sockets to its clients: the
+// largest tx_queue in /proc/net/tcp among the sockets on local port `port` (not the listener).
+std::uint64_t largest_send_queue(std::uint16_t port) {
+  std::ifstream in("/proc/net/tcp");
+  std::string line;
+  std::getline(in, line);  // the header
+  std::uint64_t largest = 0;
+  while (std::getline(in, line)) {
+    std::istringstream fields(line);
+    std::string slot, local, remote, state, queues;
+    if (!(fields >> slot >> local >> remote >> state >> queues)) continue;
+    const auto colon = local.find(':');
+    if (colon == std::string::npos || std::stoul(local.substr(colon + 1), nullptr, 16) != port) {
+      continue;
+    }
+    if (state == "0A") continue;  // LISTEN
+    largest = std::max<std::uint64_t>(largest,
+                                      std::stoull(queues.substr(0, queues.find(':')), nullptr, 16));
+  }
+  return largest;
 }
 
 // The value of `name` in the relay's SIGUSR1 line ("… name=value …"); -1 if absent.
@@ -152,7 +180,9 @@ TEST(RelaySlowReadersTest, ReadersThatNeverReadAreBoundedAndDroppedAndTheirMessa
   readers.reserve(static_cast<std::size_t>(kReaders));
   const auto started = Clock::now();
   int refused = 0;
+  std::uint64_t send_queue = 0;
   for (int i = 0; i < kReaders; ++i) {
+    if (i % 100 == 99) send_queue = std::max(send_queue, largest_send_queue(relay.port()));
     auto reader = std::make_unique<RelayClient>();
     if (!reader->connect(relay.port(), 10s)) {
       ADD_FAILURE() << "reader " << i << " could not connect: " << reader->error();
@@ -168,6 +198,7 @@ TEST(RelaySlowReadersTest, ReadersThatNeverReadAreBoundedAndDroppedAndTheirMessa
   // Time for the sweep to find the last ones stalled (Connection::kStallTime, checked every
   // 250 ms), while the pair keeps going.
   std::this_thread::sleep_for(3s);
+  send_queue = std::max(send_queue, largest_send_queue(relay.port()));
   const std::uint64_t rss_kib = status_kib(relay.pid(), "VmRSS");
   const std::uint64_t peak_kib = status_kib(relay.pid(), "VmHWM");
   trips.stop = true;
@@ -179,10 +210,12 @@ TEST(RelaySlowReadersTest, ReadersThatNeverReadAreBoundedAndDroppedAndTheirMessa
             << " MiB after, VmHWM " << peak_kib / 1024 << " MiB; " << trips.done
             << " round trips, slowest "
             << std::chrono::duration_cast<std::chrono::milliseconds>(trips.slowest).count()
-            << " ms\n";
+            << " ms; largest send queue in the kernel " << send_queue / 1024 << " KiB\n";
   EXPECT_EQ(refused, 0);
   EXPECT_EQ(readers.size(), static_cast<std::size_t>(kReaders));
   EXPECT_LT(peak_kib, kRssBoundKiB) << "the relay's peak memory, in KiB";
+  EXPECT_GT(send_queue, 0U) << "no socket of the relay's found in /proc/net/tcp";
+  EXPECT_LE(send_queue, kSendQueueBound) << "bytes the kernel holds for one client";
   EXPECT_EQ(trips.failed, 0) << trips.first_failure;
   EXPECT_GT(trips.done, 10);
   EXPECT_LT(trips.slowest, kRoundTripBound);
