@@ -155,8 +155,10 @@ struct SessionIo {
   // connection that may take little is not read much for (relay-protocol.md §6, "Clients that
   // do not read").
   std::function<std::size_t()> push_room;
-  // A store read for pushes starts (+bytes: its most, messages × max body size) or has come
-  // back (−bytes); counted against the client buffer budget while it is in flight (optional).
+  // The bodies a store read for pushes returned (+bytes, on the store pool), until its result
+  // has been handled on the strand or dropped (−bytes, on whichever thread lets go of it last):
+  // counted against the client buffer budget while they wait for the strand (optional; called
+  // from any thread).
   std::function<void(std::int64_t bytes)> reading;
 };
 
@@ -268,7 +270,7 @@ class Session : public std::enable_shared_from_this<Session> {
   void start_read(const QueueId& recv_id, Subscription& sub);
   void pump_reads();
   void on_pending(const QueueId& recv_id, std::uint64_t generation, std::size_t limit,
-                  std::size_t reserved, Result<std::vector<StoredMessage>> messages);
+                  Result<std::vector<StoredMessage>> messages);
   void push(const QueueId& recv_id, Subscription& sub, const StoredMessage& message);
   void on_acked_locally(const QueueId& recv_id, std::uint64_t msg_id);
   [[nodiscard]] bool can_push() const { return !io_.can_push || io_.can_push(); }

@@ -107,16 +107,12 @@ class WebSocketConnection final : public Connection,
       auto self = weak.lock();
       return self ? self->push_room() : 0;
     };
-    io.reading = [weak](std::int64_t bytes) {
-      auto self = weak.lock();
-      if (!self || self->torn_down_) return;
-      const auto magnitude = static_cast<std::size_t>(bytes < 0 ? -bytes : bytes);
+    // From the store pool and the strand; the ClientBuffers outlive every connection.
+    io.reading = [buffers = &context_.buffers](std::int64_t bytes) {
       if (bytes >= 0) {
-        self->reading_bytes_ += magnitude;
-        self->context_.buffers.add(magnitude);
+        buffers->add(static_cast<std::size_t>(bytes));
       } else {
-        self->reading_bytes_ -= magnitude;
-        self->context_.buffers.remove(magnitude);
+        buffers->remove(static_cast<std::size_t>(-bytes));
       }
     };
     session_ = Session::create(context_.core, std::move(io));
@@ -261,9 +257,8 @@ class WebSocketConnection final : public Connection,
     beast::get_lowest_layer(ws_).socket().close(ignored);
     if (session_) session_->close();
     outgoing_.clear();
-    context_.buffers.remove(queued_bytes_ + reading_bytes_);
+    context_.buffers.remove(queued_bytes_);
     queued_bytes_ = 0;
-    reading_bytes_ = 0;
     in_flight_bytes_ = 0;
     if (context_.on_closed) context_.on_closed();
   }
@@ -280,7 +275,6 @@ class WebSocketConnection final : public Connection,
   std::string batch_;                 // the batch being written; reused from write to write
   std::size_t queued_bytes_ = 0;      // frames queued or in the batch being written
   std::size_t in_flight_bytes_ = 0;   // frame bytes in batch_
-  std::size_t reading_bytes_ = 0;     // store reads for pushes in flight, at their most
   // When the client last took something: the last completed write, or the enqueue that found
   // the queue empty.
   Clock::time_point progress_at_;

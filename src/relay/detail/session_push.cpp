@@ -12,7 +12,9 @@
 //   on_committed: push directly if nothing is held back, else mark backlog/dirty
 //   on_acked_locally / on_writable: room again → kick
 #include <algorithm>
+#include <functional>
 #include <limits>
+#include <memory>
 
 #include "common/log.h"
 #include "relay/command_handler.h"
@@ -20,6 +22,22 @@
 #include "relay/detail/session_inline.h"
 
 namespace exile::relay {
+namespace {
+
+// The bytes of one store read for pushes, counted by SessionIo::reading while they live.
+struct ReadBytes {
+  explicit ReadBytes(std::function<void(std::int64_t)> f) : reading(std::move(f)) {}
+  ~ReadBytes() {
+    if (bytes > 0) reading(-static_cast<std::int64_t>(bytes));
+  }
+  ReadBytes(const ReadBytes&) = delete;
+  ReadBytes& operator=(const ReadBytes&) = delete;
+
+  std::function<void(std::int64_t)> reading;
+  std::size_t bytes = 0;
+};
+
+}  // namespace
 
 void Session::start_subscription(const QueueId& recv_id) {
   if (closed_) return;
@@ -56,23 +74,28 @@ void Session::start_read(const QueueId& recv_id, Subscription& sub) {
   sub.reading = true;
   sub.dirty = false;
   ++reads_in_flight_;
-  const std::size_t reserved = io_.reading ? limit * wire::kMaxBodyBytes : 0;
-  if (reserved > 0) io_.reading(static_cast<std::int64_t>(reserved));
+  // The bytes read are counted from the store pool until the last of the two lambdas below lets
+  // go of `counted` (on_pending has run, or the result was dropped because the session closed).
+  auto counted = io_.reading ? std::make_shared<ReadBytes>(io_.reading) : nullptr;
   RelayCore* core = &core_;
-  blocking([core, recv_id, after = sub.pushed_upto,
-            limit]() { return core->store().pending(recv_id, after, limit); },
-           [this, recv_id, generation = sub.generation, limit,
-            reserved](Result<std::vector<StoredMessage>> messages) {
-             on_pending(recv_id, generation, limit, reserved, std::move(messages));
-           });
+  blocking(
+      [core, recv_id, after = sub.pushed_upto, limit, counted]() {
+        auto messages = core->store().pending(recv_id, after, limit);
+        if (counted && messages) {
+          for (const StoredMessage& m : *messages) counted->bytes += m.body.size();
+          counted->reading(static_cast<std::int64_t>(counted->bytes));
+        }
+        return messages;
+      },
+      [this, recv_id, generation = sub.generation, limit,
+       counted](Result<std::vector<StoredMessage>> messages) {
+        on_pending(recv_id, generation, limit, std::move(messages));
+      });
 }
 
 void Session::on_pending(const QueueId& recv_id, std::uint64_t generation, std::size_t limit,
-                         std::size_t reserved, Result<std::vector<StoredMessage>> messages) {
+                         Result<std::vector<StoredMessage>> messages) {
   if (reads_in_flight_ > 0) --reads_in_flight_;
-  // Pushed now or dropped: from here the outgoing buffer counts what was read. (A read that
-  // comes back after close() is given back by the connection, which counts its reads itself.)
-  if (reserved > 0) io_.reading(-static_cast<std::int64_t>(reserved));
   auto it = subs_.find(recv_id);
   if (it != subs_.end() && it->second.generation == generation) {
     Subscription& sub = it->second;
