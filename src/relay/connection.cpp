@@ -289,8 +289,9 @@ class WebSocketConnection final : public Connection,
 
 }  // namespace
 
-ClientBuffers::ClientBuffers(std::size_t budget, const std::atomic<std::uint64_t>& connections)
-    : budget_(budget), connections_(connections) {}
+ClientBuffers::ClientBuffers(std::size_t budget, const std::atomic<std::uint64_t>& connections,
+                             std::atomic<std::uint64_t>& queued)
+    : budget_(budget), connections_(connections), queued_(queued) {}
 
 std::size_t ClientBuffers::share() const {
   const std::uint64_t open = std::max<std::uint64_t>(1, connections_.load());

@@ -45,8 +45,10 @@ namespace exile::relay {
 // The bytes queued to all clients together, against a budget. Thread-safe.
 class ClientBuffers {
  public:
-  // `connections` is the gauge of open connections (Metrics::connections_open).
-  ClientBuffers(std::size_t budget, const std::atomic<std::uint64_t>& connections);
+  // `connections` is the gauge of open connections (Metrics::connections_open); `queued` the
+  // gauge this keeps (Metrics::client_bytes_queued).
+  ClientBuffers(std::size_t budget, const std::atomic<std::uint64_t>& connections,
+                std::atomic<std::uint64_t>& queued);
 
   void add(std::size_t bytes) { queued_.fetch_add(bytes, std::memory_order_relaxed); }
   void remove(std::size_t bytes) { queued_.fetch_sub(bytes, std::memory_order_relaxed); }
@@ -59,7 +61,7 @@ class ClientBuffers {
  private:
   std::size_t budget_;
   const std::atomic<std::uint64_t>& connections_;
-  std::atomic<std::size_t> queued_{0};
+  std::atomic<std::uint64_t>& queued_;
 };
 
 struct ConnectionContext {

@@ -39,6 +39,9 @@ constexpr std::array kEntries{
     Entry{"readers_dropped", "counter",
           "Connections closed because their client did not read what was sent to it.",
           &Metrics::readers_dropped},
+    Entry{"client_bytes_queued", "gauge",
+          "Bytes queued to clients now, with store reads waiting to be pushed.",
+          &Metrics::client_bytes_queued},
 };
 
 }  // namespace

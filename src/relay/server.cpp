@@ -68,7 +68,7 @@ struct Server::Impl {
         core(
             s, k, metrics, limits_of(c),
             [this](Task task) { asio::post(store_pool, std::move(task)); }, rng),
-        buffers(c.client_buffer_budget, metrics.connections_open),
+        buffers(c.client_buffer_budget, metrics.connections_open, metrics.client_bytes_queued),
         ioc(static_cast<int>(threads())),
         control(asio::make_strand(ioc)),
         acceptor(control),

@@ -244,6 +244,19 @@ TEST(RelaySlowReadersTest, ReadersThatNeverReadAreBoundedAndDroppedAndTheirMessa
     EXPECT_EQ(push->msg().body(), std::string(kBodyBytes, static_cast<char>('a' + i % 26)));
     ASSERT_TRUE(back.ack(big.recv_id, push->msg().msg_id(), big.recipient).has_ok());
   }
+
+  // Once no client is left, nothing is counted against the budget: every byte a connection
+  // added (queued frames, store reads) was given back, also by the connections dropped.
+  back.close();
+  sender.close();
+  recipient.close();
+  long long queued = -1;
+  for (auto deadline = Clock::now() + 10s; queued != 0 && Clock::now() < deadline;) {
+    ASSERT_EQ(::kill(relay.pid(), SIGUSR1), 0);
+    std::this_thread::sleep_for(100ms);
+    queued = counter(relay.output(), "client_bytes_queued");
+  }
+  EXPECT_EQ(queued, 0) << relay.output().substr(relay.output().rfind("counters:"));
   EXPECT_EQ(relay.stop(), 0);
 }
 
