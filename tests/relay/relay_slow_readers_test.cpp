@@ -38,8 +38,8 @@ constexpr auto kPace = std::chrono::milliseconds(10);
 // The bound on the relay's peak resident memory (VmHWM), docs/relay-protocol.md §6: the default
 // budget of 64 MiB for bytes queued to clients, what the allocator keeps of what it freed, about
 // 10 KiB per connection, and what the relay holds with no client at all (about 40 MiB). Measured:
-// 130-135 MiB. Before the budget, 360 such readers alone took the relay to 209 MiB, 0.47 MiB
-// each (and 3 MiB of the kernel's TCP memory each).
+// 130-135 MiB. Before the budget, 360 such readers alone took the relay to 209-277 MiB, 0.5 to
+// 0.7 MiB each, and each socket held 3.8 MiB to send.
 constexpr std::uint64_t kRssBoundKiB = 192u << 10;  // 192 MiB
 // The relay caps each client socket's send buffer (--socket-send-buffer, 128 KiB by default;
 // the kernel doubles it for its own overhead, and lets the last write overshoot it by a packet
