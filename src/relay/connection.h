@@ -22,12 +22,14 @@
 // read) is disconnected. A frame counts as queued until the write of its batch completes.
 //
 // CLIENTS THAT DO NOT READ (docs/relay-protocol.md §6). Every connection adds its queued bytes to
-// one ClientBuffers, shared by all. While their total is over the budget (--client-buffer-budget),
-// a connection holding its share (budget / open connections) or more gets no more pushes until
-// its queue empties, and one that holds more than its share and has had nothing taken from it
-// for kStallTime is disconnected (at its next enqueue, or when the server's sweep calls
-// enforce_budget()): its socket is reset, so the kernel drops its send queue at once. Its
-// session ends like any other: its messages stay stored and are pushed again on the next SUB.
+// one ClientBuffers, shared by all, and so do its session's store reads for pushes while their
+// results wait for the strand (SessionIo::reading). While the total is over the budget
+// (--client-buffer-budget), a connection holding its share (budget / open connections) or more
+// gets no more pushes until its queue empties, and one that holds more than its share and has
+// had nothing taken from it for kStallTime is disconnected (at its next enqueue, or when the
+// server's sweep calls enforce_budget()): its socket is reset, so the kernel drops its send queue
+// at once. Its session ends like any other: its messages stay stored and are pushed again on the
+// next SUB.
 #pragma once
 
 #include <atomic>
