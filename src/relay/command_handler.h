@@ -178,6 +178,16 @@ struct SessionIo {
   // Runs a task on this session's strand at `when` (the refusal floor). Empty: the refusal is
   // sent at once.
   std::function<void(std::chrono::steady_clock::time_point when, Task)> post_at;
+  // Bytes that may still be queued before pushes stop (default: no bound). A store read for
+  // pushes fetches at most 2 × push_room / max body size messages (at least one), so that a
+  // connection that may take little is not read much for (relay-protocol.md §6, "Clients that
+  // do not read").
+  std::function<std::size_t()> push_room;
+  // The bodies a store read for pushes returned (+bytes, on the store pool), until its result
+  // has been handled on the strand or dropped (−bytes, on whichever thread lets go of it last):
+  // counted against the client buffer budget while they wait for the strand (optional; called
+  // from any thread).
+  std::function<void(std::int64_t bytes)> reading;
 };
 
 class Session : public std::enable_shared_from_this<Session> {
@@ -306,6 +316,8 @@ class Session : public std::enable_shared_from_this<Session> {
   void push(const QueueId& recv_id, Subscription& sub, const StoredMessage& message);
   void on_acked_locally(const QueueId& recv_id, std::uint64_t msg_id);
   [[nodiscard]] bool can_push() const { return !io_.can_push || io_.can_push(); }
+  // Messages one store read for pushes may fetch, by the room in the outgoing buffer.
+  [[nodiscard]] std::size_t read_limit_by_room() const;
 
   RelayCore& core_;
   SessionIo io_;

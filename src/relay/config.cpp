@@ -36,6 +36,11 @@ constexpr std::string_view kUsage =
     "                            default 10\n"
     "  --push-window N           pushed messages a queue may have unacked at once\n"
     "                            (1-65536); default 512\n"
+    "  --socket-send-buffer N    SO_SNDBUF of each client socket in bytes (0: the kernel\n"
+    "                            grows it; else 4096-67108864); default 131072\n"
+    "  --client-buffer-budget N  bytes queued to all clients together before those that do\n"
+    "                            not read are disconnected (at least 1048576); default\n"
+    "                            134217728\n"
     "  --log-level info|debug    default info\n"
     "  --test-clock FILE         read the time (Unix ms) from FILE; for tests\n";
 
@@ -200,6 +205,17 @@ Result<void> apply_setting(Config& config, std::string_view name, std::string_vi
     auto v = parse_unsigned<std::uint32_t>(name, value, 1, 65536);
     if (!v) return fail(v.error());
     config.push_window = *v;
+  } else if (name == "socket-send-buffer") {
+    auto v = parse_unsigned<std::uint32_t>(name, value, 0, 64u << 20);
+    if (!v) return fail(v.error());
+    if (*v != 0 && *v < 4096) {
+      return fail(ErrorCode::InvalidArgument, "--socket-send-buffer: 0, or 4096 to 67108864");
+    }
+    config.socket_send_buffer = *v;
+  } else if (name == "client-buffer-budget") {
+    auto v = parse_unsigned<std::uint64_t>(name, value, 1u << 20);
+    if (!v) return fail(v.error());
+    config.client_buffer_budget = *v;
   } else if (name == "log-level") {
     if (value == "info") {
       config.log_level = log::Level::Info;

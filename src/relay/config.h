@@ -46,6 +46,10 @@ struct Config {
   std::uint32_t bundle_rate = 30;         // GET_BUNDLE per minute per address and connection
   std::uint32_t first_contact_rate = 10;  // unauthenticated SENDs per minute per address
   std::uint32_t push_window = 512;        // pushed, unacked messages per queue (§5, "Push")
+  // Clients that do not read (relay-protocol.md §6): SO_SNDBUF of each client socket (0: the
+  // kernel's autotuning), and the budget for the bytes queued to all clients together.
+  std::uint32_t socket_send_buffer = 128u << 10;
+  std::uint64_t client_buffer_budget = 64ull << 20;
   log::Level log_level = log::Level::Info;
   std::optional<std::filesystem::path> test_clock;
 

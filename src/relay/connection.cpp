@@ -1,5 +1,6 @@
 #include "relay/connection.h"
 
+#include <algorithm>
 #include <boost/asio/dispatch.hpp>
 #include <boost/asio/post.hpp>
 #include <boost/asio/steady_timer.hpp>
@@ -46,6 +47,13 @@ class WebSocketConnection final : public Connection,
   void shutdown() override {
     auto self = this->shared_from_this();
     asio::post(executor_, [self] { self->close(CloseCode::GoingAway); });
+  }
+
+  void enforce_budget() override {
+    auto self = this->shared_from_this();
+    asio::post(executor_, [self] {
+      if (!self->torn_down_ && self->holds_too_much()) self->drop_slow_reader();
+    });
   }
 
  private:
@@ -98,7 +106,19 @@ class WebSocketConnection final : public Connection,
     };
     io.can_push = [weak] {
       auto self = weak.lock();
-      return self && self->queued_bytes_ < kPushWatermark;
+      return self && self->push_room() > 0;
+    };
+    io.push_room = [weak] {
+      auto self = weak.lock();
+      return self ? self->push_room() : 0;
+    };
+    // From the store pool and the strand; the ClientBuffers outlive every connection.
+    io.reading = [buffers = &context_.buffers](std::int64_t bytes) {
+      if (bytes >= 0) {
+        buffers->add(static_cast<std::size_t>(bytes));
+      } else {
+        buffers->remove(static_cast<std::size_t>(-bytes));
+      }
     };
     session_ = Session::create(context_.core, std::move(io));
     session_->start();
@@ -138,11 +158,10 @@ class WebSocketConnection final : public Connection,
 
   void enqueue(std::string frame) {
     if (torn_down_ || close_sent_) return;
+    if (queued_bytes_ == 0) progress_at_ = Clock::now();  // the wait for the client starts now
     queued_bytes_ += frame.size();
-    if (queued_bytes_ > kMaxQueuedBytes) {
-      log::write(log::Level::Debug, kLog, "client does not read: disconnected");
-      return abort();
-    }
+    context_.buffers.add(frame.size());
+    if (queued_bytes_ > kMaxQueuedBytes || holds_too_much()) return drop_slow_reader();
     outgoing_.push_back(std::move(frame));
     if (writing_ || flush_posted_) return;
     // Not written here: the handlers already queued on the strand (a group commit's
@@ -182,7 +201,9 @@ class WebSocketConnection final : public Connection,
     if (torn_down_) return;
     if (ec) return teardown("write", ec);
     queued_bytes_ -= in_flight_bytes_;
+    context_.buffers.remove(in_flight_bytes_);
     in_flight_bytes_ = 0;
+    progress_at_ = Clock::now();
     if (!outgoing_.empty()) return write();
     if (batch_.capacity() > kKeptBatchCapacity) std::string().swap(batch_);
     if (close_code_) return send_close();
@@ -207,6 +228,30 @@ class WebSocketConnection final : public Connection,
     });
   }
 
+  // Pushes go on below the watermark, and while the budget is exceeded, below this connection's
+  // share of it: the bytes that may still be queued before they stop.
+  [[nodiscard]] std::size_t push_room() const {
+    std::size_t limit = kPushWatermark;
+    if (context_.buffers.over_budget()) limit = std::min(limit, context_.buffers.share());
+    return queued_bytes_ < limit ? limit - queued_bytes_ : 0;
+  }
+
+  [[nodiscard]] bool holds_too_much() const {
+    return queued_bytes_ > 0 && context_.buffers.over_budget() &&
+           queued_bytes_ > context_.buffers.share() && Clock::now() - progress_at_ >= kStallTime;
+  }
+
+  // Disconnects a client that does not read what it is sent. The socket is reset (SO_LINGER 0)
+  // rather than closed, so that the kernel drops its send queue now instead of holding it for
+  // an orphaned socket's retries.
+  void drop_slow_reader() {
+    ++context_.core.metrics().readers_dropped;
+    log::write(log::Level::Debug, kLog, "client does not read: disconnected");
+    beast::error_code ignored;
+    beast::get_lowest_layer(ws_).socket().set_option(asio::socket_base::linger(true, 0), ignored);
+    abort();
+  }
+
   void abort() {
     beast::error_code ignored;
     beast::get_lowest_layer(ws_).socket().close(ignored);
@@ -223,12 +268,14 @@ class WebSocketConnection final : public Connection,
     beast::get_lowest_layer(ws_).socket().close(ignored);
     if (session_) session_->close();
     outgoing_.clear();
+    context_.buffers.remove(queued_bytes_);
     queued_bytes_ = 0;
     in_flight_bytes_ = 0;
     if (context_.on_closed) context_.on_closed();
   }
 
   static constexpr bool kTls = !std::is_same_v<Stream, beast::tcp_stream>;
+  using Clock = std::chrono::steady_clock;
 
   ConnectionContext context_;
   asio::any_io_executor executor_;
@@ -239,6 +286,9 @@ class WebSocketConnection final : public Connection,
   std::string batch_;                 // the batch being written; reused from write to write
   std::size_t queued_bytes_ = 0;      // frames queued or in the batch being written
   std::size_t in_flight_bytes_ = 0;   // frame bytes in batch_
+  // When the client last took something: the last completed write, or the enqueue that found
+  // the queue empty.
+  Clock::time_point progress_at_;
   bool writing_ = false;
   bool flush_posted_ = false;
   bool closing_ = false;
@@ -249,6 +299,15 @@ class WebSocketConnection final : public Connection,
 };
 
 }  // namespace
+
+ClientBuffers::ClientBuffers(std::size_t budget, const std::atomic<std::uint64_t>& connections,
+                             std::atomic<std::uint64_t>& queued)
+    : budget_(budget), connections_(connections), queued_(queued) {}
+
+std::size_t ClientBuffers::share() const {
+  const std::uint64_t open = std::max<std::uint64_t>(1, connections_.load());
+  return static_cast<std::size_t>(budget_ / open);
+}
 
 std::shared_ptr<Connection> make_plain_connection(tcp::socket socket, ConnectionContext context) {
   return std::make_shared<WebSocketConnection<beast::tcp_stream>>(std::move(context),

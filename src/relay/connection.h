@@ -20,8 +20,19 @@
 // call. Pushes stop above kPushWatermark bytes queued (Session::can_push) and resume when the queue
 // empties (Session::on_writable); a client that lets more than kMaxQueuedBytes pile up (it does not
 // read) is disconnected. A frame counts as queued until the write of its batch completes.
+//
+// CLIENTS THAT DO NOT READ (docs/relay-protocol.md §6). Every connection adds its queued bytes to
+// one ClientBuffers, shared by all, and so do its session's store reads for pushes while their
+// results wait for the strand (SessionIo::reading). While the total is over the budget
+// (--client-buffer-budget), a connection holding its share (budget / open connections) or more
+// gets no more pushes until its queue empties, and one that holds more than its share and has
+// had nothing taken from it for kStallTime is disconnected (at its next enqueue, or when the
+// server's sweep calls enforce_budget()): its socket is reset, so the kernel drops its send queue
+// at once. Its session ends like any other: its messages stay stored and are pushed again on the
+// next SUB.
 #pragma once
 
+#include <atomic>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/ssl/context.hpp>
 #include <chrono>
@@ -33,8 +44,31 @@
 
 namespace exile::relay {
 
+// The bytes queued to all clients together, against a budget. Thread-safe.
+class ClientBuffers {
+ public:
+  // `connections` is the gauge of open connections (Metrics::connections_open); `queued` the
+  // gauge this keeps (Metrics::client_bytes_queued).
+  ClientBuffers(std::size_t budget, const std::atomic<std::uint64_t>& connections,
+                std::atomic<std::uint64_t>& queued);
+
+  void add(std::size_t bytes) { queued_.fetch_add(bytes, std::memory_order_relaxed); }
+  void remove(std::size_t bytes) { queued_.fetch_sub(bytes, std::memory_order_relaxed); }
+  [[nodiscard]] std::size_t queued() const { return queued_.load(std::memory_order_relaxed); }
+  [[nodiscard]] std::size_t budget() const { return budget_; }
+  [[nodiscard]] bool over_budget() const { return queued() > budget_; }
+  // What one connection may hold while the budget is exceeded: budget / open connections.
+  [[nodiscard]] std::size_t share() const;
+
+ private:
+  std::size_t budget_;
+  const std::atomic<std::uint64_t>& connections_;
+  std::atomic<std::uint64_t>& queued_;
+};
+
 struct ConnectionContext {
   RelayCore& core;
+  ClientBuffers& buffers;
   std::chrono::milliseconds idle_timeout;
   std::function<void()> on_closed;  // called once per connection, on its strand
 };
@@ -46,11 +80,16 @@ class Connection {
   // How long a client batch's frames are handled before the rest waits for the other
   // connections' turns (Session::handle_message_in_turns).
   static constexpr std::chrono::microseconds kTurn{20};
+  // Nothing taken for this long, over its share of an exceeded budget: disconnected.
+  static constexpr std::chrono::milliseconds kStallTime{1000};
 
   virtual ~Connection() = default;
   virtual void start() = 0;
   // Thread-safe: closes the connection (after its queued frames) with 1001 Going Away.
   virtual void shutdown() = 0;
+  // Thread-safe: disconnects the connection if the client buffer budget is exceeded, it holds
+  // more than its share, and nothing has been taken from it for kStallTime.
+  virtual void enforce_budget() = 0;
 };
 
 // `socket` must have been accepted on a strand of its own.

@@ -43,6 +43,12 @@ constexpr std::array kEntries{
     Entry{"accept_failures", "counter",
           "accept() failures (out of file descriptors or memory); each pauses accepting.",
           &Metrics::accept_failures},
+    Entry{"readers_dropped", "counter",
+          "Connections closed because their client did not read what was sent to it.",
+          &Metrics::readers_dropped},
+    Entry{"client_bytes_queued", "gauge",
+          "Bytes queued to clients now, with store reads waiting to be pushed.",
+          &Metrics::client_bytes_queued},
 };
 
 }  // namespace

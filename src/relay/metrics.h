@@ -28,6 +28,11 @@ struct Metrics {
   // Descriptors and connections (§6).
   std::atomic<std::uint64_t> connections_refused_source{0};  // at --max-connections-per-source
   std::atomic<std::uint64_t> accept_failures{0};  // accept() failed (out of descriptors, ...)
+  // Connections closed because their client did not read what was sent to it (§6, "Clients
+  // that do not read").
+  std::atomic<std::uint64_t> readers_dropped{0};
+  // Gauge: bytes queued to clients now, with store reads waiting to be pushed (§6).
+  std::atomic<std::uint64_t> client_bytes_queued{0};
 
   // Adds `delta` (possibly negative) to a gauge without wrapping below zero.
   static void adjust(std::atomic<std::uint64_t>& gauge, std::int64_t delta);

@@ -37,6 +37,9 @@ namespace {
 constexpr std::string_view kLog = "relay";
 constexpr auto kShutdownGrace = std::chrono::seconds(5);
 constexpr auto kGaugeInterval = std::chrono::seconds(2);
+// How often the client buffer budget is checked (relay-protocol.md §6, "Clients that do not
+// read"); each connection is visited only while the budget is exceeded.
+constexpr auto kBudgetInterval = std::chrono::milliseconds(250);
 constexpr std::uint64_t kDedupWindowMs = 24ull * 3600 * 1000;
 constexpr std::uint64_t kServerLane = 0;  // RelayCore::new_lane() starts at 1
 
@@ -84,6 +87,7 @@ struct Server::Impl {
         core(
             s, k, metrics, limits_of(c),
             [this](std::uint64_t lane, Task task) { store_pool.post(lane, std::move(task)); }, rng),
+        buffers(c.client_buffer_budget, metrics.connections_open, metrics.client_bytes_queued),
         ioc(static_cast<int>(threads())),
         control(asio::make_strand(ioc)),
         acceptor(control),
@@ -93,6 +97,7 @@ struct Server::Impl {
         usr1(control, SIGUSR1),
         sweep_timer(control),
         gauge_timer(control),
+        budget_timer(control),
         grace_timer(control) {}
 
   ~Impl() { store_pool.join(); }
@@ -113,6 +118,7 @@ struct Server::Impl {
   void expire_now();  // blocking: on the store pool, or before the io threads start
   void schedule_sweep();
   void refresh_gauges();
+  void enforce_budget();
   void begin_shutdown();
   void close_all();
 
@@ -123,6 +129,7 @@ struct Server::Impl {
   SystemRng rng;
   FairStorePool store_pool;  // lane 0: the server's own work; one lane per connection
   RelayCore core;
+  ClientBuffers buffers;
   asio::io_context ioc;
   asio::strand<asio::io_context::executor_type> control;  // listeners, timers, signals
   std::optional<asio::ssl::context> tls;
@@ -138,6 +145,7 @@ struct Server::Impl {
   asio::signal_set usr1;
   asio::steady_timer sweep_timer;
   asio::steady_timer gauge_timer;
+  asio::steady_timer budget_timer;
   asio::steady_timer grace_timer;
   std::uint16_t port = 0;
   bool stopping = false;  // control strand
@@ -247,12 +255,18 @@ void Server::Impl::on_accept(tcp::socket socket) {
   ++metrics.connections_total;
   boost::system::error_code ignored;
   socket.set_option(tcp::no_delay(true), ignored);
+  if (config.socket_send_buffer > 0) {
+    // Capped, the kernel does not grow a silent client's send queue to its 4 MiB maximum.
+    socket.set_option(
+        asio::socket_base::send_buffer_size(static_cast<int>(config.socket_send_buffer)), ignored);
+  }
   std::uint64_t id = 0;
   {
     std::lock_guard lock(connections_mutex);
     id = next_connection_id++;
   }
-  ConnectionContext context{core, config.idle_timeout, [this, id] { connection_closed(id); }};
+  ConnectionContext context{core, buffers, config.idle_timeout,
+                            [this, id] { connection_closed(id); }};
   auto connection = tls ? make_tls_connection(std::move(socket), *tls, std::move(context))
                         : make_plain_connection(std::move(socket), std::move(context));
   {
@@ -331,6 +345,24 @@ void Server::Impl::refresh_gauges() {
   });
 }
 
+void Server::Impl::enforce_budget() {
+  if (buffers.over_budget()) {
+    std::vector<std::shared_ptr<Connection>> open;
+    {
+      std::lock_guard lock(connections_mutex);
+      open.reserve(connections.size());
+      for (auto& [id, weak] : connections) {
+        if (auto connection = weak.lock()) open.push_back(std::move(connection));
+      }
+    }
+    for (auto& connection : open) connection->enforce_budget();
+  }
+  budget_timer.expires_after(kBudgetInterval);
+  budget_timer.async_wait([this](boost::system::error_code ec) {
+    if (!ec && !stopping) enforce_budget();
+  });
+}
+
 void Server::Impl::begin_shutdown() {
   if (stopping) return;
   stopping = true;
@@ -343,6 +375,7 @@ void Server::Impl::begin_shutdown() {
   if (admin) admin->stop();
   sweep_timer.cancel();
   gauge_timer.cancel();
+  budget_timer.cancel();
   usr1.cancel();
   // Queued appends and acks commit and are answered before the connections close.
   store_pool.post(kServerLane, [this] {
@@ -416,6 +449,7 @@ int Server::run() {
     impl.wait_usr1();
     impl.schedule_sweep();
     impl.refresh_gauges();
+    impl.enforce_budget();
   });
   // A handler that throws (std::bad_alloc) must not take the relay down: log it and go on.
   auto serve = [&impl] {

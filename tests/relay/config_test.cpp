@@ -178,5 +178,30 @@ TEST(ConfigTest, ConfigFileErrorsNameTheLine) {
   EXPECT_FALSE(parse({"--config", "/nonexistent/exile-relay.conf", "--data", "/d"}));
 }
 
+// Clients that do not read (relay-protocol.md §6): the socket send buffer and the budget.
+TEST(ConfigTest, ClientBufferFlags) {
+  auto defaults = parse({"--data", "/d"});
+  ASSERT_TRUE(defaults);
+  EXPECT_EQ(defaults->socket_send_buffer, 131072U);
+  EXPECT_EQ(defaults->client_buffer_budget, 64ULL << 20);
+  auto set =
+      parse({"--data", "/d", "--socket-send-buffer", "65536", "--client-buffer-budget", "1048576"});
+  ASSERT_TRUE(set) << set.error().message;
+  EXPECT_EQ(set->socket_send_buffer, 65536U);
+  EXPECT_EQ(set->client_buffer_budget, 1048576U);
+  auto off = parse({"--data", "/d", "--socket-send-buffer", "0"});  // the kernel's autotuning
+  ASSERT_TRUE(off);
+  EXPECT_EQ(off->socket_send_buffer, 0U);
+  EXPECT_TRUE(parse({"--data", "/d", "--socket-send-buffer", "4096"}));
+  EXPECT_TRUE(parse({"--data", "/d", "--socket-send-buffer", "67108864"}));
+  EXPECT_FALSE(parse({"--data", "/d", "--socket-send-buffer", "4095"}));
+  EXPECT_FALSE(parse({"--data", "/d", "--socket-send-buffer", "67108865"}));
+  EXPECT_FALSE(parse({"--data", "/d", "--client-buffer-budget", "1048575"}));
+  EXPECT_FALSE(parse({"--data", "/d", "--client-buffer-budget", "lots"}));
+  Config config;
+  ASSERT_TRUE(apply_config_text(config, "client-buffer-budget = 2097152\n"));
+  EXPECT_EQ(config.client_buffer_budget, 2097152U);
+}
+
 }  // namespace
 }  // namespace exile::relay

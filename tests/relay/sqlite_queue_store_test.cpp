@@ -180,9 +180,9 @@ TEST_F(SqliteQueueStoreTest, CreateFindSecureDelete) {
   by_recv = store_->find_by_recv_id(q.recv_id);
   ASSERT_TRUE(by_recv);
   EXPECT_FALSE(*by_recv);
-  auto again = store_->delete_queue(q.recv_id);  // absent: Ok, and says so
-  ASSERT_TRUE(again);
-  EXPECT_FALSE(*again);
+  auto deleted_again = store_->delete_queue(q.recv_id);  // absent: Ok, and says so
+  ASSERT_TRUE(deleted_again);
+  EXPECT_FALSE(*deleted_again);
   auto counts = store_->counts();
   ASSERT_TRUE(counts);
   EXPECT_EQ(counts->queues, 0u);

@@ -70,4 +70,9 @@ class RelayProcess {
   std::filesystem::path log_path_;
 };
 
+// Raises this process's open-file limit (which a RelayProcess started after inherits) to at
+// least `wanted` where it can: the soft limit up to the hard one, and the hard one too when the
+// process may (root, as CI runs). Returns the soft limit now in force.
+std::uint64_t raise_open_file_limit(std::uint64_t wanted);
+
 }  // namespace exile::test

@@ -4,12 +4,17 @@
 // the transitions are:
 //   start_subscription: fresh state, backlog = true → kick
 //   kick: backlog, not reading, room in the window and the outgoing buffer → a read (or a
-//         place in read_queue_ when this connection already has its reads in flight)
+//         place in read_queue_ when this connection already has its reads in flight), of at
+//         most push_read_batch messages, and fewer when the outgoing buffer has little room
+//         (read_limit_by_room: a client that does not read costs no large reads)
 //   on_pending: push what was read; backlog stays if the read was full, if a commit was
 //         announced meanwhile (dirty), or if the outgoing buffer filled up
 //   on_committed: push directly if nothing is held back, else mark backlog/dirty
 //   on_acked_locally / on_writable: room again → kick
 #include <algorithm>
+#include <functional>
+#include <limits>
+#include <memory>
 
 #include "common/log.h"
 #include "relay/command_handler.h"
@@ -17,6 +22,22 @@
 #include "relay/detail/session_inline.h"
 
 namespace exile::relay {
+namespace {
+
+// The bytes of one store read for pushes, counted by SessionIo::reading while they live.
+struct ReadBytes {
+  explicit ReadBytes(std::function<void(std::int64_t)> f) : reading(std::move(f)) {}
+  ~ReadBytes() {
+    if (bytes > 0) reading(-static_cast<std::int64_t>(bytes));
+  }
+  ReadBytes(const ReadBytes&) = delete;
+  ReadBytes& operator=(const ReadBytes&) = delete;
+
+  std::function<void(std::int64_t)> reading;
+  std::size_t bytes = 0;
+};
+
+}  // namespace
 
 void Session::start_subscription(const QueueId& recv_id) {
   if (closed_) return;
@@ -48,18 +69,28 @@ void Session::kick(const QueueId& recv_id) {
 
 void Session::start_read(const QueueId& recv_id, Subscription& sub) {
   const RelayLimits& limits = core_.limits();
-  const std::size_t limit =
-      std::min(limits.push_window - sub.unacked.size(), limits.push_read_batch);
+  const std::size_t limit = std::min(
+      {limits.push_window - sub.unacked.size(), limits.push_read_batch, read_limit_by_room()});
   sub.reading = true;
   sub.dirty = false;
   ++reads_in_flight_;
+  // The bytes read are counted from the store pool until the last of the two lambdas below lets
+  // go of `counted` (on_pending has run, or the result was dropped because the session closed).
+  auto counted = io_.reading ? std::make_shared<ReadBytes>(io_.reading) : nullptr;
   RelayCore* core = &core_;
-  blocking([core, recv_id, after = sub.pushed_upto,
-            limit]() { return core->store().pending(recv_id, after, limit); },
-           [this, recv_id, generation = sub.generation,
-            limit](Result<std::vector<StoredMessage>> messages) {
-             on_pending(recv_id, generation, limit, std::move(messages));
-           });
+  blocking(
+      [core, recv_id, after = sub.pushed_upto, limit, counted]() {
+        auto messages = core->store().pending(recv_id, after, limit);
+        if (counted && messages) {
+          for (const StoredMessage& m : *messages) counted->bytes += m.body.size();
+          counted->reading(static_cast<std::int64_t>(counted->bytes));
+        }
+        return messages;
+      },
+      [this, recv_id, generation = sub.generation, limit,
+       counted](Result<std::vector<StoredMessage>> messages) {
+        on_pending(recv_id, generation, limit, std::move(messages));
+      });
 }
 
 void Session::on_pending(const QueueId& recv_id, std::uint64_t generation, std::size_t limit,
@@ -98,6 +129,11 @@ void Session::on_pending(const QueueId& recv_id, std::uint64_t generation, std::
     }
   }
   pump_reads();
+}
+
+std::size_t Session::read_limit_by_room() const {
+  if (!io_.push_room) return std::numeric_limits<std::size_t>::max();
+  return std::max<std::size_t>(1, 2 * io_.push_room() / wire::kMaxBodyBytes);
 }
 
 void Session::pump_reads() {
