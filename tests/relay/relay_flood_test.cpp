@@ -393,8 +393,15 @@ class RelayFloodTest : public ::testing::Test {
     for (int attempt = 0; attempt < kAttempts; ++attempt) {
       last = flood_once(legit, kind, connections, commands, limit);
       if (HasFailure() || last.met()) break;
+#ifdef EXILE_UNDER_SANITIZERS
+      break;  // one flood: its bounds are not checked here
+#endif
     }
     ASSERT_GE(last.send.ms.size(), 10u) << "too few rounds during the flood to measure";
+#ifdef EXILE_UNDER_SANITIZERS
+    std::cout << "under the sanitizers: the 100 ms bounds are not checked\n";
+    return;
+#endif
     EXPECT_LT(last.send.quantile(0.99), 100.0);
     EXPECT_LT(last.get_bundle.quantile(0.99), 100.0);
     EXPECT_LT(last.ping.quantile(0.99), 100.0);

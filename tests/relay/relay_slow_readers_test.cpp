@@ -212,12 +212,16 @@ TEST(RelaySlowReadersTest, ReadersThatNeverReadAreBoundedAndDroppedAndTheirMessa
             << " ms; largest send queue in the kernel " << send_queue / 1024 << " KiB\n";
   EXPECT_EQ(refused, 0);
   EXPECT_EQ(readers.size(), static_cast<std::size_t>(kReaders));
+#ifndef EXILE_UNDER_SANITIZERS  // a sanitized relay is several times bigger and slower
   EXPECT_LT(peak_kib, kRssBoundKiB) << "the relay's peak memory, in KiB";
+#endif
   EXPECT_GT(send_queue, 0U) << "no socket of the relay's found in /proc/net/tcp";
   EXPECT_LE(send_queue, kSendQueueBound) << "bytes the kernel holds for one client";
   EXPECT_EQ(trips.failed, 0) << trips.first_failure;
   EXPECT_GT(trips.done, 10);
+#ifndef EXILE_UNDER_SANITIZERS
   EXPECT_LT(trips.slowest, kRoundTripBound);
+#endif
 
   // The relay counted the readers it dropped.
   ASSERT_EQ(::kill(relay.pid(), SIGUSR1), 0);

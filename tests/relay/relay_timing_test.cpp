@@ -132,6 +132,10 @@ class RelayTimingTest : public ::testing::Test {
     std::cout << what << ": median known queue, wrong tag " << known << " µs; unknown id "
               << unknown << " µs; P(known faster) " << p << " (" << s.known_us.size()
               << " samples each)\n";
+#ifdef EXILE_UNDER_SANITIZERS
+    std::cout << "under the sanitizers: timings are not compared\n";
+    return;
+#endif
     EXPECT_NEAR(p, 0.5, 0.1) << what << ": the answer's time tells whether the id exists";
     EXPECT_LT(std::abs(known - unknown), 15.0) << what;
   }
