@@ -297,6 +297,11 @@ TEST_F(RelayLimitsTest, SoftOpenFileLimitIsRaisedToTheHardOne) {
 // prlimit), accept() fails with EMFILE: the relay pauses accepting, logs once per interval, and
 // accepts again once descriptors are free.
 TEST_F(RelayLimitsTest, FailedAcceptsPauseAndRecover) {
+#ifdef EXILE_UNDER_SANITIZERS
+  // Out of descriptors, the sanitizers' runtime cannot check memory either (its accessibility
+  // test opens a pipe), and reports a false "invalid vptr" in the relay.
+  GTEST_SKIP() << "a sanitized relay cannot run out of descriptors cleanly";
+#endif
   ASSERT_TRUE(start({}));
   const pid_t pid = relay_->pid();
   const std::size_t in_use = open_descriptors(pid);
