@@ -1230,14 +1230,7 @@ void Core::send_text(ChatId chat, std::string text, Done<MessageId> done) {
 }
 
 Result<MessageId> Core::send_text(ChatId chat, std::string_view text) {
-  std::optional<Result<MessageId>> answer;
-  pending_sends_.push_back(PendingSend{
-      chat, std::string(text),
-      [&answer](Result<MessageId> result) { answer.emplace(std::move(result)); }, std::nullopt});
-  // Sends made earlier come first; a turn takes at most kTurnLimit of them, so run turns until
-  // this one is answered (a turn after shut-down answers every send it takes).
-  while (!answer) run_turn();
-  return std::move(*answer);
+  return send_now(chat, std::string(text), std::nullopt);
 }
 
 void Core::retry(ChatId chat, MessageId failed, Done<MessageId> done) {
@@ -1245,13 +1238,15 @@ void Core::retry(ChatId chat, MessageId failed, Done<MessageId> done) {
   schedule_turn();
 }
 
-Result<MessageId> Core::retry(ChatId chat, MessageId failed) {
+Result<MessageId> Core::retry(ChatId chat, MessageId failed) { return send_now(chat, {}, failed); }
+
+Result<MessageId> Core::send_now(ChatId chat, std::string text, std::optional<MessageId> replaces) {
   std::optional<Result<MessageId>> answer;
-  pending_sends_.push_back(
-      PendingSend{chat,
-                  {},
-                  [&answer](Result<MessageId> result) { answer.emplace(std::move(result)); },
-                  failed});
+  pending_sends_.push_back(PendingSend{
+      chat, std::move(text),
+      [&answer](Result<MessageId> result) { answer.emplace(std::move(result)); }, replaces});
+  // Sends made earlier come first; a turn takes at most kTurnLimit of them, so run turns until
+  // this one is answered (a turn after shut-down answers every send it takes).
   while (!answer) run_turn();
   return std::move(*answer);
 }

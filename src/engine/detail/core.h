@@ -160,6 +160,8 @@ class Core final : public QObject {
   // Validates, encrypts and stores one send_text in the turn's transaction. The outer Result fails
   // the transaction; the inner one is the caller's answer (a refusal that wrote nothing).
   Result<Result<MessageId>> stage_send(Batch& batch, const PendingSend& send);
+  // The synchronous send_text and retry: queues the send and runs turns until it is answered.
+  Result<MessageId> send_now(ChatId chat, std::string text, std::optional<MessageId> replaces);
   // Moves one of our messages forward to `state`; a MessageChanged for the turn if it moved.
   Result<void> advance_message(Batch& batch, MessageId id, store::MessageState state);
   // Applies a relay's answer to a SEND in the turn's transaction.
