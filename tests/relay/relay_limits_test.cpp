@@ -125,26 +125,6 @@ std::size_t count_closed(const std::vector<int>& fds, std::size_t want,
   }
 }
 
-// Sends `request` on a fresh connection to 127.0.0.1:port and reads to EOF (5 s at most).
-std::string http_exchange(std::uint16_t port, const std::string& request) {
-  const int fd = bare_connect(port);
-  if (fd < 0) return {};
-  timeval tv{5, 0};
-  ::setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
-  std::string response;
-  if (::send(fd, request.data(), request.size(), MSG_NOSIGNAL) ==
-      static_cast<ssize_t>(request.size())) {
-    char buffer[4096];
-    for (;;) {
-      const ssize_t n = ::recv(fd, buffer, sizeof buffer, 0);
-      if (n <= 0) break;
-      response.append(buffer, static_cast<std::size_t>(n));
-    }
-  }
-  ::close(fd);
-  return response;
-}
-
 class RelayLimitsTest : public ::testing::Test {
  protected:
   void TearDown() override {

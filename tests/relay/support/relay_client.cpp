@@ -3,6 +3,12 @@
 // blocking call runs the io_context until its condition holds or its deadline passes.
 #include "relay/support/relay_client.h"
 
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <sys/time.h>
+#include <unistd.h>
+
 #include <algorithm>
 
 // GCC 12 reports -Wnull-dereference inside Asio's scheduler once it is inlined here (a false
@@ -550,6 +556,31 @@ bool RelayClient::create_queue(TestQueue& q, bool secure_it, bool contact_addres
 pb::ServerFrame RelayClient::send_to(const TestQueue& q, const std::string& client_msg_id,
                                      const std::string& body) {
   return send(q.send_id, client_msg_id, body, q.secured ? &q.sender : nullptr);
+}
+
+std::string http_exchange(std::uint16_t port, const std::string& request) {
+  const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+  if (fd < 0) return {};
+  timeval tv{5, 0};
+  ::setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+  ::setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof tv);
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  addr.sin_port = htons(port);
+  std::string response;
+  if (::connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0 &&
+      ::send(fd, request.data(), request.size(), MSG_NOSIGNAL) ==
+          static_cast<ssize_t>(request.size())) {
+    char buffer[4096];
+    for (;;) {
+      const ssize_t n = ::recv(fd, buffer, sizeof buffer, 0);
+      if (n <= 0) break;
+      response.append(buffer, static_cast<std::size_t>(n));
+    }
+  }
+  ::close(fd);
+  return response;
 }
 
 }  // namespace exile::test

@@ -177,4 +177,8 @@ class RelayClient {
 // 16 random bytes (a client_msg_id, or an id that does not exist).
 std::string random_id();
 
+// Sends `request` (a whole HTTP request) on a fresh TCP connection to 127.0.0.1:port and reads
+// the answer to EOF, 5 s at most; empty if the connection fails. For the admin port.
+std::string http_exchange(std::uint16_t port, const std::string& request);
+
 }  // namespace exile::test
