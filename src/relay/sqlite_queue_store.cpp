@@ -25,6 +25,7 @@
 
 #include "common/sodium.h"
 #include "relay/array_hash.h"
+#include "relay/recent_keys.h"
 #include "sqlite/cached_statement.h"
 #include "sqlite/database.h"
 
@@ -518,8 +519,7 @@ struct Writer {
 
   // The released log's recent keys, oldest first with the hour they were written in (loaded
   // at open, trimmed by expire), and those of the batch being run (added once it commits).
-  std::unordered_map<ReleasedKey, Released, ArrayHash> released;
-  std::deque<std::pair<ReleasedKey, std::uint64_t>> released_order;
+  RecentKeys<Released> released{262144};  // remade with Options::max_released at open
   struct BatchRelease {
     ReleasedKey key{};
     std::uint64_t hour = 0;
@@ -727,22 +727,15 @@ Result<void> log_released(Writer& w, const DedupSalt& salt, const Bytes& client_
 // Whether (queue, client_msg_id) was acknowledged within the dedup window, as far as memory
 // holds: nullopt if not, else what the log keeps of it (settled for this run's keys).
 std::optional<Released> recently_released(const Writer& w, const ReleasedKey& key) {
-  if (auto it = w.released.find(key); it != w.released.end()) return it->second;
+  if (const Released* kept = w.released.find(key)) return *kept;
   if (w.released_in_batch_keys.contains(key)) return Released{};
   return std::nullopt;
 }
 
+// A later record of the same id replaces the earlier one's value; past max_released keys, the
+// oldest is forgotten.
 void remember_released(Writer& w, const ReleasedKey& key, std::uint64_t hour, Released value = {}) {
-  auto [it, inserted] = w.released.try_emplace(key, value);
-  if (inserted) {
-    w.released_order.emplace_back(key, hour);
-  } else {
-    it->second = value;  // a later record of the same id: it replaces the earlier one
-  }
-  while (w.released_order.size() > w.max_released) {
-    w.released.erase(w.released_order.front().first);
-    w.released_order.pop_front();
-  }
+  w.released.put(key, hour, value);
 }
 
 // --- Held messages (relay-protocol.md §5, "Held for the ACK") ------------------------------
@@ -1574,6 +1567,7 @@ Result<std::unique_ptr<SqliteQueueStore>> SqliteQueueStore::open(const std::file
   EXILE_TRY(set_busy_timeout(w, options.busy_timeout));
   EXILE_TRY(migrate(w));
   impl->writer->max_released = std::max<std::size_t>(options.max_released, 1);
+  impl->writer->released = RecentKeys<Released>(impl->writer->max_released);
   impl->writer->max_held_messages = options.max_held_messages;
   impl->writer->max_held_bytes = std::max<std::int64_t>(options.max_held_bytes, 0);
 
@@ -1656,7 +1650,7 @@ Result<std::unique_ptr<SqliteQueueStore>> SqliteQueueStore::open(const std::file
       // message this relay held before it stopped (it may have been lost): it is opened with a
       // retry's client_msg_id (Impl::apply).
       if (key == ReleasedKey{} && sealed == Sealed{}) {
-        for (auto& entry : impl->writer->released) entry.second = Released{};
+        impl->writer->released.assign_all(Released{});
         continue;
       }
       remember_released(*impl->writer, key, u64(recent->column_int64(2)),
@@ -2033,10 +2027,7 @@ Result<std::uint64_t> SqliteQueueStore::expire(std::uint64_t message_cutoff_ms,
         const std::uint64_t cutoff_hour = dedup_hour(dedup_cutoff_ms);
         EXILE_TRY(run(w.expire_released, w.db, i64(cutoff_hour), kExpireChunk, kept_from));
         c.more = w.db.changes() == kExpireChunk;
-        while (!w.released_order.empty() && w.released_order.front().second < cutoff_hour) {
-          w.released.erase(w.released_order.front().first);
-          w.released_order.pop_front();
-        }
+        w.released.drop_older_than(cutoff_hour);
       }
       out = c;
       return {};
