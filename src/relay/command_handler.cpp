@@ -159,28 +159,39 @@ void Session::handle_message(ByteView message) {
   }
 }
 
-void Session::handle_message_in_turns(ByteView message, std::chrono::nanoseconds turn, Task then) {
+std::chrono::nanoseconds Session::turn_length(const Turns& turns, std::uint32_t batches) {
+  const auto shared = turns.round / std::max<std::uint32_t>(batches, 1);
+  return std::max(turns.min, std::min(shared, turns.max));
+}
+
+void Session::handle_message_in_turns(ByteView message, const Turns& turns, Task then) {
   if (!check_batch(message)) {
     then();
     return;
   }
-  handle_turn(wire::BatchReader(message), turn, std::move(then));
+  core_.batch_started();
+  handle_turn(wire::BatchReader(message), turns, std::move(then));
 }
 
-void Session::handle_turn(wire::BatchReader reader, std::chrono::nanoseconds turn, Task then) {
-  const auto end = std::chrono::steady_clock::now() + turn;
+void Session::handle_turn(wire::BatchReader reader, const Turns& turns, Task then) {
+  // The turn is as long as the batches being handled at once allow: a batch alone (a busy
+  // client among quiet ones) goes on for up to turns.max, and its answers leave in few writes
+  // and its SENDs reach the store's writer in few commits; thousands of batches at once (a
+  // flood over many connections) each get turns.min.
+  const auto end = std::chrono::steady_clock::now() + turn_length(turns, core_.batches_in_turns());
   while (!closing_) {
     auto frame = reader.next();
     if (!frame) break;
     handle_frame(*frame);
     if (!closing_ && std::chrono::steady_clock::now() >= end) {
       // The rest after the other connections' turns queued meanwhile.
-      io_.post([self = shared_from_this(), reader, turn, then = std::move(then)] {
-        self->handle_turn(reader, turn, then);
+      io_.post([self = shared_from_this(), reader, turns, then = std::move(then)] {
+        self->handle_turn(reader, turns, then);
       });
       return;
     }
   }
+  core_.batch_ended();
   then();
 }
 

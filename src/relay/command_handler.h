@@ -123,6 +123,14 @@ enum class CloseCode : std::uint16_t {
   TooBig = 1009,
 };
 
+// How long a client batch is handled before the rest waits for other connections
+// (Session::handle_message_in_turns).
+struct Turns {
+  std::chrono::nanoseconds round{0};  // shared between the batches being handled at once
+  std::chrono::nanoseconds min{0};
+  std::chrono::nanoseconds max{0};
+};
+
 class RelayCore {
  public:
   // `store_pool` runs blocking store calls off the io threads, one lane per Session (new_lane).
@@ -146,6 +154,13 @@ class RelayCore {
   [[nodiscard]] std::uint32_t take_unauthenticated_send(const QueueId& send_id);
   [[nodiscard]] std::uint32_t take_get_bundle(const QueueId& send_id);
 
+  // Client batches being handled in turns now, relay-wide (Session::handle_message_in_turns).
+  void batch_started() { batches_in_turns_.fetch_add(1, std::memory_order_relaxed); }
+  void batch_ended() { batches_in_turns_.fetch_sub(1, std::memory_order_relaxed); }
+  [[nodiscard]] std::uint32_t batches_in_turns() const {
+    return batches_in_turns_.load(std::memory_order_relaxed);
+  }
+
   // From now on new commands are answered SHUTTING_DOWN.
   void begin_shutdown() { shutting_down_.store(true); }
   [[nodiscard]] bool shutting_down() const { return shutting_down_.load(); }
@@ -166,6 +181,7 @@ class RelayCore {
   KeyedRateLimiter<QueueId, ArrayHash> unauthenticated_sends_;
   KeyedRateLimiter<QueueId, ArrayHash> bundle_fetches_;
   std::atomic<bool> shutting_down_{false};
+  std::atomic<std::uint32_t> batches_in_turns_{0};
 };
 
 // How a Session reaches its connection. All set by the owner; `post` may be called from any
@@ -209,12 +225,16 @@ class Session : public std::enable_shared_from_this<Session> {
   // handled. Otherwise each frame is handled in order, as if it had come alone.
   void handle_message(ByteView message);
   // The same, in turns (docs/relay-protocol.md §6, "Fair scheduling"): frames are handled until
-  // `turn` has passed (at least one frame a turn), and the rest after a post to the strand, so
+  // the turn has passed (at least one frame a turn), and the rest after a post to the strand, so
   // that an io thread serves every connection's batches in turn instead of one 256-frame batch
-  // after another. `then` runs on the strand once every frame is handled (or the connection is
-  // closing); `message` must stay valid until then. The websocket Connection reads the next
-  // message only after `then`.
-  void handle_message_in_turns(ByteView message, std::chrono::nanoseconds turn, Task then);
+  // after another. A turn is `turns.round` shared between the batches being handled in turns
+  // relay-wide at its start, within [turns.min, turns.max] (turn_length). `then` runs on the
+  // strand once every frame is handled (or the connection is closing); `message` must stay valid
+  // until then. The websocket Connection reads the next message only after `then`.
+  void handle_message_in_turns(ByteView message, const Turns& turns, Task then);
+  // round / batches, within [min, max] (min wins over max).
+  [[nodiscard]] static std::chrono::nanoseconds turn_length(const Turns& turns,
+                                                            std::uint32_t batches);
   void handle_frame(ByteView frame);  // one ClientFrame (tests drive frames directly)
   void on_writable();                 // the outgoing buffer drained: resume held-back pushes
   void close();                       // the connection is gone: unsubscribe, wipe keys
@@ -252,7 +272,7 @@ class Session : public std::enable_shared_from_this<Session> {
   void close_connection(CloseCode code);
   // The batch's structure (handle_message): false if it was refused (MALFORMED, or closed).
   [[nodiscard]] bool check_batch(ByteView message);
-  void handle_turn(wire::BatchReader reader, std::chrono::nanoseconds turn, Task then);
+  void handle_turn(wire::BatchReader reader, const Turns& turns, Task then);
   void send_frame(const pb::ServerFrame& frame);
   void answer(const pb::ServerFrame& frame);
   void send_error(std::uint64_t request_id, int code, std::uint32_t index = 0,

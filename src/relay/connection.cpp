@@ -139,12 +139,12 @@ class WebSocketConnection final : public Connection,
     if (ec) return teardown("read", ec);
     if (!closing_) {
       if (ws_.got_binary()) {
-        // In turns of kTurn (fairness between connections on the io threads);
+        // In turns (kTurns: fairness between connections on the io threads);
         // the buffer stays as it is, and no read is pending, until every frame is handled.
         const auto data = buffer_.cdata();
         auto self = this->shared_from_this();
         session_->handle_message_in_turns(
-            ByteView(static_cast<const std::uint8_t*>(data.data()), data.size()), kTurn, [self] {
+            ByteView(static_cast<const std::uint8_t*>(data.data()), data.size()), kTurns, [self] {
               self->buffer_.clear();
               self->read();
             });

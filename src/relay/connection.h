@@ -78,8 +78,12 @@ class Connection {
   static constexpr std::size_t kPushWatermark = 1u << 20;    // 1 MiB
   static constexpr std::size_t kMaxQueuedBytes = 16u << 20;  // 16 MiB
   // How long a client batch's frames are handled before the rest waits for the other
-  // connections' turns (Session::handle_message_in_turns).
-  static constexpr std::chrono::microseconds kTurn{20};
+  // connections' turns (Session::handle_message_in_turns): 20 ms shared between the batches
+  // being handled at once, each turn within 20 µs to 1 ms. A 20 µs turn for every batch cost a
+  // quarter more CPU per message under the benchmark's load (more, smaller writes and commits;
+  // docs/performance.md); the 20 µs floor is what 2,400 flooding connections get.
+  static constexpr Turns kTurns{std::chrono::milliseconds(20), std::chrono::microseconds(20),
+                                std::chrono::milliseconds(1)};
   // Nothing taken for this long, over its share of an exceeded budget: disconnected.
   static constexpr std::chrono::milliseconds kStallTime{1000};
 
