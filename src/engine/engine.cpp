@@ -154,6 +154,8 @@ Result<std::unique_ptr<Engine::Impl>> start_engine(const Options& options, Envir
 }
 
 Result<store::Database> open_database(const Options& options, const SecureBytes& passphrase) {
+  // Beside the Argon2id below: the relays' sockets are made as soon as the engine starts.
+  relay::client::RelayConnection::preloadTls();
   store::ProfileStore profile(options.profile_dir.empty() ? default_profile_dir()
                                                           : options.profile_dir);
   auto db = profile.unlock(passphrase);

@@ -3,8 +3,10 @@
 #include "relay/client/relay_connection.h"
 
 #include <QHostAddress>
+#include <QThreadPool>
 #include <algorithm>
 #include <cmath>
+#include <mutex>
 #include <utility>
 
 #include "relay/client/detail/relay_request.h"
@@ -74,6 +76,13 @@ RelayConnection::RelayConnection(Options options)
     ping->command = detail::encode_ping();
     ping->connection_bound = true;
     submit(std::move(ping));
+  });
+}
+
+void RelayConnection::preloadTls() {
+  static std::once_flag once;
+  std::call_once(once, [] {
+    QThreadPool::globalInstance()->start([] { (void)QSslConfiguration::defaultConfiguration(); });
   });
 }
 

@@ -127,6 +127,12 @@ class RelayConnection final : public QObject {
   [[nodiscard]] static Result<std::unique_ptr<RelayConnection>> create(Options options);
   // Why `url` would be refused, if it would.
   [[nodiscard]] static std::optional<ErrorCode> checkUrl(const QUrl& url);
+  // Loads Qt's TLS backend (its plugin, OpenSSL, the default configuration) on a pooled thread,
+  // once per process. Otherwise the first QWebSocket of the process loads it, on the thread that
+  // makes it, even for a ws:// URL: about 8 ms on the engine's thread at its start, while the
+  // app waits there for its first reads. The engine calls this before an unlock's Argon2id, so
+  // that the sockets made right after find it loaded. Thread-safe.
+  static void preloadTls();
 
   ~RelayConnection() override;
   RelayConnection(const RelayConnection&) = delete;
