@@ -15,8 +15,8 @@
 // MEMORY. The ring grows by doubling up to N entries; the index is the smallest power of two at
 // least twice the ring. At N = 262,144 with a 16-byte value: 10 MiB of ring and 4 MiB of index.
 //
-// HASHING. Keys are the first 16 bytes of a keyed BLAKE2b (dedup_seal), which no client can aim,
-// and are mixed with the process's random hash key besides (array_hash.h). Not thread-safe.
+// HASHING. ArrayHash (array_hash.h), keyed per process; the keys themselves are the first 16
+// bytes of a keyed BLAKE2b (dedup_seal), which no client can aim. Not thread-safe.
 #pragma once
 
 #include <algorithm>
@@ -24,7 +24,6 @@
 #include <bit>
 #include <cstddef>
 #include <cstdint>
-#include <cstring>
 #include <vector>
 
 #include "relay/array_hash.h"
@@ -113,20 +112,7 @@ class RecentKeys {
 
   static constexpr std::size_t kFirstRing = 1024;
 
-  [[nodiscard]] static std::uint64_t hash(const Key& key) {
-    std::uint64_t a = 0;
-    std::uint64_t b = 0;
-    std::memcpy(&a, key.data(), 8);
-    std::memcpy(&b, key.data() + 8, 8);
-    std::uint64_t h = a ^ std::rotl(b, 31) ^ process_hash_key();
-    // A 64-bit finalizer (the one of MurmurHash3): every output bit depends on every input bit.
-    h ^= h >> 33;
-    h *= 0xff51afd7ed558ccdull;
-    h ^= h >> 33;
-    h *= 0xc4ceb9fe1a85ec53ull;
-    h ^= h >> 33;
-    return h;
-  }
+  [[nodiscard]] static std::uint64_t hash(const Key& key) { return ArrayHash{}(key); }
   [[nodiscard]] static std::uint32_t tag(std::uint64_t h) { return static_cast<std::uint32_t>(h); }
   // A slot: the hash's low 32 bits (the home slot is their low bits) above the ring position
   // plus one (0 is an empty slot).

@@ -519,7 +519,8 @@ struct Writer {
 
   // The released log's recent keys, oldest first with the hour they were written in (loaded
   // at open, trimmed by expire), and those of the batch being run (added once it commits).
-  RecentKeys<Released> released{262144};  // remade with Options::max_released at open
+  // Its capacity is Options::max_released (remade at open).
+  RecentKeys<Released> released{SqliteQueueStore::Options{}.max_released};
   struct BatchRelease {
     ReleasedKey key{};
     std::uint64_t hour = 0;
@@ -527,7 +528,6 @@ struct Writer {
   std::vector<BatchRelease> released_in_batch;
   // The same keys, to look up: a batch may release thousands, and every SEND of it asks.
   std::unordered_set<ReleasedKey, ArrayHash> released_in_batch_keys;
-  std::size_t max_released = 262144;  // Options::max_released
 
   // Messages held for their ACK. held_mutex guards these five (pending() reads `held` from
   // other threads, the syncer makes numbers durable); no SQL runs under it.
@@ -730,12 +730,6 @@ std::optional<Released> recently_released(const Writer& w, const ReleasedKey& ke
   if (const Released* kept = w.released.find(key)) return *kept;
   if (w.released_in_batch_keys.contains(key)) return Released{};
   return std::nullopt;
-}
-
-// A later record of the same id replaces the earlier one's value; past max_released keys, the
-// oldest is forgotten.
-void remember_released(Writer& w, const ReleasedKey& key, std::uint64_t hour, Released value = {}) {
-  w.released.put(key, hour, value);
 }
 
 // --- Held messages (relay-protocol.md §5, "Held for the ACK") ------------------------------
@@ -1204,7 +1198,7 @@ struct SqliteQueueStore::Impl {
       return fatal;
     }
     commit_held(w);
-    for (const auto& entry : w.released_in_batch) remember_released(w, entry.key, entry.hour);
+    for (const auto& entry : w.released_in_batch) w.released.put(entry.key, entry.hour, {});
     clear_batch_releases(w);
     return std::nullopt;
   }
@@ -1566,8 +1560,7 @@ Result<std::unique_ptr<SqliteQueueStore>> SqliteQueueStore::open(const std::file
   Database& w = impl->writer->db;
   EXILE_TRY(set_busy_timeout(w, options.busy_timeout));
   EXILE_TRY(migrate(w));
-  impl->writer->max_released = std::max<std::size_t>(options.max_released, 1);
-  impl->writer->released = RecentKeys<Released>(impl->writer->max_released);
+  impl->writer->released = RecentKeys<Released>(options.max_released);
   impl->writer->max_held_messages = options.max_held_messages;
   impl->writer->max_held_bytes = std::max<std::int64_t>(options.max_held_bytes, 0);
 
@@ -1635,7 +1628,7 @@ Result<std::unique_ptr<SqliteQueueStore>> SqliteQueueStore::open(const std::file
         "SELECT dedup_key, sealed, hour FROM (SELECT seq, dedup_key, sealed, hour "
         "FROM released ORDER BY seq DESC LIMIT ?1) ORDER BY seq");
     if (!recent) return fail(std::move(recent).error());
-    recent->bind(1, static_cast<std::int64_t>(impl->writer->max_released));
+    recent->bind(1, static_cast<std::int64_t>(impl->writer->released.capacity()));
     for (;;) {
       auto row = recent->step();
       if (!row) return fail(std::move(row).error());
@@ -1653,8 +1646,8 @@ Result<std::unique_ptr<SqliteQueueStore>> SqliteQueueStore::open(const std::file
         impl->writer->released.assign_all(Released{});
         continue;
       }
-      remember_released(*impl->writer, key, u64(recent->column_int64(2)),
-                        Released{true, sealed_value(sealed)});
+      impl->writer->released.put(key, u64(recent->column_int64(2)),
+                                 Released{true, sealed_value(sealed)});
     }
   }
 
@@ -2023,7 +2016,7 @@ Result<std::uint64_t> SqliteQueueStore::expire(std::uint64_t message_cutoff_ms,
           if (!row) return fail(std::move(row).error());
           if (*row) newest = (*use)->column_int64(0);
         }
-        const std::int64_t kept_from = newest - static_cast<std::int64_t>(w.max_released);
+        const std::int64_t kept_from = newest - static_cast<std::int64_t>(w.released.capacity());
         const std::uint64_t cutoff_hour = dedup_hour(dedup_cutoff_ms);
         EXILE_TRY(run(w.expire_released, w.db, i64(cutoff_hour), kExpireChunk, kept_from));
         c.more = w.db.changes() == kExpireChunk;
