@@ -93,7 +93,10 @@ Item {
                             focus: true
                             activeFocusOnTab: true
                             Accessible.role: Accessible.EditableText
+                            // Qt Quick reports no accessible name for a password edit, so the
+                            // label is given as the description too: that is what is spoken.
                             Accessible.name: qsTr("Passphrase")
+                            Accessible.description: qsTr("Passphrase")
                             Accessible.passwordEdit: true
                             onTextEdited: app.clearError()
                             onAccepted: page.unlock()

@@ -86,7 +86,10 @@ Item {
                         echoMode: TextInput.Password
                         inputMethodHints: Qt.ImhSensitiveData | Qt.ImhNoPredictiveText
                         placeholderText: qsTr("Passphrase")
+                        // Qt Quick reports no accessible name for a password edit, so the
+                        // label is given as the description too: that is what is spoken.
                         Accessible.name: qsTr("Passphrase")
+                        Accessible.description: qsTr("Passphrase")
                         onTextEdited: app.clearError()
                         onAccepted: repeatField.forceActiveFocus()
                     }
@@ -98,6 +101,7 @@ Item {
                         inputMethodHints: Qt.ImhSensitiveData | Qt.ImhNoPredictiveText
                         placeholderText: qsTr("Repeat the passphrase")
                         Accessible.name: qsTr("Repeat the passphrase")
+                        Accessible.description: qsTr("Repeat the passphrase")
                         onTextEdited: app.clearError()
                         onAccepted: page.create()
                     }

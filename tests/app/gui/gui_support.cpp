@@ -1,5 +1,6 @@
 #include "gui_support.h"
 
+#include <QAccessible>
 #include <QCoreApplication>
 #include <QGuiApplication>
 #include <QInputMethodEvent>
@@ -134,6 +135,55 @@ QStringList visible_texts(QQuickWindow* window) {
   } else {
     collect_texts(window->contentItem(), out);
   }
+  return out;
+}
+
+namespace {
+
+// What a screen reader announces for a control. Qt Quick 6.4 reports no name at all for a
+// field flagged as a password edit (QQuickAccessibleAttached::name() returns an empty string
+// whenever passwordEdit is set, whatever the QML assigns), so for those fields the description is
+// what is spoken, and it must carry the label.
+QString announced_name(QAccessibleInterface* iface) {
+  if (iface->state().passwordEdit) return iface->text(QAccessible::Description);
+  return iface->text(QAccessible::Name);
+}
+
+void report_if_unnamed(QQuickItem* item, QAccessibleInterface* iface, QStringList& out) {
+  if (!announced_name(iface).trimmed().isEmpty()) return;
+  out << QStringLiteral("%1 %2 (role %3)")
+             .arg(QString::fromUtf8(item->metaObject()->className()), item->objectName())
+             .arg(static_cast<int>(iface->role()));
+}
+
+void collect_unnamed(QQuickItem* item, QStringList& out) {
+  if (!item->isVisible() || item->opacity() <= 0.0) return;
+  if (QAccessibleInterface* iface = QAccessible::queryAccessibleInterface(item)) {
+    // A combo box's or spin box's own text field is a part of it, named by it.
+    if (iface->role() == QAccessible::ComboBox || iface->role() == QAccessible::SpinBox) {
+      report_if_unnamed(item, iface, out);
+      return;
+    }
+    switch (iface->role()) {
+      case QAccessible::Button:
+      case QAccessible::CheckBox:
+      case QAccessible::RadioButton:
+      case QAccessible::EditableText:
+      case QAccessible::Slider:
+      case QAccessible::PageTab:
+      case QAccessible::MenuItem: report_if_unnamed(item, iface, out); break;
+      default: break;
+    }
+  }
+  for (QQuickItem* child : item->childItems()) collect_unnamed(child, out);
+}
+
+}  // namespace
+
+QStringList unnamed_controls(QQuickWindow* window) {
+  QAccessible::setActive(true);
+  QStringList out;
+  collect_unnamed(window->contentItem(), out);
   return out;
 }
 

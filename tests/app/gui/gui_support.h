@@ -38,6 +38,10 @@ void compose(QQuickItem* item, const QString& preedit, const QString& commit);
 // Every visible text in the window (Text, Label, TextField, TextArea…), for "is X shown?".
 QStringList visible_texts(QQuickWindow* window);
 
+// The controls shown (buttons, fields, boxes, tabs, switches: what a screen reader stops at)
+// with nothing for a screen reader to announce, as "class objectName (role)".
+QStringList unnamed_controls(QQuickWindow* window);
+
 // What the window shows now (after a frame), and the part of it `item` covers.
 QImage grab(QQuickWindow* window);
 QImage grab_item(QQuickWindow* window, QQuickItem* item);

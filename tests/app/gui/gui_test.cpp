@@ -11,6 +11,7 @@
 // $EXILE_SCREENSHOT_DIR when it is set (scripts/screenshots), else to the test's directory.
 #include <gtest/gtest.h>
 
+#include <QAccessible>
 #include <QElapsedTimer>
 #include <QGuiApplication>
 #include <QPointer>
@@ -133,11 +134,14 @@ std::filesystem::path screenshot_dir(const World& world) {
   return world.dir().path() / "screenshots";
 }
 
+// Saves the screen, and checks on the way that a screen reader can name every control on it.
 void save(QQuickWindow* window, const std::filesystem::path& file) {
   std::filesystem::create_directories(file.parent_path());
   const QImage image = grab(window);
   ASSERT_FALSE(image.isNull());
   ASSERT_TRUE(image.save(QString::fromStdString(file.string())));
+  EXPECT_EQ(unnamed_controls(window).join(QStringLiteral("; ")).toStdString(), "")
+      << "controls without an accessible name on " << file.filename().string();
 }
 
 TEST(AppGui, ChatWithACliDaemonThroughRealRelays) {
@@ -667,6 +671,8 @@ int main(int argc, char** argv) {
   QGuiApplication::setApplicationName(QStringLiteral("exile-gui-test"));
   QStandardPaths::setTestModeEnabled(true);  // settings in ~/.qttest, not the user's
   QQuickStyle::setStyle(QStringLiteral("Fusion"));
+  // As with a screen reader running: items make their accessible parts when they are created.
+  QAccessible::setActive(true);
   ::testing::InitGoogleTest(&argc, argv);
   return RUN_ALL_TESTS();
 }
