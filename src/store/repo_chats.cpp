@@ -154,14 +154,13 @@ Result<std::vector<Chat>> ChatRepository::with_state(ChatState state) {
 }
 
 Result<std::vector<ChatSummaryRow>> ChatRepository::summaries() {
-  // One row per chat: the chat's columns, its contact, its last message id and unread count
-  // (messages_unread); the last messages are then read by id.
+  // One row per chat: the chat's columns, its contact, its last message id and its unread count
+  // (kept by triggers, schema version 5); the last messages are then read by id.
   auto statement = db_.prepare(
       "SELECT c.id, c.contact_id, c.session_id, c.timer_seconds, c.created_at, c.state, "
       "c.peer_sender_key, k.display_name, k.verified, "
       "(SELECT max(m.id) FROM messages m WHERE m.chat_id = c.id), "
-      "(SELECT count(*) FROM messages m WHERE m.chat_id = c.id AND m.outgoing = 0 "
-      "AND m.state = 6) "
+      "c.unread "
       "FROM chats c JOIN contacts k ON k.id = c.contact_id ORDER BY c.id");
   if (!statement) return fail(std::move(statement).error());
   std::vector<ChatSummaryRow> with_messages;

@@ -27,7 +27,7 @@ struct MigrationStep {
 // The ladder, ordered by version (1, 2, ...).
 [[nodiscard]] std::span<const MigrationStep> migration_steps();
 
-inline constexpr int kLatestSchemaVersion = 4;
+inline constexpr int kLatestSchemaVersion = 5;
 
 [[nodiscard]] Result<int> schema_version(Database& db);
 

@@ -442,6 +442,76 @@ TEST_P(MessageRepositoryTest, DeleteExpiredListedSaysWhatItDeleted) {
   EXPECT_EQ(messages.search("vanishing4", std::nullopt, 10)->size(), 1u);
 }
 
+// The chat list reads each chat's unread count from chats.unread, which triggers keep (schema
+// version 5). Every write that adds, reads, moves or removes an incoming message, including
+// refused ones and a chat's cascade, must leave it equal to a count of the messages.
+TEST_P(MessageRepositoryTest, EveryWriteKeepsTheChatsUnreadCount) {
+  MessageRepository messages(db());
+  ChatRepository chats(db());
+  std::uint32_t seed = 12345;
+  const auto next = [&seed](std::uint32_t below) {
+    seed = seed * 1'103'515'245u + 12'345u;
+    return (seed >> 8) % below;
+  };
+  const auto check = [&](int step) {
+    auto summaries = chats.summaries();
+    ASSERT_TRUE(summaries.has_value()) << summaries.error();
+    for (const auto& summary : *summaries) {
+      auto counted = messages.unread_count(summary.chat.id);
+      ASSERT_TRUE(counted.has_value());
+      ASSERT_EQ(summary.unread, *counted) << "chat " << summary.chat.id << " after step " << step;
+    }
+  };
+  std::vector<ChatId> live{chat_, other_chat_};
+  std::vector<MessageId> ids;
+  for (int step = 0; step < 600; ++step) {
+    const ChatId chat = live[next(static_cast<std::uint32_t>(live.size()))];
+    const auto uid = static_cast<std::uint8_t>(next(200));  // repeats are refused (UNIQUE)
+    const MessageId some = ids.empty() ? 0 : ids[next(static_cast<std::uint32_t>(ids.size()))];
+    switch (next(9)) {
+      case 0:
+      case 1:
+      case 2: {
+        auto id = messages.insert(text_message(chat, uid, "in", step));
+        if (id) ids.push_back(*id);
+        break;
+      }
+      case 3: {
+        NewMessage read = text_message(chat, uid, "in, read", step);
+        read.state = MessageState::Read;
+        if (auto id = messages.insert(read)) ids.push_back(*id);
+        if (auto id = messages.insert(outgoing_message(chat, uid, "out", step))) ids.push_back(*id);
+        break;
+      }
+      case 4: (void)messages.mark_read(some, at(step)); break;
+      case 5:
+        if (!ids.empty()) (void)messages.mark_incoming_read_up_to(chat, some, at(step));
+        break;
+      case 6: (void)messages.remove(some); break;
+      case 7:
+        // Moved between chats (no write of the engine does this; the trigger covers it).
+        EXILE_ASSERT_OK(db().exec("UPDATE messages SET chat_id = " + std::to_string(chat) +
+                                  " WHERE id = " + std::to_string(some)));
+        break;
+      case 8:
+        if (next(20) == 0 && live.size() > 1) {
+          // A chat deleted: its messages go by the cascade; a new chat takes its place.
+          EXILE_ASSERT_OK(db().exec("DELETE FROM chats WHERE id = " + std::to_string(chat)));
+          std::erase(live, chat);
+          auto created = chats.create("alice", "s" + std::to_string(100 + step), at());
+          ASSERT_TRUE(created.has_value());
+          live.push_back(*created);
+        } else {
+          (void)messages.delete_expired(at(step + 40'000));
+        }
+        break;
+    }
+    check(step);
+    if (HasFatalFailure()) return;
+  }
+  EXPECT_GT(scalar_of(db(), "SELECT sum(unread) FROM chats"), 0);
+}
+
 EXILE_STORE_TEST_SUITE(MessageRepositoryTest);
 
 }  // namespace

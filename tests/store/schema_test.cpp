@@ -94,6 +94,19 @@ INSERT INTO relay_queues(id, chat_id, role, relay_url, recv_id, send_id, auth_se
 INSERT INTO outbox(queue_id, message_id, client_msg_id, envelope, next_attempt_at, created_at)
   VALUES (1, 1, randomblob(16), x'ff', 20, 20);
 )sql",
+    // version 4: two chats, the first with two unread messages among read and outgoing ones
+    R"sql(
+INSERT INTO local_identity VALUES (1, randomblob(32), 1);
+INSERT INTO contacts VALUES ('erin', 'Erin', zeroblob(32), 0, 5);
+INSERT INTO chats(id, contact_id, session_id, timer_seconds, created_at, state)
+  VALUES (1, 'erin', 's4', NULL, 6, 3), (2, 'erin', 's5', NULL, 7, 3);
+INSERT INTO messages(id, chat_id, uid, outgoing, body, sent_at, received_at, kind, state)
+  VALUES (1, 1, randomblob(16), 0, 'in unread one', 10, 10, 1, 6),
+         (2, 1, randomblob(16), 0, 'in read', 11, 11, 1, 4),
+         (3, 1, randomblob(16), 1, 'out sent', 12, 12, 1, 2),
+         (4, 1, randomblob(16), 0, 'in unread two', 13, 13, 1, 6),
+         (5, 2, randomblob(16), 0, 'in read elsewhere', 14, 14, 1, 4);
+)sql",
 };
 
 TEST_P(SchemaTest, FreshDatabaseReachesLatestVersion) {
@@ -179,7 +192,17 @@ TEST_P(SchemaTest, MigratesFromEveryOlderVersionKeepingData) {
     // Version 4's tables start empty, whatever the starting version.
     EXPECT_EQ(count("first_message_replays"), 0);
     EXPECT_EQ(count("settings"), 0);
+    // Version 5 counts every chat's unread messages, whatever the starting version.
+    EXPECT_EQ(scalar("SELECT count(*) FROM chats WHERE unread != (SELECT count(*) FROM messages "
+                     "m WHERE m.chat_id = chats.id AND m.outgoing = 0 AND m.state = 6)"),
+              0);
+    if (from == 4) {
+      EXPECT_EQ(scalar("SELECT unread FROM chats WHERE id = 1"), 2);
+      EXPECT_EQ(scalar("SELECT unread FROM chats WHERE id = 2"), 0);
+      continue;
+    }
     if (from == 3) {
+      EXPECT_EQ(scalar("SELECT unread FROM chats WHERE id = 1"), 1);
       EXPECT_EQ(count("messages"), 6);
       EXPECT_EQ(count("outbox"), 1);
       // Chats written before states existed are Active, without a peer sender key.
