@@ -23,7 +23,7 @@ QVariant ChatListModel::data(const QModelIndex& index, int role) const {
     case VerifiedRole: return c.verified;
     case TimerSecondsRole: return static_cast<int>(c.timer_seconds.value_or(0));
     case UnreadRole: return static_cast<int>(c.unread);
-    case LastTextRole: return last ? to_qstring(last->text) : QString();
+    case LastTextRole: return last ? preview_line(last->text) : QString();
     case LastKindRole: return last ? kind_name(last->kind) : QString();
     case LastOutgoingRole: return last && last->outgoing;
     case LastStateRole: return last ? state_name(last->state) : QString();

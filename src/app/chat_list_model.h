@@ -3,7 +3,8 @@
 //
 // Roles (QML names):
 //   chatId (qint64), name (string), state ("active", "requested", "pending"), verified (bool),
-//   timerSeconds (int, 0 = off), unread (int), lastText (string; empty when none),
+//   timerSeconds (int, 0 = off), unread (int), lastText (string: the last message as one
+//   line, preview_line() in model_text.h; empty when none),
 //   lastKind ("text", "timer", "undecryptable", "" when none), lastOutgoing (bool),
 //   lastState ("queued", "sent", "delivered", "read", "failed", "received", ""),
 //   lastTime (QDateTime; invalid when no message: then the chat's creation time is in it)

@@ -1,5 +1,7 @@
 #include "app/model_text.h"
 
+#include <algorithm>
+
 namespace exile::app {
 
 QString state_name(engine::MessageState state) {
@@ -21,6 +23,33 @@ QString kind_name(engine::MessageKind kind) {
     case engine::MessageKind::Undecryptable: return QStringLiteral("undecryptable");
   }
   return {};
+}
+
+QString preview_line(const std::string& text) {
+  const QString whole = QString::fromUtf8(text.data(), static_cast<qsizetype>(text.size()));
+  QString out;
+  out.reserve(std::min(whole.size(), kPreviewLength + 1));
+  bool space = false;
+  for (qsizetype i = 0; i < whole.size() && out.size() < kPreviewLength; ++i) {
+    const QChar c = whole.at(i);
+    if (c.isSpace()) {
+      space = !out.isEmpty();
+      continue;
+    }
+    if (space) {
+      out.append(QLatin1Char(' '));
+      space = false;
+      if (out.size() == kPreviewLength) break;
+    }
+    if (c.isHighSurrogate() && i + 1 < whole.size()) {
+      if (out.size() + 2 > kPreviewLength) break;  // the pair does not fit: cut before it
+      out.append(c);
+      out.append(whole.at(++i));
+      continue;
+    }
+    out.append(c);
+  }
+  return out;
 }
 
 QString chat_state_name(engine::ChatState state) {

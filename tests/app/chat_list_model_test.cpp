@@ -7,6 +7,8 @@
 #include <QSignalSpy>
 #include <vector>
 
+#include "app/model_text.h"
+
 namespace exile::app {
 namespace {
 
@@ -48,6 +50,34 @@ TEST(ChatListModel, AFilterShowsOnlyItsChatsAndNamesMatchIgnoringCase) {
   EXPECT_EQ(model.rowOf(1), -1);
   model.set_filter(std::nullopt);
   EXPECT_EQ(model.rowCount(), 3);
+}
+
+TEST(ChatListModel, TheLastTextIsOneShortLine) {
+  auto chats = summaries({{1, "Ana"}});
+  engine::MessageView last;
+  last.text = "  first line\n\n\tsecond   line \n";
+  chats[0].last_message = last;
+  ChatListModel model;
+  model.set_chats(chats);
+  EXPECT_EQ(model.data(model.index(0), ChatListModel::LastTextRole).toString(),
+            QStringLiteral("first line second line"));
+
+  // A long text is cut to the preview's length, and never between the halves of a surrogate
+  // pair (U+1F600 is two UTF-16 units).
+  chats[0].last_message->text = std::string(static_cast<std::size_t>(kPreviewLength) - 1, 'a') +
+                                "\xF0\x9F\x98\x80" + std::string(500, 'b');
+  model.set_chats(chats);
+  const QString cut = model.data(model.index(0), ChatListModel::LastTextRole).toString();
+  EXPECT_EQ(cut, QString(kPreviewLength - 1, QLatin1Char('a')));
+  chats[0].last_message->text = std::string(static_cast<std::size_t>(kPreviewLength) - 2, 'a') +
+                                "\xF0\x9F\x98\x80" + std::string(500, 'b');
+  model.set_chats(chats);
+  EXPECT_EQ(model.data(model.index(0), ChatListModel::LastTextRole).toString(),
+            QString(kPreviewLength - 2, QLatin1Char('a')) + QString::fromUtf8("\xF0\x9F\x98\x80"));
+  chats[0].last_message->text = std::string(1000, 'c');
+  model.set_chats(chats);
+  EXPECT_EQ(model.data(model.index(0), ChatListModel::LastTextRole).toString().size(),
+            kPreviewLength);
 }
 
 }  // namespace

@@ -1,10 +1,11 @@
 // ChatListDelegate: one chat in the list: name, verified mark, last message, time, unread count.
+// Plain Qt Quick placed by anchors, without Controls or layouts: when the profile opens, the list
+// makes a screenful of these on the way to the chat list's first frame, and an ItemDelegate with
+// two row layouts cost three times as much (docs/performance.md, "Desktop app").
 import QtQuick
-import QtQuick.Controls
-import QtQuick.Layouts
 import "Format.js" as Format
 
-ItemDelegate {
+Item {
     id: row
     required property int index
     required property var chatId
@@ -19,15 +20,20 @@ ItemDelegate {
 
     signal activated()
 
+    readonly property bool highlighted: chatId === app.currentChat
+    readonly property bool hovered: hover.hovered
+    readonly property int topPadding: Theme.spacing + 2
+
     objectName: "chatListItem_" + index
-    highlighted: chatId === app.currentChat
-    // The list is one tab stop; the arrows move within it.
-    focusPolicy: Qt.NoFocus
-    padding: Theme.padding
-    topPadding: Theme.spacing + 2
-    bottomPadding: Theme.spacing + 2
+    implicitHeight: topPadding + nameText.height + 2 + Math.max(previewText.height, badge.height)
+                    + topPadding
+
+    Accessible.role: Accessible.ListItem
     Accessible.name: unread > 0 ? qsTr("%1, %n unread message(s)", "", unread).arg(name) : name
-    onClicked: {
+    Accessible.selected: highlighted
+    Accessible.onPressAction: activate()
+
+    function activate() {
         ListView.view.currentIndex = index
         activated()
     }
@@ -44,67 +50,93 @@ ItemDelegate {
                 return qsTr("Wants to chat with you")
             return qsTr("No messages yet")
         }
-        // One line: the first line of the text.
-        const line = lastText.replace(/\s+/g, " ")
-        return lastOutgoing ? qsTr("You: %1").arg(line) : line
+        // lastText is one line already (ChatListModel).
+        return lastOutgoing ? qsTr("You: %1").arg(lastText) : lastText
     }
 
-    background: Rectangle {
-        color: row.highlighted ? Theme.selected
-                               : row.hovered || row.visualFocus ? Theme.hover : "transparent"
-        Rectangle {
-            visible: row.ListView.isCurrentItem && row.ListView.view.activeFocus
-            anchors.fill: parent
-            color: "transparent"
-            border.color: Theme.accent
-            border.width: 1
+    Rectangle {
+        anchors.fill: parent
+        color: row.highlighted ? Theme.selected : row.hovered ? Theme.hover : "transparent"
+    }
+    Rectangle {
+        visible: row.ListView.isCurrentItem && row.ListView.view.activeFocus
+        anchors.fill: parent
+        color: "transparent"
+        border.color: Theme.accent
+        border.width: 1
+    }
+
+    Text {
+        id: timeText
+        anchors.right: parent.right
+        anchors.rightMargin: Theme.padding
+        anchors.verticalCenter: nameText.verticalCenter
+        text: Format.chatTime(row.lastTime, Qt.locale())
+        font.pixelSize: Theme.smallFontSize
+        color: row.unread > 0 ? Theme.accent : Theme.textMuted
+    }
+    Text {
+        id: nameText
+        x: Theme.padding
+        y: row.topPadding
+        // Elided before the time, leaving room for the verified mark right after the name.
+        width: Math.min(implicitWidth,
+                        timeText.x - 6 - x - (row.verified ? markLoader.width + 6 : 0))
+        text: row.name
+        elide: Text.ElideRight
+        maximumLineCount: 1
+        font.pixelSize: Theme.fontSize
+        font.bold: true
+        color: Theme.text
+    }
+    Loader {
+        id: markLoader
+        active: row.verified
+        width: 14
+        height: 14
+        x: nameText.x + nameText.width + 6
+        anchors.verticalCenter: nameText.verticalCenter
+        sourceComponent: VerifiedMark {}
+    }
+
+    Text {
+        id: previewText
+        x: Theme.padding
+        anchors.top: nameText.bottom
+        anchors.topMargin: 2
+        width: (badge.visible ? badge.x - 6 : row.width - Theme.padding) - x
+        text: row.preview
+        elide: Text.ElideRight
+        maximumLineCount: 1
+        font.pixelSize: Theme.fontSize
+        font.italic: row.lastKind !== "text"
+        color: Theme.textMuted
+    }
+    Rectangle {
+        id: badge
+        objectName: "unreadBadge"
+        visible: row.unread > 0
+        anchors.right: parent.right
+        anchors.rightMargin: Theme.padding
+        anchors.verticalCenter: previewText.verticalCenter
+        height: 20
+        width: Math.max(20, badgeText.implicitWidth + 12)
+        radius: 10
+        color: Theme.accent
+        Text {
+            id: badgeText
+            anchors.centerIn: parent
+            text: row.unread > 999 ? "999+" : row.unread
+            color: Theme.textOnAccent
+            font.pixelSize: Theme.smallFontSize
+            font.bold: true
         }
     }
 
-    contentItem: ColumnLayout {
-        spacing: 2
-        RowLayout {
-            Layout.fillWidth: true
-            spacing: 6
-            NameWithMark {
-                Layout.fillWidth: true
-                text: row.name
-                font.bold: true
-                verified: row.verified
-            }
-            Label {
-                text: Format.chatTime(row.lastTime, Qt.locale())
-                font.pixelSize: Theme.smallFontSize
-                color: row.unread > 0 ? Theme.accent : Theme.textMuted
-            }
-        }
-        RowLayout {
-            Layout.fillWidth: true
-            spacing: 6
-            Label {
-                Layout.fillWidth: true
-                text: row.preview
-                elide: Text.ElideRight
-                maximumLineCount: 1
-                color: Theme.textMuted
-                font.italic: row.lastKind !== "text"
-            }
-            Rectangle {
-                objectName: "unreadBadge"
-                visible: row.unread > 0
-                implicitHeight: 20
-                implicitWidth: Math.max(20, badgeLabel.implicitWidth + 12)
-                radius: 10
-                color: Theme.accent
-                Label {
-                    id: badgeLabel
-                    anchors.centerIn: parent
-                    text: row.unread > 999 ? "999+" : row.unread
-                    color: Theme.textOnAccent
-                    font.pixelSize: Theme.smallFontSize
-                    font.bold: true
-                }
-            }
-        }
+    TapHandler {
+        onTapped: row.activate()
+    }
+    HoverHandler {
+        id: hover
     }
 }

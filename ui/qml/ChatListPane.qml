@@ -22,6 +22,23 @@ Rectangle {
                                         : app.relaysConnected < app.relaysTotal ? Theme.warning
                                                                                 : Theme.success
 
+    // The main screen is made while the unlock runs (Main.qml). One row made and dropped then
+    // compiles the row's type and loads its fonts, so that the screenful the list makes when the
+    // chats arrive costs the rows alone.
+    Component.onCompleted: {
+        const row = rowComponent.createObject(null, {
+            index: -1, chatId: 0, name: "Aa", model: ({ state: "active" }), verified: false,
+            unread: 1, lastText: "Aa", lastKind: "text", lastOutgoing: false,
+            lastTime: new Date()
+        })
+        if (row)
+            row.destroy()
+    }
+    Component {
+        id: rowComponent
+        ChatListDelegate {}
+    }
+
     ColumnLayout {
         anchors.fill: parent
         spacing: 0
