@@ -40,7 +40,6 @@
 #include <unistd.h>
 
 #include <QGuiApplication>
-#include <QQuickStyle>
 #include <QtQml/QQmlExtensionPlugin>
 #include <algorithm>
 #include <atomic>
@@ -365,7 +364,6 @@ int run_app(const StartClock& clock, double main_ms, const AppConfig& config, in
   QGuiApplication::setOrganizationName(QStringLiteral("Exile"));
   QGuiApplication::setApplicationName(QStringLiteral("exile"));
   QGuiApplication::setApplicationDisplayName(QStringLiteral("Exile"));
-  QQuickStyle::setStyle(QStringLiteral("Fusion"));
   const double qguiapplication_ms = clock.ms();
 
   exile::app::AppOptions options;

@@ -11,6 +11,12 @@ namespace exile::app {
 
 AppWindow::AppWindow(AppOptions options, QObject* parent)
     : QObject(parent), controller_(std::make_unique<AppController>(std::move(options))) {
+  // Every screen is made for Qt Quick Controls' Fusion style, whatever the desktop session asks
+  // for (Plasma sets QT_QUICK_CONTROLS_STYLE). Controls reads the variable when it is first
+  // imported (load()); setting it here rather than with QQuickStyle::setStyle keeps Qt Quick
+  // Controls out of the app's link, and its libraries out of the start before the first frame
+  // (docs/performance.md, "Desktop app").
+  qputenv("QT_QUICK_CONTROLS_STYLE", "Fusion");
   qml_.addImportPath(QStringLiteral("qrc:/"));
   qml_.addImageProvider(QStringLiteral("qr"), new QrImageProvider);
   qml_.addImageProvider(QStringLiteral("keyimage"), new KeyImageProvider);

@@ -2,7 +2,6 @@
 // (src/app/README.md). An exile:// link given as LINK is accepted after the user confirms it.
 #include <QCommandLineParser>
 #include <QGuiApplication>
-#include <QQuickStyle>
 #include <QtQml/QQmlExtensionPlugin>
 
 #include "app/app_window.h"
@@ -16,7 +15,6 @@ int main(int argc, char** argv) {
   QGuiApplication::setApplicationName(QStringLiteral("exile"));
   QGuiApplication::setApplicationDisplayName(QStringLiteral("Exile"));
   QGuiApplication::setDesktopFileName(QStringLiteral("org.exile.Exile"));
-  QQuickStyle::setStyle(QStringLiteral("Fusion"));
 
   QCommandLineParser parser;
   parser.setApplicationDescription(QStringLiteral("Exile: end-to-end encrypted secret chats"));
