@@ -21,7 +21,7 @@ Item {
     signal activated()
 
     readonly property bool highlighted: chatId === app.currentChat
-    readonly property bool hovered: hover.hovered
+    readonly property bool hovered: pointer.containsMouse
     readonly property int topPadding: Theme.spacing + 2
 
     objectName: "chatListItem_" + index
@@ -54,16 +54,12 @@ Item {
         return lastOutgoing ? qsTr("You: %1").arg(lastText) : lastText
     }
 
+    // The background, framed while the row is the list's current item and the list has focus.
     Rectangle {
         anchors.fill: parent
         color: row.highlighted ? Theme.selected : row.hovered ? Theme.hover : "transparent"
-    }
-    Rectangle {
-        visible: row.ListView.isCurrentItem && row.ListView.view.activeFocus
-        anchors.fill: parent
-        color: "transparent"
         border.color: Theme.accent
-        border.width: 1
+        border.width: row.ListView.isCurrentItem && row.ListView.view.activeFocus ? 1 : 0
     }
 
     Text {
@@ -133,10 +129,10 @@ Item {
         }
     }
 
-    TapHandler {
-        onTapped: row.activate()
-    }
-    HoverHandler {
-        id: hover
+    MouseArea {
+        id: pointer
+        anchors.fill: parent
+        hoverEnabled: true
+        onClicked: row.activate()
     }
 }
