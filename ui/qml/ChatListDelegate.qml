@@ -25,7 +25,7 @@ Item {
     readonly property int topPadding: Theme.spacing + 2
 
     objectName: "chatListItem_" + index
-    implicitHeight: topPadding + nameText.height + 2 + Math.max(previewText.height, badge.height)
+    implicitHeight: topPadding + nameText.height + 2 + Math.max(previewText.height, badge.visible ? badge.height : 0)
                     + topPadding
 
     Accessible.role: Accessible.ListItem
