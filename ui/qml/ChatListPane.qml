@@ -178,6 +178,12 @@ Rectangle {
                 onActivated: app.openChat(chatId)
             }
 
+            // A refreshed list has no current row; the first is current when the list takes
+            // the focus, so that Return opens a chat without a Down first.
+            onActiveFocusChanged: {
+                if (activeFocus && currentIndex < 0 && count > 0)
+                    currentIndex = 0
+            }
             Keys.onReturnPressed: {
                 if (currentItem)
                     app.openChat(currentItem.chatId)

@@ -477,6 +477,16 @@ TEST(AppGui, ALinkFromTheCommandLineADeclinedRequestAndTheIdleLock) {
   ASSERT_TRUE(pump_until([&] { return c.requests()->rowCount() == 0; }, 10s));
   press_key(window, Qt::Key_Escape);
 
+  // The chat list from the keyboard: Ctrl+F, Down into the list, Return opens its chat.
+  const qint64 bobs_chat = c.currentChat();
+  ASSERT_NE(bobs_chat, 0);
+  c.closeChat();
+  ASSERT_TRUE(pump_until([&] { return c.currentChat() == 0; }, 5s));
+  press_key(window, Qt::Key_F, Qt::ControlModifier);
+  press_key(window, Qt::Key_Down);
+  press_key(window, Qt::Key_Return);
+  ASSERT_TRUE(pump_until([&] { return c.currentChat() == bobs_chat; }, 5s));
+
   // Left alone for a minute of the controller's idle clock, the window locks; input delays it.
   c.set_idle_minute_for_tests(std::chrono::milliseconds(400));
   c.setIdleLockMinutes(1);
