@@ -4,9 +4,12 @@
 #include <QCoreApplication>
 #include <QGuiApplication>
 #include <QInputMethodEvent>
+#include <QPointer>
 #include <QProcess>
 #include <QTest>
 #include <QVariant>
+#include <set>
+#include <vector>
 
 namespace exile::test {
 namespace {
@@ -149,41 +152,85 @@ QString announced_name(QAccessibleInterface* iface) {
   return iface->text(QAccessible::Name);
 }
 
-void report_if_unnamed(QQuickItem* item, QAccessibleInterface* iface, QStringList& out) {
-  if (!announced_name(iface).trimmed().isEmpty()) return;
-  out << QStringLiteral("%1 %2 (role %3)")
-             .arg(QString::fromUtf8(item->metaObject()->className()), item->objectName())
-             .arg(static_cast<int>(iface->role()));
+QString describe(QQuickItem* item, QAccessibleInterface* iface) {
+  return QStringLiteral("%1 %2 (role %3)")
+      .arg(QString::fromUtf8(item->metaObject()->className()), item->objectName())
+      .arg(static_cast<int>(iface->role()));
 }
 
-void collect_unnamed(QQuickItem* item, QStringList& out) {
+// The controls shown under `item`: what a screen reader stops at and a keyboard user must reach
+// (buttons, fields, check boxes, combo and spin boxes, tabs, sliders, menu items).
+void collect_controls(QQuickItem* item,
+                      std::vector<std::pair<QQuickItem*, QAccessibleInterface*>>& out) {
   if (!item->isVisible() || item->opacity() <= 0.0) return;
   if (QAccessibleInterface* iface = QAccessible::queryAccessibleInterface(item)) {
-    // A combo box's or spin box's own text field is a part of it, named by it.
-    if (iface->role() == QAccessible::ComboBox || iface->role() == QAccessible::SpinBox) {
-      report_if_unnamed(item, iface, out);
-      return;
-    }
     switch (iface->role()) {
+      case QAccessible::ComboBox:
+      case QAccessible::SpinBox:
+        // Its own text field is a part of it, named and focused through it.
+        out.emplace_back(item, iface);
+        return;
       case QAccessible::Button:
       case QAccessible::CheckBox:
       case QAccessible::RadioButton:
       case QAccessible::EditableText:
       case QAccessible::Slider:
       case QAccessible::PageTab:
-      case QAccessible::MenuItem: report_if_unnamed(item, iface, out); break;
+      case QAccessible::MenuItem: out.emplace_back(item, iface); break;
       default: break;
     }
   }
-  for (QQuickItem* child : item->childItems()) collect_unnamed(child, out);
+  for (QQuickItem* child : item->childItems()) collect_controls(child, out);
+}
+
+// The root of the open popup (a dialog) shown last, if any: Tab stays inside it.
+QQuickItem* open_popup(QQuickItem* item) {
+  if (!item->isVisible() || item->opacity() <= 0.0) return nullptr;
+  QQuickItem* found = item->inherits("QQuickPopupItem") ? item : nullptr;
+  for (QQuickItem* child : item->childItems()) {
+    if (QQuickItem* inner = open_popup(child)) found = inner;
+  }
+  return found;
 }
 
 }  // namespace
 
 QStringList unnamed_controls(QQuickWindow* window) {
   QAccessible::setActive(true);
+  std::vector<std::pair<QQuickItem*, QAccessibleInterface*>> controls;
+  collect_controls(window->contentItem(), controls);
   QStringList out;
-  collect_unnamed(window->contentItem(), out);
+  for (const auto& [item, iface] : controls) {
+    if (announced_name(iface).trimmed().isEmpty()) out << describe(item, iface);
+  }
+  return out;
+}
+
+QStringList unreachable_by_tab(QQuickWindow* window) {
+  QAccessible::setActive(true);
+  // Keys go to the active window only (another app window may have been shown since).
+  window->requestActivate();
+  if (!pump_until([&] { return window->isActive(); }, std::chrono::seconds(5))) {
+    return {QStringLiteral("(the window could not be made active)")};
+  }
+  QQuickItem* scope = open_popup(window->contentItem());
+  if (scope == nullptr) scope = window->contentItem();
+  std::vector<std::pair<QQuickItem*, QAccessibleInterface*>> controls;
+  collect_controls(scope, controls);
+  QPointer<QQuickItem> start = window->activeFocusItem();
+  std::set<QQuickItem*> reached;
+  for (std::size_t i = 0; i < 2 * controls.size() + 8; ++i) {
+    press_key(window, Qt::Key_Tab);
+    for (QQuickItem* f = window->activeFocusItem(); f != nullptr; f = f->parentItem()) {
+      reached.insert(f);
+    }
+  }
+  if (start) start->forceActiveFocus(Qt::OtherFocusReason);
+  QStringList out;
+  for (const auto& [item, iface] : controls) {
+    // A disabled control is skipped by Tab on purpose.
+    if (item->isEnabled() && !reached.contains(item)) out << describe(item, iface);
+  }
   return out;
 }
 

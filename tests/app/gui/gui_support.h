@@ -42,6 +42,11 @@ QStringList visible_texts(QQuickWindow* window);
 // with nothing for a screen reader to announce, as "class objectName (role)".
 QStringList unnamed_controls(QQuickWindow* window);
 
+// The enabled controls shown (in the open dialog, if one is) that Tab never reaches, walking the
+// focus chain round from the focused item, as "class objectName (role)"; the window is made
+// active first and the focus is given back afterwards.
+QStringList unreachable_by_tab(QQuickWindow* window);
+
 // What the window shows now (after a frame), and the part of it `item` covers.
 QImage grab(QQuickWindow* window);
 QImage grab_item(QQuickWindow* window, QQuickItem* item);

@@ -134,7 +134,8 @@ std::filesystem::path screenshot_dir(const World& world) {
   return world.dir().path() / "screenshots";
 }
 
-// Saves the screen, and checks on the way that a screen reader can name every control on it.
+// Saves the screen, and checks on the way that a screen reader can name every control on it
+// and that Tab reaches each of them.
 void save(QQuickWindow* window, const std::filesystem::path& file) {
   std::filesystem::create_directories(file.parent_path());
   const QImage image = grab(window);
@@ -142,6 +143,8 @@ void save(QQuickWindow* window, const std::filesystem::path& file) {
   ASSERT_TRUE(image.save(QString::fromStdString(file.string())));
   EXPECT_EQ(unnamed_controls(window).join(QStringLiteral("; ")).toStdString(), "")
       << "controls without an accessible name on " << file.filename().string();
+  EXPECT_EQ(unreachable_by_tab(window).join(QStringLiteral("; ")).toStdString(), "")
+      << "controls the keyboard cannot reach on " << file.filename().string();
 }
 
 TEST(AppGui, ChatWithACliDaemonThroughRealRelays) {
