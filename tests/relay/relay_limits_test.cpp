@@ -138,10 +138,12 @@ class RelayLimitsTest : public ::testing::Test {
 
   // Starts the relay (data in dir_/data). False, with the reason in start_error_, if it did not.
   bool start(std::vector<std::string> args, std::optional<std::uint64_t> max_open_files = {},
-             std::optional<std::uint64_t> open_files_soft = {}) {
+             std::optional<std::uint64_t> open_files_soft = {},
+             std::vector<std::string> env = {}) {
     RelayProcess::Options options;
     options.data_dir = dir_.file("data");
     options.extra_args = std::move(args);
+    options.env = std::move(env);
     options.max_open_files = max_open_files;
     options.open_files_soft = open_files_soft;
     relay_ = std::make_unique<RelayProcess>(std::move(options));
@@ -278,11 +280,16 @@ TEST_F(RelayLimitsTest, SoftOpenFileLimitIsRaisedToTheHardOne) {
 // accepts again once descriptors are free.
 TEST_F(RelayLimitsTest, FailedAcceptsPauseAndRecover) {
 #ifdef EXILE_UNDER_SANITIZERS
-  // Out of descriptors, the sanitizers' runtime cannot check memory either (its accessibility
-  // test opens a pipe), and reports a false "invalid vptr" in the relay.
-  GTEST_SKIP() << "a sanitized relay cannot run out of descriptors cleanly";
-#endif
+  // Out of descriptors, UBSan's vptr check cannot test an object's memory (it opens a pipe for
+  // that) and reports a valid object as invalid, once per place (error_code.hpp's category
+  // call). A suppression cannot help: UBSan reads its suppressions file at its first report,
+  // with no descriptor left. So this relay goes on after a vptr report (the one check built
+  // recoverable: cmake/ExileSanitize.cmake); ASan and every other check still end it, and the
+  // test fails on any report but the vptr check's.
+  ASSERT_TRUE(start({}, {}, {}, {"UBSAN_OPTIONS=print_stacktrace=0:halt_on_error=0"}));
+#else
   ASSERT_TRUE(start({}));
+#endif
   const pid_t pid = relay_->pid();
   const std::size_t in_use = open_descriptors(pid);
   ASSERT_GT(in_use, 0U);
@@ -298,6 +305,14 @@ TEST_F(RelayLimitsTest, FailedAcceptsPauseAndRecover) {
   EXPECT_LE(count_of(output, "accept failed"), 1U) << "once per 10 s:\n" << output.substr(0, 4096);
   close_sockets();
   EXPECT_TRUE(served(std::chrono::seconds(5))) << last_client_error_;
+#ifdef EXILE_UNDER_SANITIZERS
+  // The vptr check's false report is the only one allowed.
+  std::istringstream lines(relay_->output());
+  for (std::string line; std::getline(lines, line);) {
+    if (line.find("runtime error:") == std::string::npos) continue;
+    EXPECT_NE(line.find("which does not point to an object of type"), std::string::npos) << line;
+  }
+#endif
 }
 
 // With the default cap of 256 per source, 300 connections from 127.0.0.1 take 256 of 300
