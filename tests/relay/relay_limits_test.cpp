@@ -138,8 +138,7 @@ class RelayLimitsTest : public ::testing::Test {
 
   // Starts the relay (data in dir_/data). False, with the reason in start_error_, if it did not.
   bool start(std::vector<std::string> args, std::optional<std::uint64_t> max_open_files = {},
-             std::optional<std::uint64_t> open_files_soft = {},
-             std::vector<std::string> env = {}) {
+             std::optional<std::uint64_t> open_files_soft = {}, std::vector<std::string> env = {}) {
     RelayProcess::Options options;
     options.data_dir = dir_.file("data");
     options.extra_args = std::move(args);
