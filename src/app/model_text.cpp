@@ -1,7 +1,5 @@
 #include "app/model_text.h"
 
-#include <algorithm>
-
 namespace exile::app {
 
 QString state_name(engine::MessageState state) {
@@ -26,30 +24,12 @@ QString kind_name(engine::MessageKind kind) {
 }
 
 QString preview_line(const std::string& text) {
-  const QString whole = QString::fromUtf8(text.data(), static_cast<qsizetype>(text.size()));
-  QString out;
-  out.reserve(std::min(whole.size(), kPreviewLength + 1));
-  bool space = false;
-  for (qsizetype i = 0; i < whole.size() && out.size() < kPreviewLength; ++i) {
-    const QChar c = whole.at(i);
-    if (c.isSpace()) {
-      space = !out.isEmpty();
-      continue;
-    }
-    if (space) {
-      out.append(QLatin1Char(' '));
-      space = false;
-      if (out.size() == kPreviewLength) break;
-    }
-    if (c.isHighSurrogate() && i + 1 < whole.size()) {
-      if (out.size() + 2 > kPreviewLength) break;  // the pair does not fit: cut before it
-      out.append(c);
-      out.append(whole.at(++i));
-      continue;
-    }
-    out.append(c);
+  QString line = to_qstring(text).simplified();  // white space runs as one space, none at the ends
+  if (line.size() > kPreviewLength) {
+    line.truncate(kPreviewLength);
+    if (line.back().isHighSurrogate()) line.chop(1);  // never half a surrogate pair
   }
-  return out;
+  return line;
 }
 
 QString chat_state_name(engine::ChatState state) {
