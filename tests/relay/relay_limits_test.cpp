@@ -285,10 +285,11 @@ TEST_F(RelayLimitsTest, FailedAcceptsPauseAndRecover) {
   // with no descriptor left. So this relay goes on after a vptr report (the one check built
   // recoverable: cmake/ExileSanitize.cmake); ASan and every other check still end it, and the
   // test fails on any report but the vptr check's.
-  ASSERT_TRUE(start({}, {}, {}, {"UBSAN_OPTIONS=print_stacktrace=0:halt_on_error=0"}));
+  const std::vector<std::string> env{"UBSAN_OPTIONS=print_stacktrace=0:halt_on_error=0"};
 #else
-  ASSERT_TRUE(start({}));
+  const std::vector<std::string> env;
 #endif
+  ASSERT_TRUE(start({}, {}, {}, env));
   const pid_t pid = relay_->pid();
   const std::size_t in_use = open_descriptors(pid);
   ASSERT_GT(in_use, 0U);
